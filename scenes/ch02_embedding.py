@@ -1,0 +1,97 @@
+"""Chapter 2: Embedding. One-hot rows times W_E pick rows of W_E; then the scale by sqrt(d_model)."""
+from __future__ import annotations
+
+from manim import (DOWN, LEFT, RIGHT, UP, Create, FadeIn, FadeOut, MathTex, ReplacementTransform, Transform,
+                   TransformFromCopy, VGroup)
+
+from scenes.base import ChapterScene
+from scenes.components import NumericMatrix, shown_subset
+
+
+class EmbeddingScene(ChapterScene):
+    def construct(self):
+        self.title_card("A token becomes a row of numbers")
+        self.one_hot_rows()
+        self.pick_rows()
+        self.scale_rows()
+
+    # ------------------------------------------------------------ steps
+    def one_hot_rows(self):
+        rec = self.record("source.onehot")
+        ids = self.value("source.ids")
+        # show the vocabulary columns that the sentence uses; the rest are elided
+        cols = shown_subset(rec.shape[1], ids, limit=12)
+        with self.step("source.onehot"):
+            self.onehot = NumericMatrix(rec.value, self.theme, decimals=0, row_labels=rec.rows,
+                                        col_labels=rec.cols, cols=cols, max_rows=12, fill_color=self.theme.embedding)
+            label = MathTex(r"\mathrm{onehot}", font_size=34, color=self.theme.text)
+            self.place_in_content(self.onehot)
+            label.next_to(self.onehot, UP, buff=0.25)
+            if label.get_top()[1] > self.content_top:
+                label.next_to(self.onehot, DOWN, buff=0.25)
+            self.play(FadeIn(self.onehot.row_label_group), FadeIn(self.onehot.col_label_group),
+                      Create(self.onehot.brackets), run_time=1)
+            self.play(FadeIn(self.onehot.body, lag_ratio=0.02), FadeIn(label), run_time=1.5)
+            self.onehot_label = label
+
+    def pick_rows(self):
+        onehot_rec = self.record("source.onehot")
+        rec = self.record("source.embedding")
+        ids = [int(i) for i in self.value("source.ids")]
+        W = self.example.weights["embedding.W_E"]
+        vocab = self.example.vocab
+        with self.step("source.embedding"):
+            # onehot (left, smaller) · W_E (middle) = E (right)
+            self.play(FadeOut(self.onehot_label), run_time=0.3)
+            w_rows = shown_subset(W.shape[0], ids, limit=10)
+            W_E = NumericMatrix(W, self.theme, row_labels=vocab, rows=w_rows, fill_color=None)
+            E = NumericMatrix(rec.value, self.theme, row_labels=rec.rows, max_rows=12).hide_entries()
+            dot = MathTex(r"\cdot", font_size=48, color=self.theme.text)
+            eq = MathTex("=", font_size=48, color=self.theme.text)
+            target = self.onehot.copy()
+            row = VGroup(target, dot, W_E, eq, E).arrange(RIGHT, buff=0.3)
+            self.fit(row, height=self.content_height - 0.8)
+            row.move_to([0, (self.content_top + self.content_bottom) / 2 - 0.2, 0])
+            names = VGroup(
+                MathTex(r"\mathrm{onehot}", font_size=30, color=self.theme.text).next_to(row[0], UP, buff=0.2),
+                MathTex("W_E", font_size=34, color=self.theme.embedding).next_to(row[2], UP, buff=0.2),
+                MathTex("E", font_size=34, color=self.theme.text).next_to(row[4], UP, buff=0.2),
+            )
+            for n in names:   # column labels of the one-hot sit above the matrix: keep names clear of them
+                n.set_y(max(m.get_top()[1] for m in row) + 0.3)
+            self.play(ReplacementTransform(self.onehot, target), run_time=1)
+            self.play(FadeIn(dot), FadeIn(W_E), FadeIn(eq), Create(E.brackets), FadeIn(E.row_label_group),
+                      FadeIn(names), run_time=1)
+            self.onehot = target
+            # token by token: the 1 in the one-hot row selects one row of W_E, which becomes that token's row
+            for k, i in enumerate(E.shown_row_indices()):
+                slow = k < 2
+                t = 1.0 if slow else 0.35
+                one = target.get_cell(i, ids[i]) if target.has_cell(i, ids[i]) else None
+                marks = [target.row_box(i, self.theme.highlight), W_E.row_box(ids[i], self.theme.embedding)]
+                if one is not None:
+                    marks.append(target.cell_box(i, ids[i], self.theme.highlight))
+                self.play(*(Create(m) for m in marks), run_time=t)
+                for j in E.shown_col_indices():
+                    E.show_entry(i, j)
+                copies = VGroup(*(W_E.get_cell(ids[i], j).copy() for j in E.shown_col_indices()))
+                self.play(TransformFromCopy(copies, E.get_row(i)), run_time=t)
+                self.play(*(FadeOut(m) for m in marks), run_time=0.25 if slow else 0.15)
+            self.W_E, self.E, self.names, self.ops = W_E, E, names, VGroup(dot, eq)
+
+    def scale_rows(self):
+        rec = self.record("source.embedding_scaled")
+        with self.step("source.embedding_scaled"):
+            self.play(FadeOut(self.onehot), FadeOut(self.W_E), FadeOut(self.ops), FadeOut(self.names[:2]),
+                      run_time=0.6)
+            E = self.E
+            scaled = NumericMatrix(rec.value, self.theme, row_labels=rec.rows, max_rows=12)
+            formula = MathTex(rec.formula, font_size=36, color=self.theme.text)
+            slot = NumericMatrix(self.record("source.embedding").value, self.theme, row_labels=rec.rows, max_rows=12)
+            group = VGroup(slot, MathTex(r"\longrightarrow", font_size=48, color=self.theme.dim), scaled)
+            group.arrange(RIGHT, buff=0.4)
+            self.fit(group, height=self.content_height - 1.2)
+            group.move_to([0, (self.content_top + self.content_bottom) / 2 - 0.3, 0])
+            formula.next_to(group, UP, buff=0.35)
+            self.play(FadeOut(self.names[2]), Transform(E, group[0]), FadeIn(formula), run_time=0.8)
+            self.play(FadeIn(group[1]), TransformFromCopy(E, scaled), run_time=1.5)

@@ -1,0 +1,254 @@
+"""NumericMatrix: a matrix of real numbers from the record, cells coloured by sign and magnitude.
+
+In Manim's own idiom (like manim.Matrix): data and style in the constructor, accessors such as
+get_cell(i, j), get_row(i), get_column(j), and methods that return self so calls chain. Rows or columns
+beyond what fits are elided with ⋮ / ⋯ : the first ones, an ellipsis, the last one. Indices passed to the
+accessors are always the data's own indices.
+"""
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+from manim import (DOWN, LEFT, RIGHT, UP, PI, Line, Rectangle, SurroundingRectangle, Text, VGroup, VMobject)
+
+from ..theme import Theme
+from .text import flat_text
+
+MINUS = "\u2212"
+
+
+def format_number(v: float, decimals: int) -> str:
+    """Display rounding only: 2 decimals by default, a true minus sign, no '-0.00', −∞ for masked cells."""
+    if math.isinf(v):
+        return MINUS + "∞" if v < 0 else "∞"
+    s = f"{v:.{decimals}f}"
+    if float(s) == 0:
+        s = s.lstrip("-")
+    return s.replace("-", MINUS)
+
+
+def shown_indices(n: int, limit: int) -> list[int | None]:
+    """Which rows (or columns) to draw: all when they fit, else the first limit-2, None for ⋮, and the last."""
+    if n <= limit:
+        return list(range(n))
+    return list(range(max(limit - 2, 1))) + [None, n - 1]
+
+
+def shown_subset(n: int, keep, limit: int) -> list[int | None]:
+    """Show the indices in keep (the ones the story needs, e.g. the ids used), in order, with None for
+    each gap; when everything fits, show everything."""
+    if n <= limit:
+        return list(range(n))
+    keep = sorted(set(int(k) for k in keep))
+    out: list[int | None] = []
+    prev = -1
+    for k in keep:
+        if k != prev + 1:
+            out.append(None)
+        out.append(k)
+        prev = k
+    if prev != n - 1:
+        out.append(None)
+    return out
+
+
+class Cell(VGroup):
+    """One entry: a filled box and its number."""
+
+    def __init__(self, value: float, text: VMobject, box: Rectangle, **kwargs):
+        super().__init__(box, text, **kwargs)
+        self.value = value
+        self.box = box
+        self.text = text
+        self.fill_opacity = box.get_fill_opacity()  # as constructed, so it can be restored
+
+
+class NumericMatrix(VGroup):
+    def __init__(self, values, theme: Theme, *, decimals: int = 2,
+                 row_labels: Sequence[str] | None = None, col_labels: Sequence[str] | None = None,
+                 max_rows: int = 8, max_cols: int = 8, font_size: float = 20,
+                 cell_width: float | None = None, cell_height: float | None = None,
+                 fill_color: str | None = None, color_cells: bool = True, column_vector: bool = False,
+                 label_color: str | None = None, label_font_size: float | None = None,
+                 bracket_color: str | None = None,
+                 rows: Sequence[int | None] | None = None, cols: Sequence[int | None] | None = None, **kwargs):
+        """rows / cols: explicit indices to show (None marks an ellipsis), overriding max_rows / max_cols."""
+        super().__init__(**kwargs)
+        values = np.asarray(values, dtype=float)
+        if values.ndim == 0:
+            values = values.reshape(1, 1)
+        elif values.ndim == 1:
+            values = values[:, None] if column_vector else values[None, :]
+        self.values = values
+        self.theme = theme
+        self.decimals = decimals
+        n_rows, n_cols = values.shape
+        self.shown_rows = list(rows) if rows is not None else shown_indices(n_rows, max_rows)
+        self.shown_cols = list(cols) if cols is not None else shown_indices(n_cols, max_cols)
+
+        finite = values[np.isfinite(values)]
+        max_abs = float(np.max(np.abs(finite))) if finite.size else 1.0
+        max_abs = max_abs or 1.0
+
+        # numbers first, so the cell size fits the widest one
+        texts: dict[tuple[int, int], Text] = {}
+        for i in self.shown_rows:
+            for j in self.shown_cols:
+                if i is None or j is None:
+                    continue
+                v = float(values[i, j])
+                color = theme.mask if math.isinf(v) else theme.text
+                texts[i, j] = flat_text(format_number(v, decimals), theme.mono, font_size, color)
+        probe = flat_text("0", theme.mono, font_size, theme.text)
+        widest = max((t.width for t in texts.values()), default=probe.width)
+        w = cell_width or widest + 0.45 * probe.height + 0.12
+        h = cell_height or probe.height * 2.1
+        self.cell_width, self.cell_height = w, h
+
+        self.cells: dict[tuple[int, int], Cell] = {}
+        self.ellipses = VGroup()
+        body = VGroup()
+        for r, i in enumerate(self.shown_rows):
+            for c, j in enumerate(self.shown_cols):
+                center = RIGHT * (c * w) + DOWN * (r * h)
+                if i is None or j is None:
+                    glyph = "⋱" if (i is None and j is None) else ("⋮" if i is None else "⋯")
+                    dots = flat_text(glyph, theme.font, font_size, theme.dim).move_to(center)
+                    self.ellipses.add(dots)
+                    body.add(dots)
+                    continue
+                v = float(values[i, j])
+                box = Rectangle(width=w * 0.94, height=h * 0.9, stroke_width=0).move_to(center)
+                if math.isinf(v):
+                    box.set_fill(theme.mask, opacity=0.35)
+                elif color_cells:
+                    base = fill_color or (theme.positive if v >= 0 else theme.negative)
+                    box.set_fill(base, opacity=theme.cell_opacity * min(abs(v) / max_abs, 1.0))
+                else:
+                    box.set_fill(theme.panel, opacity=0.0)
+                cell = Cell(v, texts[i, j].move_to(center), box)
+                self.cells[i, j] = cell
+                body.add(cell)
+        self.body = body
+        self.add(body)
+
+        # brackets: thin lines, cheap to draw (no TeX)
+        bc = bracket_color or theme.dim
+        top, bottom = body.get_top()[1] + 0.06, body.get_bottom()[1] - 0.06
+        left, right = body.get_left()[0] - 0.08, body.get_right()[0] + 0.08
+        tick = min(0.14, 0.35 * w)
+        self.brackets = VGroup(
+            VMobject(stroke_color=bc, stroke_width=2).set_points_as_corners(
+                [[left + tick, top, 0], [left, top, 0], [left, bottom, 0], [left + tick, bottom, 0]]),
+            VMobject(stroke_color=bc, stroke_width=2).set_points_as_corners(
+                [[right - tick, top, 0], [right, top, 0], [right, bottom, 0], [right - tick, bottom, 0]]),
+        )
+        self.add(self.brackets)
+
+        lc = label_color or theme.dim
+        lfs = label_font_size or font_size
+        self.row_labels: dict[int, Text] = {}
+        self.col_labels: dict[int, Text] = {}
+        if row_labels is not None:
+            for r, i in enumerate(self.shown_rows):
+                if i is None:
+                    continue
+                t = Text(str(row_labels[i]), font=theme.font, font_size=lfs, color=lc)
+                t.next_to(self.brackets[0], LEFT, buff=0.15).set_y(body[0].get_y() - r * h)
+                self.row_labels[i] = t
+        if col_labels is not None:
+            raw = {j: Text(str(col_labels[j]), font=theme.font, font_size=lfs, color=lc)
+                   for j in self.shown_cols if j is not None}
+            rotate = any(t.width > w * 0.98 for t in raw.values())
+            for c, j in enumerate(self.shown_cols):
+                if j is None:
+                    continue
+                t = raw[j]
+                x = body[0].get_x() + c * w
+                if rotate:
+                    t.rotate(PI / 2)
+                    t.move_to([x, 0, 0]).align_to([0, top + 0.1, 0], DOWN)
+                else:
+                    t.move_to([x, top + 0.1 + t.height / 2, 0])
+                self.col_labels[j] = t
+        # row labels right-aligned against the bracket
+        if self.row_labels:
+            edge = self.brackets[0].get_left()[0] - 0.15
+            for t in self.row_labels.values():
+                t.set_x(edge - t.width / 2)
+        self.row_label_group = VGroup(*self.row_labels.values())
+        self.col_label_group = VGroup(*self.col_labels.values())
+        self.add(self.row_label_group, self.col_label_group)
+
+    # ------------------------------------------------------------ accessors (data indices)
+    def has_cell(self, i: int, j: int) -> bool:
+        return (i, j) in self.cells
+
+    def get_cell(self, i: int, j: int) -> Cell:
+        try:
+            return self.cells[i, j]
+        except KeyError:
+            raise IndexError(f"cell ({i}, {j}) is elided or out of range") from None
+
+    def get_row(self, i: int) -> VGroup:
+        return VGroup(*(self.cells[i, j] for j in self.shown_cols if (i, j) in self.cells))
+
+    def get_column(self, j: int) -> VGroup:
+        return VGroup(*(self.cells[i, j] for i in self.shown_rows if (i, j) in self.cells))
+
+    def get_entries(self) -> VGroup:
+        return VGroup(*(c.text for c in self.cells.values()))
+
+    def get_boxes(self) -> VGroup:
+        return VGroup(*(c.box for c in self.cells.values()))
+
+    def shown_row_indices(self) -> list[int]:
+        return [i for i in self.shown_rows if i is not None]
+
+    def shown_col_indices(self) -> list[int]:
+        return [j for j in self.shown_cols if j is not None]
+
+    def get_grid(self) -> VGroup:
+        """Cells, ellipses and brackets: the matrix without its labels."""
+        return VGroup(self.body, self.brackets)
+
+    # ------------------------------------------------------------ styling (returns self)
+    def hide_entries(self) -> "NumericMatrix":
+        """Numbers and fills invisible, brackets kept: a result matrix waiting to be filled."""
+        for c in self.cells.values():
+            c.text.set_opacity(0)
+            c.box.set_fill(opacity=0)
+        return self
+
+    def set_cell_color(self, i: int, j: int, color: str) -> "NumericMatrix":
+        self.get_cell(i, j).text.set_color(color)
+        return self
+
+    def set_row_color(self, i: int, color: str) -> "NumericMatrix":
+        for c in self.get_row(i):
+            c.text.set_color(color)
+        return self
+
+    def set_column_color(self, j: int, color: str) -> "NumericMatrix":
+        for c in self.get_column(j):
+            c.text.set_color(color)
+        return self
+
+    # ------------------------------------------------------------ highlight shapes (new mobjects to animate)
+    def row_box(self, i: int, color: str, buff: float = 0.04) -> SurroundingRectangle:
+        return SurroundingRectangle(self.get_row(i), color=color, buff=buff, stroke_width=3)
+
+    def column_box(self, j: int, color: str, buff: float = 0.04) -> SurroundingRectangle:
+        return SurroundingRectangle(self.get_column(j), color=color, buff=buff, stroke_width=3)
+
+    def cell_box(self, i: int, j: int, color: str, buff: float = 0.02) -> SurroundingRectangle:
+        return SurroundingRectangle(self.get_cell(i, j), color=color, buff=buff, stroke_width=3)
+
+    def show_entry(self, i: int, j: int) -> "NumericMatrix":
+        """Undo hide_entries for one cell: its number and its fill as constructed."""
+        cell = self.get_cell(i, j)
+        cell.text.set_opacity(1)
+        cell.box.set_fill(opacity=cell.fill_opacity)
+        return self
