@@ -19,8 +19,24 @@ class Chapter:
 
 
 CHAPTERS: list[Chapter] = [
+    Chapter(0, "ch00-overview", "The whole machine", "ch00_overview", "OverviewScene"),
+    Chapter(1, "ch01-data", "Tokens and vocabulary", "ch01_data", "DataScene"),
     Chapter(2, "ch02-embedding", "Embedding", "ch02_embedding", "EmbeddingScene"),
+    Chapter(3, "ch03-positional", "Positional encoding", "ch03_positional", "PositionalScene"),
+    Chapter(4, "ch04-self-attention", "Self-attention, one head", "ch04_self_attention", "SelfAttentionScene"),
+    Chapter(5, "ch05-multi-head", "Multi-head attention", "ch05_multi_head", "MultiHeadScene"),
+    Chapter(6, "ch06-add-norm", "Add & Norm", "ch06_add_norm", "AddNormScene"),
+    Chapter(7, "ch07-feed-forward", "Feed-forward and the encoder output", "ch07_feed_forward", "FeedForwardScene"),
+    Chapter(8, "ch08-masked-attention", "Masked self-attention", "ch08_masked_attention", "MaskedAttentionScene"),
+    Chapter(9, "ch09-cross-attention", "Cross-attention", "ch09_cross_attention", "CrossAttentionScene"),
+    Chapter(10, "ch10-output", "Output and prediction", "ch10_output", "OutputScene"),
 ]
+
+
+def available_chapters() -> list[Chapter]:
+    """The registered chapters whose module exists (chapters are added one by one)."""
+    import importlib.util
+    return [ch for ch in CHAPTERS if importlib.util.find_spec(f"scenes.{ch.module}") is not None]
 
 
 def get_chapter(key: str | int) -> Chapter:

@@ -77,8 +77,8 @@ class ChapterScene(Scene):
         self.saved_stills: list[Path] = []
         self.heading: Mobject | None = None
         self._current: dict | None = None
-        if self.stills:
-            # stills need only the end state of each animation: jump there instead of rendering frames
+        if self.stills or config.dry_run:
+            # stills (and dry runs) need only the end state of each animation: jump there instead of rendering frames
             self.renderer._original_skipping_status = True
             self.renderer.skip_animations = True
 
@@ -100,7 +100,7 @@ class ChapterScene(Scene):
             narration = self.example.step(step_id).narration
         if heading is None and self.example.has(step_id):
             heading = self.example.step(step_id).title
-        self.next_section(step_id, skip_animations=self.stills is not None)
+        self.next_section(step_id, skip_animations=self.renderer._original_skipping_status)
         start = self.renderer.time
         entry = {"id": step_id, "start": start, "narration": narration}
         self._current = entry

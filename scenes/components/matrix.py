@@ -149,17 +149,17 @@ class NumericMatrix(VGroup):
 
         lc = label_color or theme.dim
         lfs = label_font_size or font_size
-        self.row_labels: dict[int, Text] = {}
-        self.col_labels: dict[int, Text] = {}
+        self.row_labels: dict[int, VMobject] = {}
+        self.col_labels: dict[int, VMobject] = {}
         if row_labels is not None:
             for r, i in enumerate(self.shown_rows):
                 if i is None:
                     continue
-                t = Text(str(row_labels[i]), font=theme.font, font_size=lfs, color=lc)
+                t = flat_text(str(row_labels[i]), theme.font, lfs, lc)
                 t.next_to(self.brackets[0], LEFT, buff=0.15).set_y(body[0].get_y() - r * h)
                 self.row_labels[i] = t
         if col_labels is not None:
-            raw = {j: Text(str(col_labels[j]), font=theme.font, font_size=lfs, color=lc)
+            raw = {j: flat_text(str(col_labels[j]), theme.font, lfs, lc)
                    for j in self.shown_cols if j is not None}
             rotate = any(t.width > w * 0.98 for t in raw.values())
             for c, j in enumerate(self.shown_cols):

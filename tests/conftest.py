@@ -1,0 +1,29 @@
+"""Shared fixtures: the configurations every chapter must lay out well, and a dry-run helper."""
+import pytest
+
+from mathcore import Config
+
+# The extreme configurations of the chapters' issues (default first).
+CHINESE_CORPUS = ("凛冬将至。", "我们会赢。", "长夜将至，我从今开始守望。")
+LAYOUT_CONFIGS = {
+    "default": Config(),
+    "twelve-tokens": Config(source="when you play the game of thrones you win or you die",
+                            target="the true enemy won't wait out the storm he brings the storm"),
+    "d8-h4": Config(d_model=8, n_heads=4, d_ff=16),
+    "one-token": Config(source="storm", target="die"),
+    "chinese-char": Config(corpus=CHINESE_CORPUS, source="凛冬将至", target="我们会赢", tokenizer="char"),
+    "accented": Config(corpus=("Ünïcödé café crème brûlée", "Привет мир, ça va"),
+                       source="café crème brûlée ça va", target="привет мир"),
+}
+
+
+def pytest_addoption(parser):
+    # Manim's frames_comparison helper reads these options
+    parser.addoption("--skip_slow", action="store_true", default=False, help="skip Manim's slow frame tests")
+    parser.addoption("--show_diff", action="store_true", default=False, help="show frame differences")
+    parser.addoption("--set_test", action="store_true", default=False, help="(re)write the control frames")
+
+
+@pytest.fixture(params=list(LAYOUT_CONFIGS), ids=list(LAYOUT_CONFIGS))
+def layout_config(request):
+    return LAYOUT_CONFIGS[request.param]

@@ -1,0 +1,33 @@
+"""Build a chapter's scene in Manim's dry-run mode (no files, animations skipped) and hand it back."""
+from __future__ import annotations
+
+from manim import tempconfig
+
+from mathcore import Example
+from scenes import get_chapter
+from scenes.theme import DARK, Theme
+
+
+def construct_chapter(chapter, example: Example, theme: Theme = DARK, tmp_path=None):
+    """Run the chapter's construct() in dry-run mode; return the scene (its mobjects, timeline and key
+    moments are there to inspect)."""
+    ch = get_chapter(chapter)
+    opts = {"dry_run": True, "pixel_width": 854, "pixel_height": 480, "frame_rate": 15,
+            "disable_caching": True, "verbosity": "ERROR", "progress_bar": "none"}
+    if tmp_path is not None:
+        opts["media_dir"] = str(tmp_path)
+    with tempconfig(opts):
+        scene = ch.load()(example=example, theme=theme)
+        scene.render()
+    return scene
+
+
+def mobjects_outside_frame(scene, margin: float = 0.02) -> list:
+    """Top-level mobjects that stick out of the frame (should be none)."""
+    from manim import config
+    w, h = config.frame_width / 2 + margin, config.frame_height / 2 + margin
+    out = []
+    for m in scene.mobjects:
+        if m.get_left()[0] < -w or m.get_right()[0] > w or m.get_bottom()[1] < -h or m.get_top()[1] > h:
+            out.append(m)
+    return out
