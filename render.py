@@ -6,6 +6,9 @@ No math and no drawing here: this builds the Example (mathcore), saves it, and o
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
+import os
 import sys
 import tomllib
 from pathlib import Path
@@ -144,6 +147,254 @@ def example(cfg: Config, out: str):
         raise click.ClickException(f"Cannot write {out}: {e.strerror}; choose another --out.") from None
     click.echo(summary(ex))
     click.echo(f"\nWrote {len(ex.steps)} steps and {len(ex.weights)} weights to {path}")
+
+
+QUALITIES = {  # Manim's presets, plus a tiny draft for tests and quick looks
+    "l": "low_quality", "m": "medium_quality", "h": "high_quality", "p": "production_quality",
+    "k": "fourk_quality", "draft": None,
+}
+FORMATS = ("mp4", "webm", "gif", "mov")
+
+
+def render_options(f):
+    """The options of how to render; shared by video and stills."""
+    opts = [
+        click.option("-q", "--quality", type=click.Choice(list(QUALITIES)), default="l", show_default=True,
+                     help="Manim preset: l 480p15, m 720p30, h 1080p60, p 1440p60, k 2160p60; draft is tiny."),
+        click.option("--fps", type=click.IntRange(1, 120), help="Frames per second (overrides the preset)."),
+        click.option("--theme", type=click.Choice(["dark", "light"]), default="dark", show_default=True,
+                     help="dark for video, light for blogs."),
+        click.option("--transparent", is_flag=True, help="Transparent background (video: mov or webm; stills: PNG alpha)."),
+        click.option("--out", "out_dir", type=click.Path(file_okay=False),
+                     help="Run folder. [default: media/runs/<sentence>-<hash>]"),
+        click.option("-j", "--jobs", type=click.IntRange(1, 64), default=None,
+                     help="Chapters rendered at once, one process each. [default: number of cores]"),
+        click.option("-v", "--verbose", is_flag=True, help="Show Manim's own log."),
+    ]
+    for opt in reversed(opts):
+        f = opt(f)
+    return f
+
+
+def chapters_argument(f):
+    return click.argument("chapters", nargs=-1)(f)
+
+
+def _select_chapters(keys):
+    import scenes
+    if not keys:
+        return scenes.available_chapters()
+    out = []
+    for k in keys:
+        try:
+            ch = scenes.get_chapter(k)
+        except KeyError as e:
+            raise click.ClickException(str(e.args[0])) from None
+        if ch not in scenes.available_chapters():
+            raise click.ClickException(f"Chapter {ch.number} ({ch.title}) is not written yet; "
+                                       "see `render.py list`.")
+        out.append(ch)
+    return out
+
+
+def _run_folder(ex, out_dir: str | None) -> Path:
+    import exports
+    if out_dir:
+        folder = Path(out_dir)
+    else:
+        digest = hashlib.sha256(ex.to_json().encode()).hexdigest()[:8]
+        folder = Path("media") / "runs" / f"{exports.slugify(ex.config.source)}-{digest}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as e:
+        raise click.ClickException(f"Cannot write to the folder {folder}: {e.strerror}; choose another --out.") from None
+    return folder
+
+
+def _code_version() -> str:
+    """Changes whenever the drawing or the math changes, so cached renders are redone."""
+    root = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for p in sorted([*root.glob("scenes/**/*.py"), *root.glob("mathcore/*.py")]):
+        h.update(p.name.encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+@cli.command("list", context_settings=CONTEXT)
+@example_options
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Run folder to read durations from.")
+def list_cmd(cfg: Config, out_dir: str | None):
+    """List the chapters: number, name, title and, once rendered, duration.
+
+    \b
+    Examples:
+      python render.py list
+      python render.py list --sentence "the storm brings the game"
+    """
+    import scenes
+    available = scenes.available_chapters()
+    durations = {}
+    try:
+        ex = build_example(cfg)
+        folder = Path(out_dir) if out_dir else None
+        if folder is None:
+            digest = hashlib.sha256(ex.to_json().encode()).hexdigest()[:8]
+            import exports
+            folder = Path("media") / "runs" / f"{exports.slugify(ex.config.source)}-{digest}"
+        mf = folder / "course.json"
+        if mf.exists():
+            durations = {c["slug"]: c["duration"] for c in json.loads(mf.read_text())["chapters"]}
+    except ConfigError as e:
+        raise click.ClickException(str(e)) from None
+    for ch in scenes.CHAPTERS:
+        status = (f"{durations[ch.slug]:6.1f} s" if ch.slug in durations
+                  else ("  ready " if ch in available else "  (not written yet)"))
+        click.echo(f"{ch.number:>3}  {ch.slug:<24} {ch.title:<40} {status}")
+
+
+@cli.command(context_settings=CONTEXT)
+@chapters_argument
+@example_options
+@render_options
+@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="mp4", show_default=True,
+              help="Video container.")
+@click.option("--preview", is_flag=True, help="Open the course video when done.")
+@click.option("--force", is_flag=True, help="Re-render chapters even if an identical render exists.")
+def video(cfg: Config, chapters, quality, fps, theme, transparent, out_dir, jobs, verbose, fmt, preview, force):
+    """Render chapters (all by default) and assemble the course.
+
+    The run folder gets each chapter's video and captions, the joined course video, chapters.txt
+    (YouTube timestamps), course.srt, example.json, narration.md and manifest.json. Re-running with the
+    same inputs re-renders nothing.
+
+    \b
+    Examples:
+      python render.py video                          # the whole default course, 480p15
+      python render.py video 4 5 -q h                 # chapters 4 and 5 at 1080p60
+      python render.py video -s "the storm brings the game" --theme light -q k
+      python render.py video --format webm --transparent
+    """
+    import course
+    if transparent and fmt == "mp4":
+        raise click.ClickException("MP4 cannot be transparent: use --format mov or --format webm with --transparent.")
+    chosen = _select_chapters(chapters)
+    ex = _build(cfg)
+    folder = _run_folder(ex, out_dir)
+    settings = course.RenderSettings(quality=quality, fps=fps, theme=theme, transparent=transparent, fmt=fmt,
+                                     verbose=verbose, code=_code_version())
+    result = course.render_course(ex, chosen, folder, settings, jobs=jobs or os.cpu_count() or 1, force=force)
+    click.echo(f"\nCourse: {result} ({len(chosen)} chapter{'s' * (len(chosen) > 1)}) in {folder}")
+    if preview:
+        click.launch(str(result))
+
+
+@cli.command(context_settings=CONTEXT)
+@chapters_argument
+@example_options
+@render_options
+@click.option("--at", "at", multiple=True, metavar="STEP-ID",
+              help="Only these key moments (repeatable); default: every key moment of the chosen chapters.")
+def stills(cfg: Config, chapters, quality, fps, theme, transparent, out_dir, jobs, verbose, at):
+    """Export PNG stills of the chapters' key moments, without rendering videos.
+
+    Files are named <chapter>-<step-id>.png in <run folder>/stills.
+
+    \b
+    Examples:
+      python render.py stills                         # every key moment of every chapter
+      python render.py stills 4 --at encoder.0.self_attn.head1.weights -q h --theme light
+      python render.py stills 2 --transparent --out media/blog
+    """
+    import course
+    chosen = _select_chapters(chapters)
+    ex = _build(cfg)
+    folder = _run_folder(ex, out_dir)
+    settings = course.RenderSettings(quality=quality, fps=fps, theme=theme, transparent=transparent, fmt="png",
+                                     verbose=verbose, code=_code_version())
+    paths, _ = course.render_stills(ex, chosen, folder / "stills", settings, set(at) or None,
+                                 jobs=jobs or os.cpu_count() or 1)
+    if at and not paths:
+        raise click.ClickException(f"No key moment named {', '.join(at)} in the chosen chapters; "
+                                   "step ids are listed in docs/example-format.md.")
+    click.echo(f"Wrote {len(paths)} still{'s' * (len(paths) != 1)} to {folder / 'stills'}")
+
+
+@cli.command(context_settings=CONTEXT)
+@example_options
+@click.option("--format", "fmt", type=click.Choice(["json", "md", "tex", "csv"]), default="md", show_default=True)
+@click.option("-o", "--out", type=click.Path(), help="File (json, md, tex) or folder (csv). [default: stdout; csv: media/data]")
+def data(cfg: Config, fmt, out):
+    """Export the example's numbers: every matrix as a table with its title, shape and formula.
+
+    \b
+    Examples:
+      python render.py data > numbers.md
+      python render.py data --format tex -o tables.tex
+      python render.py data --format csv -o media/csv     # one CSV per step, full precision
+    """
+    import exports
+    ex = _build(cfg)
+    try:
+        if fmt == "csv":
+            folder = Path(out or "media/data")
+            for name, text in exports.data_csv_files(ex).items():
+                exports.write_atomic(folder / name, text)
+            click.echo(f"Wrote {len(ex.steps)} CSV files to {folder}")
+            return
+        text = {"json": exports.data_json, "md": exports.data_markdown, "tex": exports.data_tex}[fmt](ex)
+        if out:
+            exports.write_atomic(Path(out), text)
+            click.echo(f"Wrote {out}")
+        else:
+            click.echo(text, nl=False)
+    except OSError as e:
+        raise click.ClickException(f"Cannot write {out}: {e.strerror}; choose another --out.") from None
+
+
+@cli.command(context_settings=CONTEXT)
+@chapters_argument
+@example_options
+@render_options
+def post(cfg: Config, chapters, quality, fps, theme, transparent, out_dir, jobs, verbose):
+    """Write a Markdown article: a section per chapter with its narration, stills and tables.
+
+    \b
+    Examples:
+      python render.py post --theme light            # media/runs/<run>/post.md with stills/
+      python render.py post 2 3 4 -s "the storm brings the game"
+    """
+    import course
+    chosen = _select_chapters(chapters)
+    ex = _build(cfg)
+    folder = _run_folder(ex, out_dir)
+    settings = course.RenderSettings(quality=quality, fps=fps, theme=theme, transparent=transparent, fmt="png",
+                                     verbose=verbose, code=_code_version())
+    path = course.write_post(ex, chosen, folder, settings, jobs=jobs or os.cpu_count() or 1)
+    click.echo(f"Wrote {path}")
+
+
+@cli.command(hidden=True)
+@click.option("--chapter", required=True)
+@click.option("--example", "example_path", required=True)
+@click.option("--settings", "settings_json", required=True)
+@click.option("--media-dir", required=True)
+@click.option("--stills-dir")
+@click.option("--at", "at", default="")
+def worker(chapter, example_path, settings_json, media_dir, stills_dir, at):
+    """Render one chapter in this process (Manim's config is process-wide, so one chapter per process)."""
+    import course
+    course.worker(chapter, example_path, json.loads(settings_json), media_dir, stills_dir, at)
+
+
+def _build(cfg: Config):
+    try:
+        return build_example(cfg)
+    except ConfigError as e:
+        raise click.ClickException(str(e)) from None
 
 
 def summary(ex) -> str:

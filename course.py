@@ -1,0 +1,257 @@
+"""Rendering a course: one process per chapter, cached by content, assembled into a run folder.
+
+Orchestration only: no math (mathcore) and no drawing (scenes). Nothing appears under its final name
+until it is complete: workers render into <run>/.work/ and files are moved into place with os.replace,
+the chapter's cache key last, so an interrupted run re-renders exactly the chapters that did not finish.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+import exports
+from mathcore import Example
+
+ROOT = Path(__file__).resolve().parent
+DRAFT = {"pixel_width": 256, "pixel_height": 144, "frame_rate": 5}
+
+
+@dataclass(frozen=True)
+class RenderSettings:
+    quality: str = "l"
+    fps: int | None = None
+    theme: str = "dark"
+    transparent: bool = False
+    fmt: str = "mp4"
+    verbose: bool = False
+    code: str = ""          # version of the drawing code: part of the cache key
+
+    def key(self, example_json: str, slug: str) -> str:
+        s = dataclasses.asdict(self)
+        s.pop("verbose")
+        blob = json.dumps(s, sort_keys=True) + slug + example_json
+        return hashlib.sha256(blob.encode()).hexdigest()[:20]
+
+
+# ---------------------------------------------------------------- one chapter in one process
+
+def _manim_options(settings: dict, media_dir: str, slug: str) -> dict:
+    from render import QUALITIES
+    opts = {"media_dir": media_dir, "output_file": slug, "disable_caching": True,
+            "verbosity": "INFO" if settings["verbose"] else "ERROR",
+            "progress_bar": "display" if settings["verbose"] else "none",
+            "transparent": settings["transparent"]}
+    if settings["quality"] == "draft":
+        opts.update(DRAFT)
+    else:
+        opts["quality"] = QUALITIES[settings["quality"]]
+    if settings["fps"]:
+        opts["frame_rate"] = settings["fps"]
+    if settings["fmt"] != "png":
+        opts["format"] = settings["fmt"]
+    return opts
+
+
+def worker(chapter_key: str, example_path: str, settings: dict, media_dir: str,
+           stills_dir: str | None, at: str):
+    """Render one chapter (video, or stills when stills_dir is given) and print where the files are."""
+    from manim import tempconfig
+    import scenes
+    from scenes.base import StillsRequest
+    from scenes.theme import get_theme
+
+    ch = scenes.get_chapter(chapter_key)
+    ex = Example.load(example_path)
+    opts = _manim_options(settings, media_dir, ch.slug)
+    if stills_dir:
+        opts["dry_run"] = True
+    with tempconfig(opts):
+        stills = StillsRequest(stills_dir, set(at.split(",")) if at else None) if stills_dir else None
+        scene = ch.load()(example=ex, theme=get_theme(settings["theme"]), stills=stills)
+        scene.render()
+        if stills_dir:
+            print(json.dumps({"stills": [str(p) for p in scene.saved_stills], "steps": scene.timeline}))
+        else:
+            movie = Path(scene.renderer.file_writer.final_file_path)
+            print(json.dumps({"video": str(movie), "duration": scene.renderer.time}))
+
+
+def _spawn(ch, example_path: Path, settings: RenderSettings, media_dir: Path, log: Path,
+           stills_dir: Path | None = None, at: set[str] | None = None) -> subprocess.Popen:
+    cmd = [sys.executable, str(ROOT / "render.py"), "worker", "--chapter", ch.slug, "--example", str(example_path),
+           "--settings", json.dumps(dataclasses.asdict(settings)), "--media-dir", str(media_dir)]
+    if stills_dir is not None:
+        cmd += ["--stills-dir", str(stills_dir), "--at", ",".join(sorted(at or ()))]
+    log.parent.mkdir(parents=True, exist_ok=True)
+    fh = open(log, "w")
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=fh, text=True, cwd=ROOT, env=env)
+
+
+def _run_all(jobs_list: list[tuple], jobs: int, verbose: bool) -> dict:
+    """Run (chapter, start-callable) jobs at most `jobs` at a time, with one progress line per chapter."""
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    results, failures = {}, []
+    pending = list(jobs_list)
+    running: dict = {}
+    with Progress(SpinnerColumn(), TextColumn("{task.description:<44}"), BarColumn(bar_width=24),
+                  TimeElapsedColumn(), TextColumn("{task.fields[status]}"), transient=False) as progress:
+        tasks = {ch.slug: progress.add_task(f"{ch.number:>2} {ch.title}", total=1, status="waiting", start=False)
+                 for ch, _ in jobs_list}
+        try:
+            while pending or running:
+                while pending and len(running) < jobs:
+                    ch, start = pending.pop(0)
+                    progress.start_task(tasks[ch.slug])
+                    progress.update(tasks[ch.slug], status="rendering", total=None)
+                    running[ch.slug] = (ch, start(), time.time())
+                for slug, (ch, proc, t0) in list(running.items()):
+                    if proc.poll() is None:
+                        continue
+                    out = proc.stdout.read() if proc.stdout else ""
+                    del running[slug]
+                    if proc.returncode != 0:
+                        failures.append(ch)
+                        progress.update(tasks[slug], total=1, completed=0, status="[red]failed")
+                        continue
+                    info = json.loads(out.strip().splitlines()[-1])
+                    results[slug] = info
+                    status = (f"{info['duration']:.1f} s of video" if "duration" in info
+                              else f"{len(info.get('stills', []))} stills")
+                    progress.update(tasks[slug], total=1, completed=1, status=f"done: {status}")
+                time.sleep(0.2)
+        except KeyboardInterrupt:
+            for _, proc, _ in running.values():
+                proc.terminate()
+            raise
+    if failures:
+        names = ", ".join(f"{c.number} ({c.title})" for c in failures)
+        raise click.ClickException(f"Chapter {names} failed to render; see the log in the run folder's .work/ "
+                                   "(or rerun with -v).")
+    return results
+
+
+# ---------------------------------------------------------------- the course
+
+def render_course(ex: Example, chapters: list, folder: Path, settings: RenderSettings, jobs: int,
+                  force: bool = False) -> Path:
+    example_json = ex.to_json()
+    exports.write_atomic(folder / "example.json", example_json)
+    work = folder / ".work"
+    ext = settings.fmt
+    todo = []
+    for ch in chapters:
+        key = settings.key(example_json, ch.slug)
+        key_file = folder / f".{ch.slug}.key"
+        done = (folder / f"{ch.slug}.{ext}").exists() and (folder / f"{ch.slug}.steps.json").exists()
+        if not force and done and key_file.exists() and key_file.read_text() == key:
+            continue
+        key_file.unlink(missing_ok=True)
+        media = work / f"{ch.slug}-{key[:8]}"
+        todo.append((ch, key, media))
+
+    def starter(ch, media):
+        return lambda: _spawn(ch, folder / "example.json", settings, media, work / f"{ch.slug}.log")
+
+    if todo:
+        results = _run_all([(ch, starter(ch, media)) for ch, _, media in todo], jobs, settings.verbose)
+        for ch, key, media in todo:
+            movie = Path(results[ch.slug]["video"])
+            for src, dst in ((movie.with_suffix(".srt"), f"{ch.slug}.srt"),
+                             (movie.with_suffix(".steps.json"), f"{ch.slug}.steps.json"),
+                             (movie, f"{ch.slug}.{ext}")):
+                if src.exists():
+                    os.replace(src, folder / dst)
+            exports.write_atomic(folder / f".{ch.slug}.key", key)
+            shutil.rmtree(media, ignore_errors=True)
+    else:
+        click.echo("Every chapter is up to date; nothing to render.")
+    _remove_if_empty(work)
+    return assemble(ex, chapters, folder, settings)
+
+
+def _remove_if_empty(folder: Path):
+    try:
+        folder.rmdir()
+    except OSError:
+        pass
+
+
+def assemble(ex: Example, chapters: list, folder: Path, settings: RenderSettings) -> Path:
+    """Join the chapter videos and write chapters.txt, course.srt, narration.md, course.json, manifest.json."""
+    ext = settings.fmt
+    course_chapters, t, durations = [], 0.0, {}
+    for ch in chapters:
+        video = folder / f"{ch.slug}.{ext}"
+        steps = json.loads((folder / f"{ch.slug}.steps.json").read_text())
+        dur = exports.video_duration(video) if ext != "gif" else steps["duration"]
+        durations[video.name] = dur
+        course_chapters.append({"number": ch.number, "slug": ch.slug, "title": ch.title, "start": t,
+                                "duration": dur, "steps": steps["steps"], "key_moments": steps["key_moments"]})
+        t += dur
+    course_video = folder / f"course.{ext}"
+    if ext == "gif":
+        course_video = folder / f"{chapters[0].slug}.gif"   # GIFs are not joined; each chapter stands alone
+    else:
+        exports.join_videos([folder / f"{ch.slug}.{ext}" for ch in chapters], course_video)
+        durations[course_video.name] = exports.video_duration(course_video)
+    exports.write_atomic(folder / "chapters.txt", exports.chapters_txt(course_chapters))
+    exports.write_atomic(folder / "course.srt", exports.course_srt(course_chapters))
+    exports.write_atomic(folder / "narration.md", exports.narration_md(course_chapters, ex))
+    exports.write_atomic(folder / "course.json", json.dumps(
+        {"chapters": [{k: c[k] for k in ("number", "slug", "title", "start", "duration")} for c in course_chapters]},
+        indent=1, ensure_ascii=False) + "\n")
+    exports.write_atomic(folder / "manifest.json", exports.manifest(folder, durations))
+    return course_video
+
+
+# ---------------------------------------------------------------- stills and the blog post
+
+def render_stills(ex: Example, chapters: list, stills_dir: Path, settings: RenderSettings,
+                  at: set[str] | None, jobs: int) -> tuple[list[Path], dict]:
+    folder = stills_dir.parent
+    exports.write_atomic(folder / "example.json", ex.to_json())
+    work = folder / ".work"
+    jobs_list = [(ch, (lambda ch=ch: _spawn(ch, folder / "example.json", settings, work / f"stills-{ch.slug}",
+                                            work / f"stills-{ch.slug}.log", stills_dir, at)))
+                 for ch in chapters]
+    results = _run_all(jobs_list, jobs, settings.verbose)
+    shutil.rmtree(work, ignore_errors=True)
+    return [Path(p) for ch in chapters for p in results[ch.slug]["stills"]], results
+
+
+def write_post(ex: Example, chapters: list, folder: Path, settings: RenderSettings, jobs: int) -> Path:
+    """post.md: per chapter its steps' narration, the still of each step and the step's table."""
+    stills, results = render_stills(ex, chapters, folder / "stills", settings, None, jobs)
+    by_name = {p.name: p for p in stills}
+    narration = {(slug, st["id"]): st["narration"] for slug, r in results.items() for st in r["steps"]}
+    src = " ".join(ex.tokens["source"])
+    parts = [f"# Inside a transformer, number by number\n",
+             f"Every number below is a real value computed by a small transformer (d_model {ex.config.d_model}, "
+             f"{ex.config.n_heads} heads) on the sentence *{src}*. "
+             "The data: [example.json](example.json).\n"]
+    for ch in chapters:
+        parts.append(f"\n## {ch.number}. {ch.title}\n")
+        for name in sorted(by_name):
+            if not name.startswith(ch.slug + "-"):
+                continue
+            step_id = name[len(ch.slug) + 1:-len(".png")]
+            if ex.has(step_id):
+                st = ex.step(step_id)
+                parts.append(f"### {st.title}\n\n{st.narration}\n\n![{st.title}](stills/{name})\n")
+                parts.append(exports.data_markdown_step(ex, st))
+            else:
+                words = narration.get((ch.slug, step_id), "")
+                parts.append(f"{words}\n\n![{ch.title}](stills/{name})\n")
+    return exports.write_atomic(folder / "post.md", "\n".join(parts))
