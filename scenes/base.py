@@ -74,6 +74,7 @@ class ChapterScene(Scene):
         self.camera.background_color = self.theme.background
         self.timeline: list[dict] = []
         self.key_moments: dict[str, float] = {}
+        self.key_moment_content: dict[str, int] = {}
         self.saved_stills: list[Path] = []
         self.heading: Mobject | None = None
         self._current: dict | None = None
@@ -122,6 +123,9 @@ class ChapterScene(Scene):
     def key_moment(self, step_id: str):
         """Mark this frame as the still for step_id; in stills mode, save it as <slug>-<step_id>.png."""
         self.key_moments[step_id] = self.renderer.time
+        # what is on screen besides the heading and the chapter tag (a still of an empty stage is a bug)
+        fixed = {id(self.heading), id(getattr(self, "chapter_tag", None))}
+        self.key_moment_content[step_id] = sum(1 for m in self.mobjects if id(m) not in fixed)
         if self.stills and (self.stills.at is None or step_id in self.stills.at):
             from PIL import Image
             self.renderer.update_frame(self)

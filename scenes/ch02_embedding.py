@@ -11,11 +11,28 @@ from scenes.components import NumericMatrix, shown_subset
 class EmbeddingScene(ChapterScene):
     def construct(self):
         self.title_card("A token becomes a row of numbers")
+        self.the_table()
         self.one_hot_rows()
         self.pick_rows()
         self.scale_rows()
 
     # ------------------------------------------------------------ steps
+    def the_table(self):
+        W = self.example.weights["embedding.W_E"]
+        V, d = W.shape
+        words = (f"The embedding matrix W_E has one row per word of the vocabulary: {V} rows of {d} numbers. "
+                 "Training would learn them; here they are seeded random numbers with zero mean, rounded to "
+                 f"{self.cfg.decimals} decimals, so the numbers shown are exactly the numbers used.")
+        with self.step("ch02.table", narration=words, heading="The embedding matrix"):
+            table = NumericMatrix(W, self.theme, row_labels=self.example.vocab, max_rows=11)
+            name = MathTex(rf"W_E \in \mathbb{{R}}^{{{V} \times {d}}}", font_size=36, color=self.theme.embedding)
+            group = VGroup(name, table).arrange(DOWN, buff=0.3)
+            self.place_in_content(group)
+            self.play(FadeIn(name), Create(table.brackets), FadeIn(table.row_label_group), run_time=0.8)
+            self.play(FadeIn(table.body, lag_ratio=0.01), run_time=1.5)
+            self.wait(1)
+        self.play(FadeOut(group), run_time=0.5)
+
     def one_hot_rows(self):
         rec = self.record("source.onehot")
         ids = self.value("source.ids")
