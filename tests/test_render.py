@@ -1,0 +1,128 @@
+"""render.py as a creator runs it: help and errors for every command, and one end-to-end course render."""
+import json
+import re
+
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+import exports
+import render
+import scenes
+
+AVAILABLE = scenes.available_chapters()
+
+
+def invoke(*args):
+    return CliRunner().invoke(render.cli, list(args), catch_exceptions=False)
+
+
+@pytest.mark.parametrize("cmd", ["list", "video", "stills", "data", "post"])
+def test_every_command_has_help_with_examples(cmd):
+    res = invoke(cmd, "-h")
+    assert res.exit_code == 0 and "Examples:" in res.output
+
+
+@pytest.mark.parametrize("args, words", [
+    (["video", "99"], "Unknown chapter '99'"),
+    (["video", "-q", "z"], "Invalid value for '-q'"),
+    (["video", "--transparent"], "MP4 cannot be transparent"),
+    (["stills", "--heads", "5"], "do not divide"),
+    (["video", "--config", "/nonexistent.toml"], "Cannot read the config file"),
+    (["data", "--corpus", "/nonexistent.txt"], "Cannot read the corpus file"),
+])
+def test_bad_input(args, words):
+    res = invoke(*args)
+    assert res.exit_code != 0 and words in res.output and "Traceback" not in res.output
+
+
+def test_unwritable_run_folder(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    res = invoke("video", "2", "--out", str(blocker / "run"))
+    assert res.exit_code != 0 and "Cannot write to the folder" in res.output
+
+
+def test_slugify_never_makes_paths():
+    assert exports.slugify("../../etc/passwd; rm -rf /") == "etc-passwd-rm-rf"
+    assert exports.slugify("凛冬将至") == "sentence"
+    assert exports.slugify("Café crème") == "cafe-creme"
+
+
+def test_data_exports(tmp_path):
+    res = invoke("data", "--format", "md")
+    assert res.exit_code == 0 and "| when |" in res.output and "encoder.0.self_attn.head1.weights" in res.output
+    res = invoke("data", "--format", "tex", "-o", str(tmp_path / "t.tex"))
+    assert res.exit_code == 0 and "\\begin{tabular}" in (tmp_path / "t.tex").read_text()
+    res = invoke("data", "--format", "csv", "-o", str(tmp_path / "csv"))
+    assert res.exit_code == 0
+    rows = (tmp_path / "csv" / "source.input.csv").read_text().splitlines()
+    assert len(rows) == 7 and rows[1].startswith("when,")
+    res = invoke("data", "--format", "json", "-o", str(tmp_path / "e.json"))
+    assert json.loads((tmp_path / "e.json").read_text())["format"] == "transformer-anim/example"
+
+
+def _seconds(stamp: str) -> float:
+    parts = [int(p) for p in stamp.split(":")]
+    return sum(p * 60 ** i for i, p in enumerate(reversed(parts)))
+
+
+def _srt_starts(text: str) -> list[float]:
+    out = []
+    for m in re.finditer(r"(\d\d):(\d\d):(\d\d),(\d\d\d) -->", text):
+        h, mi, s, ms = map(int, m.groups())
+        out.append(h * 3600 + mi * 60 + s + ms / 1000)
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(len(AVAILABLE) < 2, reason="needs two chapters")
+def test_course_end_to_end(tmp_path):
+    chapters = [str(c.number) for c in AVAILABLE[:2]]
+    run = tmp_path / "run"
+    res = invoke("video", *chapters, "-q", "draft", "--out", str(run), "--jobs", "2")
+    assert res.exit_code == 0, res.output
+    course = json.loads((run / "course.json").read_text())["chapters"]
+    # the joined video lasts the sum of its chapters (to a frame)
+    joined = exports.video_duration(run / "course.mp4")
+    assert abs(joined - sum(c["duration"] for c in course)) < 0.25
+    # chapters.txt: YouTube timestamps at each chapter's start, the first at 00:00
+    lines = (run / "chapters.txt").read_text().splitlines()
+    assert lines[0].startswith("00:00 ")
+    for line, c in zip(lines, course):
+        stamp, title = line.split(" ", 1)
+        assert title == c["title"] and abs(_seconds(stamp) - int(c["start"])) < 1e-9
+    # course.srt: each chapter's captions shifted to its start
+    starts = _srt_starts((run / "course.srt").read_text())
+    second = json.loads((run / f"{course[1]['slug']}.steps.json").read_text())["steps"]
+    first_steps = json.loads((run / f"{course[0]['slug']}.steps.json").read_text())["steps"]
+    assert abs(starts[len(first_steps)] - (course[1]["start"] + second[0]["start"])) < 0.002
+    # manifest lists every file with size and checksum
+    manifest = json.loads((run / "manifest.json").read_text())["files"]
+    names = {f["file"] for f in manifest}
+    assert {"course.mp4", "chapters.txt", "course.srt", "example.json", "narration.md"} <= names
+    assert not [p for p in run.iterdir() if p.name.startswith(".") and p.name.endswith(".part")]
+    # unchanged inputs: nothing re-rendered
+    before = (run / f"{course[0]['slug']}.mp4").stat().st_mtime_ns
+    res = invoke("video", *chapters, "-q", "draft", "--out", str(run))
+    assert "nothing to render" in res.output
+    assert (run / f"{course[0]['slug']}.mp4").stat().st_mtime_ns == before
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not AVAILABLE, reason="needs a chapter")
+def test_stills_and_post(tmp_path):
+    ch = AVAILABLE[0]
+    run = tmp_path / "run"
+    res = invoke("stills", str(ch.number), "-q", "draft", "--out", str(run))
+    assert res.exit_code == 0, res.output
+    pngs = sorted((run / "stills").glob("*.png"))
+    assert pngs and all(p.name.startswith(ch.slug + "-") for p in pngs)
+    assert Image.open(pngs[0]).size == (256, 144)
+    res = invoke("stills", str(ch.number), "-q", "draft", "--out", str(run / "x"), "--at", "no.such.step")
+    assert res.exit_code != 0 and "No key moment named no.such.step" in res.output
+    res = invoke("post", str(ch.number), "-q", "draft", "--out", str(run))
+    assert res.exit_code == 0, res.output
+    text = (run / "post.md").read_text()
+    links = re.findall(r"\]\(([^)]+)\)", text)
+    assert links and all((run / link).exists() for link in links)
