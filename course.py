@@ -35,6 +35,7 @@ class RenderSettings:
     fmt: str = "mp4"
     verbose: bool = False
     code: str = ""          # version of the drawing code: part of the cache key
+    model: str = "gpt3-175b"  # the preset the scale chapters describe
 
     def key(self, example_json: str, slug: str) -> str:
         s = dataclasses.asdict(self)
@@ -77,7 +78,8 @@ def worker(chapter_key: str, example_path: str, settings: dict, media_dir: str,
         opts["dry_run"] = True
     with tempconfig(opts):
         stills = StillsRequest(stills_dir, set(at.split(",")) if at else None) if stills_dir else None
-        scene = ch.load()(example=ex, theme=get_theme(settings["theme"]), stills=stills)
+        scene = ch.load()(example=ex, theme=get_theme(settings["theme"]), stills=stills,
+                          model=settings.get("model"))
         scene.render()
         if stills_dir:
             print(json.dumps({"stills": [str(p) for p in scene.saved_stills], "steps": scene.timeline}))

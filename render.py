@@ -149,6 +149,8 @@ def example(cfg: Config, out: str):
     click.echo(f"\nWrote {len(ex.steps)} steps and {len(ex.weights)} weights to {path}")
 
 
+from mathcore.scale import PRESETS as MODEL_PRESETS  # noqa: E402
+
 QUALITIES = {  # Manim's presets, plus a tiny draft for tests and quick looks
     "l": "low_quality", "m": "medium_quality", "h": "high_quality", "p": "production_quality",
     "k": "fourk_quality", "draft": None,
@@ -170,6 +172,8 @@ def render_options(f):
         click.option("-j", "--jobs", type=click.IntRange(1, 64), default=None,
                      help="Chapters rendered at once, one process each. [default: number of cores]"),
         click.option("-v", "--verbose", is_flag=True, help="Show Manim's own log."),
+        click.option("--model", type=click.Choice(sorted(MODEL_PRESETS)), default="gpt3-175b", show_default=True,
+                     help="The model that the scale chapters (11, 12) describe."),
     ]
     for opt in reversed(opts):
         f = opt(f)
@@ -264,7 +268,7 @@ def list_cmd(cfg: Config, out_dir: str | None):
               help="Video container.")
 @click.option("--preview", is_flag=True, help="Open the course video when done.")
 @click.option("--force", is_flag=True, help="Re-render chapters even if an identical render exists.")
-def video(cfg: Config, chapters, quality, fps, theme, transparent, out_dir, jobs, verbose, fmt, preview, force):
+def video(cfg: Config, chapters, quality, fps, theme, transparent, out_dir, jobs, verbose, model, fmt, preview, force):
     """Render chapters (all by default) and assemble the course.
 
     The run folder gets each chapter's video and captions, the joined course video, chapters.txt
@@ -285,7 +289,7 @@ def video(cfg: Config, chapters, quality, fps, theme, transparent, out_dir, jobs
     ex = _build(cfg)
     folder = _run_folder(ex, out_dir)
     settings = course.RenderSettings(quality=quality, fps=fps, theme=theme, transparent=transparent, fmt=fmt,
-                                     verbose=verbose, code=_code_version())
+                                     verbose=verbose, code=_code_version(), model=model)
     result = course.render_course(ex, chosen, folder, settings, jobs=jobs or os.cpu_count() or 1, force=force)
     click.echo(f"\nCourse: {result} ({len(chosen)} chapter{'s' * (len(chosen) > 1)}) in {folder}")
     if preview:
@@ -298,7 +302,7 @@ def video(cfg: Config, chapters, quality, fps, theme, transparent, out_dir, jobs
 @render_options
 @click.option("--at", "at", multiple=True, metavar="STEP-ID",
               help="Only these key moments (repeatable); default: every key moment of the chosen chapters.")
-def stills(cfg: Config, chapters, quality, fps, theme, transparent, out_dir, jobs, verbose, at):
+def stills(cfg: Config, chapters, quality, fps, theme, transparent, out_dir, jobs, verbose, model, at):
     """Export PNG stills of the chapters' key moments, without rendering videos.
 
     Files are named <chapter>-<step-id>.png in <run folder>/stills.
@@ -314,7 +318,7 @@ def stills(cfg: Config, chapters, quality, fps, theme, transparent, out_dir, job
     ex = _build(cfg)
     folder = _run_folder(ex, out_dir)
     settings = course.RenderSettings(quality=quality, fps=fps, theme=theme, transparent=transparent, fmt="png",
-                                     verbose=verbose, code=_code_version())
+                                     verbose=verbose, code=_code_version(), model=model)
     paths, _ = course.render_stills(ex, chosen, folder / "stills", settings, set(at) or None,
                                  jobs=jobs or os.cpu_count() or 1)
     if at and not paths:
@@ -359,7 +363,7 @@ def data(cfg: Config, fmt, out):
 @chapters_argument
 @example_options
 @render_options
-def post(cfg: Config, chapters, quality, fps, theme, transparent, out_dir, jobs, verbose):
+def post(cfg: Config, chapters, quality, fps, theme, transparent, out_dir, jobs, verbose, model):
     """Write a Markdown article: a section per chapter with its narration, stills and tables.
 
     \b
@@ -372,7 +376,7 @@ def post(cfg: Config, chapters, quality, fps, theme, transparent, out_dir, jobs,
     ex = _build(cfg)
     folder = _run_folder(ex, out_dir)
     settings = course.RenderSettings(quality=quality, fps=fps, theme=theme, transparent=transparent, fmt="png",
-                                     verbose=verbose, code=_code_version())
+                                     verbose=verbose, code=_code_version(), model=model)
     path = course.write_post(ex, chosen, folder, settings, jobs=jobs or os.cpu_count() or 1)
     click.echo(f"Wrote {path}")
 

@@ -30,6 +30,10 @@ CHAPTERS: list[Chapter] = [
     Chapter(8, "ch08-masked-attention", "Masked self-attention", "ch08_masked_attention", "MaskedAttentionScene"),
     Chapter(9, "ch09-cross-attention", "Cross-attention", "ch09_cross_attention", "CrossAttentionScene"),
     Chapter(10, "ch10-output", "Output and prediction", "ch10_output", "OutputScene"),
+    Chapter(11, "ch11-gpt3", "GPT-3 on a napkin", "ch11_gpt3", "GPT3Scene"),
+    Chapter(12, "ch12-compute", "Compute and memory", "ch12_compute", "ComputeScene"),
+    Chapter(13, "ch13-particles", "Tokens as particles", "ch13_particles", "ParticlesScene"),
+    Chapter(14, "ch14-learning", "Learning", "ch14_learning", "LearningScene"),
 ]
 
 

@@ -56,7 +56,8 @@ class ChapterScene(Scene):
     """number, slug and title come from the chapter list in scenes/__init__.py (one place)."""
 
     def __init__(self, example: Example | None = None, theme: Theme | None = None,
-                 stills: StillsRequest | None = None, **kwargs):
+                 stills: StillsRequest | None = None, model: str | None = None, **kwargs):
+        self._model_arg = model
         self._example_arg = example
         self._theme_arg = theme
         self._stills_arg = stills
@@ -71,6 +72,8 @@ class ChapterScene(Scene):
         self.theme: Theme = self._theme_arg or get_theme(os.environ.get("TA_THEME", "dark"))
         self.stills = self._stills_arg or StillsRequest.from_env()
         self.cfg = self.example.config
+        # the model preset that the scale chapters (11-12) describe; see mathcore.scale.PRESETS
+        self.model_preset: str = self._model_arg or os.environ.get("TA_MODEL", "gpt3-175b")
         self.camera.background_color = self.theme.background
         self.timeline: list[dict] = []
         self.key_moments: dict[str, float] = {}
