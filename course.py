@@ -71,6 +71,13 @@ def worker(chapter_key: str, example_path: str, settings: dict, media_dir: str,
     from scenes.base import StillsRequest
     from scenes.theme import get_theme
 
+    if chapter_key == "floor":
+        from scenes.floor import FloorScene
+        with tempconfig(_manim_options(settings, media_dir, "floor")):
+            scene = FloorScene()
+            scene.render()
+            print(json.dumps({"video": str(scene.renderer.file_writer.final_file_path), "duration": scene.renderer.time}))
+        return
     ch = scenes.get_chapter(chapter_key)
     ex = Example.load(example_path)
     opts = _manim_options(settings, media_dir, ch.slug)
@@ -257,3 +264,53 @@ def write_post(ex: Example, chapters: list, folder: Path, settings: RenderSettin
                 words = narration.get((ch.slug, step_id), "")
                 parts.append(f"{words}\n\n![{ch.title}](stills/{name})\n")
     return exports.write_atomic(folder / "post.md", "\n".join(parts))
+
+
+# ---------------------------------------------------------------- benchmark
+
+def _timed_worker(ch_key: str, example_path: Path, settings: RenderSettings, media: Path, env_extra=None) -> tuple[float, dict]:
+    cmd = [sys.executable, str(ROOT / "render.py"), "worker", "--chapter", ch_key, "--example", str(example_path),
+           "--settings", json.dumps(dataclasses.asdict(settings)), "--media-dir", str(media)]
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=dict(os.environ, **(env_extra or {})))
+    elapsed = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise click.ClickException(f"Benchmark render of {ch_key} failed: {proc.stderr.strip().splitlines()[-1:]}")
+    return elapsed, json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def bench(ex: Example, chapters: list, folder: Path, qualities: list[str], echo=click.echo) -> list[dict]:
+    """Per chapter and quality: render time, frames per second, and the ratio to Manim's floor (one moving
+    dot for the same length at the same quality, rendered in the same run); then the set with 1 and 2 jobs."""
+    from render import QUALITIES
+    exports.write_atomic(folder / "example.json", ex.to_json())
+    rows = []
+    for q in qualities:
+        settings = RenderSettings(quality=q, code="bench")
+        fps = {"l": 15, "m": 30, "h": 60, "p": 60, "k": 60, "draft": DRAFT["frame_rate"]}[q]
+        for ch in chapters:
+            t_ch, info = _timed_worker(ch.slug, folder / "example.json", settings, folder / ".bench" / f"{ch.slug}-{q}")
+            dur = info["duration"]
+            t_floor, _ = _timed_worker("floor", folder / "example.json", settings, folder / ".bench" / f"floor-{q}",
+                                       {"TA_FLOOR_SECONDS": f"{dur:.3f}"})
+            row = {"chapter": ch.slug, "quality": q, "video_s": dur, "render_s": t_ch,
+                   "fps": dur * fps / t_ch, "floor_s": t_floor, "ratio_to_floor": t_ch / t_floor,
+                   "render_over_duration": t_ch / dur}
+            rows.append(row)
+            echo(f"{ch.slug:<24} {QUALITIES[q] or q:<16} video {dur:6.1f} s  render {t_ch:6.1f} s  "
+                 f"{row['fps']:6.1f} frames/s  floor {t_floor:6.1f} s  x{row['ratio_to_floor']:.2f} floor  "
+                 f"{row['render_over_duration']:.2f} x duration")
+    settings = RenderSettings(quality=qualities[0], code="bench")
+    walls = {}
+    for jobs in (1, 2):
+        t0 = time.perf_counter()
+        todo = [(ch, (lambda ch=ch: _spawn(ch, folder / "example.json", settings,
+                                           folder / ".bench" / f"jobs{jobs}-{ch.slug}",
+                                           folder / ".bench" / f"jobs{jobs}-{ch.slug}.log")))
+                for ch in chapters]
+        _run_all(todo, jobs, False)
+        walls[jobs] = time.perf_counter() - t0
+    echo(f"whole set at {qualities[0]}: --jobs 1 {walls[1]:.1f} s, --jobs 2 {walls[2]:.1f} s, "
+         f"speed-up x{walls[1] / walls[2]:.2f}")
+    shutil.rmtree(folder / ".bench", ignore_errors=True)
+    return rows

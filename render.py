@@ -381,6 +381,33 @@ def post(cfg: Config, chapters, quality, fps, theme, transparent, out_dir, jobs,
     click.echo(f"Wrote {path}")
 
 
+@cli.command(context_settings=CONTEXT)
+@click.argument("chapters", nargs=-1)
+@click.option("--qualities", default="l,h", show_default=True, help="Comma-separated presets to measure.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="media/bench", show_default=True)
+def bench(chapters, qualities, out_dir):
+    """Measure render speed: per chapter, frames per second and the ratio to Manim's floor.
+
+    Renders a fixed set of chapters (default: 2 and the first two others available) at 480p15 and
+    1080p60, each beside a trivial one-dot scene of the same length and quality; then the whole set
+    with --jobs 1 and --jobs 2.
+
+    \b
+    Examples:
+      python render.py bench
+      python render.py bench 2 4 --qualities l
+    """
+    import course
+    qs = [q.strip() for q in qualities.split(",") if q.strip()]
+    bad = [q for q in qs if q not in QUALITIES]
+    if bad:
+        raise click.ClickException(f"Unknown quality '{bad[0]}': use {', '.join(QUALITIES)}.")
+    chosen = _select_chapters(chapters) if chapters else _select_chapters(())[:3]
+    ex = _build(Config())
+    folder = _run_folder(ex, out_dir)
+    course.bench(ex, chosen, folder, qs)
+
+
 @cli.command(hidden=True)
 @click.option("--chapter", required=True)
 @click.option("--example", "example_path", required=True)
