@@ -22,6 +22,7 @@ from .tokenizer import END, START, build_vocab, encode, tokenize
 
 FORMAT = "transformer-anim/example"
 FORMAT_VERSION = 1
+TIE_TOLERANCE = 1e-12   # probabilities this close to the maximum count as tied
 
 
 @dataclass(frozen=True)
@@ -299,7 +300,7 @@ def build_example(cfg: Config = Config()) -> Example:
         rec.add(f"{p}.token", f"Generation step {t + 1}: chosen token", r"\arg\max", np.array(nxt, dtype=np.int64),
                 (f"{p}.probs",),
                 f"Greedy decoding takes '{vocab[nxt]}' and appends it to the input"
-                + (" ; it is <end>, so generation stops." if vocab[nxt] == END else "."))
+                + ("; it is <end>, so generation stops." if vocab[nxt] == END else "."))
         gen_ids.append(nxt)
         generated.append(vocab[nxt])
         if vocab[nxt] == END:
@@ -312,7 +313,11 @@ def build_example(cfg: Config = Config()) -> Example:
 
 def greedy_choice(probs: np.ndarray) -> np.ndarray:  # (..., V) -> (...,) int ids
     """The most probable token, never <start> (id 0): it only ever marks the beginning of the input."""
-    return (np.argmax(probs[..., 1:], axis=-1) + 1).astype(np.int64)
+    # Ties (equal to the last bit or nearly: d_model = 2 makes exact ties common) go to the lowest id,
+    # so the choice does not depend on how a BLAS library rounds the last bit.
+    p = probs[..., 1:]
+    near_max = p >= np.max(p, axis=-1, keepdims=True) - TIE_TOLERANCE
+    return (np.argmax(near_max, axis=-1) + 1).astype(np.int64)
 
 
 class _Recorder:
