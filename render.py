@@ -27,6 +27,7 @@ _OPTION_FIELDS = {
     "encoder_layers": "n_encoder_layers", "decoder_layers": "n_decoder_layers", "seed": "seed",
     "tokenizer": "tokenizer", "tied": "tied_output", "scale_embedding": "scale_embedding",
     "decimals": "decimals", "max_new_tokens": "max_new_tokens",
+    "trained": "trained", "train_steps": "train_steps", "learning_rate": "learning_rate",
 }
 
 
@@ -95,6 +96,12 @@ def example_options(f):
                      help="Multiply embeddings by sqrt(d_model). [default: on]"),
         click.option("--decimals", type=int, help="Decimals of the weights and of numbers shown. [default: 2]"),
         click.option("--max-new-tokens", type=int, help="Greedy generation limit; 0 = target length + 1. [default: 0]"),
+        click.option("--trained/--untrained", default=None,
+                     help="Train the weights on the sentence pair first, so the predictions are right; "
+                          "--untrained keeps the random initial weights. [default: trained]"),
+        click.option("--train-steps", type=int,
+                     help="Training step limit; training stops once the target is reproduced. [default: 600]"),
+        click.option("--learning-rate", type=float, help="Adam's peak learning rate. [default: 0.03]"),
     ]
     for opt in reversed(opts):
         f = opt(f)
@@ -443,9 +450,20 @@ def summary(ex) -> str:
             "source.input", "encoder.0.self_attn.head1.weights", "encoder.output", "output.logits")),
         f"Predicted    {' · '.join(ex.tokens['predicted'])}",
         f"Generated    {' · '.join(ex.tokens['generated'])}",
-        "             (untrained random weights: the predictions are arbitrary)",
+        _training_line(ex),
     ]
     return "\n".join(lines)
+
+
+def _training_line(ex) -> str:
+    """The truth about the weights: random and untrained, or trained for how long and with what result."""
+    run = ex.training
+    if run is None:
+        return "             (untrained random weights: the predictions are arbitrary)"
+    kept = f", weights kept at {run.decimals} decimals" if run.decimals != ex.config.decimals else ""
+    return (f"Training     {run.steps} steps of Adam on {run.pairs} pair{'s' * (run.pairs > 1)}, "
+            f"loss {run.losses[0]:.3f} -> {run.final_loss:.3f}{kept}; reproduces the target: "
+            f"{'yes' if run.reproduced else 'no'}")
 
 
 def main():

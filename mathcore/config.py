@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -14,6 +15,7 @@ DEFAULT_CORPUS = (
 MAX_TOKENS = 12          # per sentence: what a frame can show
 D_MODEL_RANGE = (2, 8)   # what a frame can show
 MAX_LAYERS = 6           # the paper's depth; more is not an explainer
+MAX_TRAIN_STEPS = 100_000  # a few minutes at most for the toy model
 TOKENIZERS = ("word", "char")
 
 
@@ -35,8 +37,12 @@ class Config:
     tokenizer: str = "word"        # "word", or "char" for scripts without spaces (Chinese, Japanese)
     tied_output: bool = True       # output layer = embedding transposed, as in the paper
     scale_embedding: bool = True   # multiply embeddings by sqrt(d_model), as in the paper
-    decimals: int = 2              # weights are rounded to this when created; numbers shown with it
+    decimals: int = 2              # weights are rounded to this when created and after training; numbers shown with it
     max_new_tokens: int = 0        # greedy generation limit; 0 means target length + 1
+    trained: bool = True           # train on the example's pair (mathcore/train.py) so the predictions are right
+    train_steps: int = 600         # step limit; training stops earlier once the target is reproduced
+    learning_rate: float = 0.03    # Adam's peak learning rate, reached after the warm-up
+    train_on_corpus: bool = False  # also train on every corpus line as a target (copying itself)
 
     def __post_init__(self):
         # TOML and JSON give lists; keep the dataclass hashable and comparable.
@@ -75,6 +81,10 @@ class Config:
             elif isinstance(default, int):
                 if isinstance(value, bool) or not isinstance(value, int):
                     raise ConfigError(f"Option '{name}' must be a whole number, not {value!r}.")
+            elif isinstance(default, float):
+                if isinstance(value, bool) or not isinstance(value, (int, float)):
+                    raise ConfigError(f"Option '{name}' must be a number, not {value!r}.")
+                value = float(value)
             elif isinstance(default, str):
                 if not isinstance(value, str):
                     raise ConfigError(f"Option '{name}' must be text, not {value!r}.")
@@ -108,5 +118,9 @@ def validate_sizes(cfg: Config) -> None:
         raise ConfigError(f"seed must be zero or positive, not {cfg.seed}.")
     if not 0 <= cfg.max_new_tokens <= 2 * MAX_TOKENS:
         raise ConfigError(f"max_new_tokens must be between 0 (automatic) and {2 * MAX_TOKENS}, not {cfg.max_new_tokens}.")
+    if not 0 < cfg.train_steps <= MAX_TRAIN_STEPS:
+        raise ConfigError(f"train_steps must be a whole number from 1 to {MAX_TRAIN_STEPS}, not {cfg.train_steps}.")
+    if not (0 < cfg.learning_rate and math.isfinite(cfg.learning_rate)):
+        raise ConfigError(f"learning_rate must be a positive number such as 0.03, not {cfg.learning_rate}.")
     if not any(line.strip() for line in cfg.corpus):
         raise ConfigError("The corpus is empty: give at least one line of text.")

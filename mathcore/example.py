@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from . import model
+from . import train as _train
 from .config import MAX_TOKENS, Config, ConfigError, validate_sizes
 from .layers import AddNorm, FeedForward, MultiHead, frequencies
 from .tokenizer import END, START, build_vocab, encode, tokenize
@@ -48,6 +49,7 @@ class Example:
     tokens: dict[str, tuple[str, ...]]   # source, target_input, target_labels, predicted, generated
     weights: dict[str, np.ndarray]
     steps: tuple[Step, ...]
+    training: "_train.TrainingRun | None" = None  # how the weights were trained; None when untrained
     _index: dict[str, Step] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self):
@@ -91,6 +93,7 @@ class Example:
                 "cols": None if s.cols is None else list(s.cols), "narration": s.narration,
                 "value": _to_json_array(s.value),
             } for s in self.steps],
+            "training": None if self.training is None else _training_to_dict(self.training),
         }
 
     def to_json(self) -> str:
@@ -123,8 +126,10 @@ class Example:
             value=_from_json_array(s["value"], s["shape"], s["dtype"]), inputs=tuple(s["inputs"]),
             narration=s["narration"], rows=None if s["rows"] is None else tuple(s["rows"]),
             cols=None if s["cols"] is None else tuple(s["cols"])) for s in data["steps"])
+        run = data.get("training")
         return cls(Config.from_dict(data["config"]), tuple(data["vocab"]),
-                   {k: tuple(v) for k, v in data["tokens"].items()}, weights, steps)
+                   {k: tuple(v) for k, v in data["tokens"].items()}, weights, steps,
+                   None if run is None else _training_from_dict(run))
 
     @classmethod
     def from_json(cls, text: str) -> "Example":
@@ -169,6 +174,37 @@ def _from_json_array(value: Any, shape: list[int], dtype: str) -> np.ndarray:
     return np.array(fix(value), dtype=np.float64).reshape(shape)
 
 
+def _weights_to_dict(weights: dict[str, np.ndarray]) -> dict[str, Any]:
+    return {k: {"shape": list(v.shape), "value": _to_json_array(v)} for k, v in weights.items()}
+
+
+def _weights_from_dict(data: dict[str, Any]) -> dict[str, np.ndarray]:
+    return {k: _from_json_array(w["value"], w["shape"], "float") for k, w in data.items()}
+
+
+def _training_to_dict(run: "_train.TrainingRun") -> dict[str, Any]:
+    return {
+        "steps": run.steps, "warmup": run.warmup, "pairs": run.pairs,
+        "reproduces_target": run.reproduced, "decimals": run.decimals, "final_loss": run.final_loss,
+        "loss": _to_json_array(run.losses), "learning_rate": _to_json_array(run.learning_rates),
+        "grads": _weights_to_dict(run.grads),
+        "checkpoints": [{"step": c.step, "predicted": c.predicted.tolist(), "weights": _weights_to_dict(c.weights)}
+                        for c in run.checkpoints],
+    }
+
+
+def _training_from_dict(d: dict[str, Any]) -> "_train.TrainingRun":
+    checkpoints = tuple(_train.Checkpoint(c["step"], _weights_from_dict(c["weights"]),
+                                            np.array(c["predicted"], dtype=np.int64)) for c in d["checkpoints"])
+    return _train.TrainingRun(
+        losses=_from_json_array(d["loss"], [len(d["loss"])], "float"),
+        learning_rates=_from_json_array(d["learning_rate"], [len(d["learning_rate"])], "float"),
+        grads=_weights_from_dict(d["grads"]), checkpoints=checkpoints,
+        weights=checkpoints[-1].weights if checkpoints else {}, steps=d["steps"],
+        reproduced=d["reproduces_target"], decimals=d["decimals"], final_loss=float(d["final_loss"]),
+        warmup=d["warmup"], pairs=d["pairs"])
+
+
 def _dump(obj: Any, indent: str = "") -> str:
     """JSON with one matrix row per line: readable, diffable and deterministic."""
     inner = indent + "  "
@@ -211,10 +247,17 @@ def prepare(cfg: Config) -> tuple[list[str], list[str], list[str]]:
 
 
 def build_example(cfg: Config = Config()) -> Example:
-    """Run the whole encoder-decoder forward pass on cfg's sentences and record every step."""
+    """Run the whole encoder-decoder forward pass on cfg's sentences and record every step.
+
+    With cfg.trained (the default) the seeded initial weights are first trained on the sentence pair
+    (mathcore/train.py) and rounded; the forward pass below uses exactly those rounded weights.
+    """
     vocab, source, target = prepare(cfg)
     V = len(vocab)
     weights = model.init_weights(cfg, V)
+    run = _train.train(cfg, weights, vocab) if cfg.trained else None
+    if run is not None:
+        weights = run.weights  # rounded to run.decimals: the numbers shown are the numbers used
     rec = _Recorder(cfg)
 
     src_ids = encode(source, vocab)
@@ -274,7 +317,7 @@ def build_example(cfg: Config = Config()) -> Example:
     rec.add("output.predicted", "Predicted next tokens", r"\hat y_t = \arg\max_{w \ne \langle start \rangle} P_{t,w}", predicted,
             ("output.probs",),
             f"The most probable word at each position: {_quote(pred_tokens)}. It matches the true next word "
-            f"{hits} of {len(tgt_lab)} times; the weights are random and untrained, so the guesses are arbitrary.",
+            f"{hits} of {len(tgt_lab)} times; {_training_note(run)}",
             rows=tgt_in)
 
     # greedy generation: feed each predicted token back in until <end> or the limit
@@ -300,7 +343,9 @@ def build_example(cfg: Config = Config()) -> Example:
         rec.add(f"{p}.token", f"Generation step {t + 1}: chosen token", r"\arg\max", np.array(nxt, dtype=np.int64),
                 (f"{p}.probs",),
                 f"Greedy decoding takes '{vocab[nxt]}' and appends it to the input"
-                + ("; it is <end>, so generation stops." if vocab[nxt] == END else "."))
+                + ("; it is <end>, so generation stops." if vocab[nxt] == END else ".")
+                + (_generation_note(run, generated + [vocab[nxt]], tgt_lab)
+                   if vocab[nxt] == END or t == limit - 1 else ""))
         gen_ids.append(nxt)
         generated.append(vocab[nxt])
         if vocab[nxt] == END:
@@ -308,7 +353,36 @@ def build_example(cfg: Config = Config()) -> Example:
 
     tokens = {"source": tuple(source), "target_input": tuple(tgt_in), "target_labels": tuple(tgt_lab),
               "predicted": tuple(pred_tokens), "generated": tuple(generated)}
-    return Example(cfg, tuple(vocab), tokens, weights, tuple(rec.steps))
+    return Example(cfg, tuple(vocab), tokens, weights, tuple(rec.steps), run)
+
+
+def _trained_on(run: "_train.TrainingRun") -> str:
+    more = run.pairs - 1
+    return ("this one sentence pair" if not more else
+            f"this sentence pair and {more} corpus line{'s' * (more > 1)} (each copied to itself)")
+
+
+def _training_note(run: "_train.TrainingRun | None") -> str:
+    """How the weights came about, for the prediction's narration: honest about what training means here."""
+    if run is None:
+        return "the weights are random and untrained, so the guesses are arbitrary."
+    if run.reproduced:
+        return (f"the weights were trained on {_trained_on(run)} for {run.steps} steps, so the model has "
+                "memorized the answer: it recalls one sentence, it does not understand language.")
+    return (f"the weights were trained on {_trained_on(run)} for {run.steps} steps, the limit, and still do not "
+            "reproduce the target: this model is too small or was trained too briefly to memorize it.")
+
+
+def _generation_note(run: "_train.TrainingRun | None", generated: list[str], labels: list[str]) -> str:
+    """One sentence after the last generation step: does the generated sentence equal the target?"""
+    if run is None:
+        return " With random, untrained weights the generated words are arbitrary."
+    if generated == labels[:len(generated)]:
+        whole = "the target" if len(generated) == len(labels) else "the start of the target"
+        return (f" The generated words, {_quote(generated)}, are exactly {whole}: the model memorized this "
+                f"sentence in {run.steps} training steps.")
+    return (f" The generated words, {_quote(generated)}, differ from the target {_quote(labels)}: "
+            f"{run.steps} training steps were not enough to memorize it.")
 
 
 def greedy_choice(probs: np.ndarray) -> np.ndarray:  # (..., V) -> (...,) int ids
@@ -430,8 +504,10 @@ class _Recorder:
                  rows=toks)
         self.add(f"{p}.out", "Add & Norm output", r"\gamma \odot \hat Z + \beta", an.out,
                  (f"{p}.normalized", f"{p}.gamma", f"{p}.beta"),
-                 "A learned scale gamma and shift beta follow; they start at 1 and 0, so the output equals the "
-                 "normalized rows until training changes them.", rows=toks)
+                 ("A learned scale gamma and shift beta follow; they started at 1 and 0, and training has "
+                  "changed them." if cfg.trained else
+                  "A learned scale gamma and shift beta follow; they start at 1 and 0, so the output equals the "
+                  "normalized rows until training changes them."), rows=toks)
 
     def ffn(self, p: str, ff: FeedForward, x_id: str, toks):
         cfg = self.cfg

@@ -69,7 +69,9 @@ def test_default_shapes(ex):
     assert ex.step("output.probs").shape == (6, 25)
 
 
-def test_weights_are_rounded_zero_mean_and_not_all_positive(ex):
+def test_weights_are_rounded_zero_mean_and_not_all_positive():
+    ex = build_example(Config(trained=False))  # the initialization itself
+    assert ex.training is None
     for name, w in ex.weights.items():
         assert np.array_equal(w, np.round(w, 2)), name
     W = ex.weights["encoder.0.self_attn.W_Q"]
@@ -77,6 +79,33 @@ def test_weights_are_rounded_zero_mean_and_not_all_positive(ex):
     a = math.sqrt(6 / 12)
     assert np.abs(W).max() <= a + 0.005
     assert np.all(ex.weights["encoder.0.norm1.gamma"] == 1) and np.all(ex.weights["encoder.0.norm1.beta"] == 0)
+
+
+def test_trained_weights_are_rounded_and_differ_from_the_initial_ones(ex):
+    run = ex.training
+    assert run is not None and run.reproduced and run.decimals == 2
+    init = build_example(Config(trained=False)).weights
+    for name, w in ex.weights.items():
+        assert np.array_equal(w, np.round(w, run.decimals)), name
+        assert w is run.weights[name]
+    assert any(not np.array_equal(ex.weights[k], init[k]) for k in init)
+    assert not np.all(ex.weights["decoder.0.norm3.gamma"] == 1)  # training moved gamma off 1
+
+
+def test_prediction_narration_is_honest(ex):
+    # trained: says so, with the number of steps, and does not claim understanding
+    text = ex.step("output.predicted").narration
+    assert f"trained on this one sentence pair for {ex.training.steps} steps" in text
+    assert "does not understand language" in text and "arbitrary" not in text
+    last_token = [s for s in ex.steps if s.id.endswith(".token")][-1]
+    assert "exactly the target" in last_token.narration
+    assert "training has changed them" in ex.step("decoder.0.norm3.out").narration
+    untrained = build_example(Config(trained=False))
+    assert "random and untrained, so the guesses are arbitrary" in untrained.step("output.predicted").narration
+    assert "until training changes them" in untrained.step("decoder.0.norm3.out").narration
+    # trained but not reproduced (too few steps): says that too
+    short = build_example(Config(train_steps=2))
+    assert not short.training.reproduced and "still do not reproduce" in short.step("output.predicted").narration
 
 
 def test_embedding_picks_rows_and_is_scaled(ex):
@@ -118,12 +147,13 @@ def test_generation_first_step_equals_teacher_forced_first_row(ex):
 # ---------------------------------------------------------------- properties, over many configurations
 
 configs = st.builds(
-    lambda d, hi, seed, n, m, tok: Config(
+    lambda d, hi, seed, n, m, tok, trained: Config(
         d_model=d, n_heads=[h for h in range(1, d + 1) if d % h == 0][hi % len([h for h in range(1, d + 1) if d % h == 0])],
         seed=seed, source=" ".join(["game", "you", "storm", "the", "of", "win"] * 2)[: n * 5],
-        target=" ".join(["you", "die", "or"] * 4)[: m * 4], tokenizer=tok),
+        target=" ".join(["you", "die", "or"] * 4)[: m * 4], tokenizer=tok,
+        trained=trained, train_steps=40),  # a short run: the properties hold for any weights
     st.integers(2, 8), st.integers(0, 7), st.integers(0, 50), st.integers(1, 12), st.integers(1, 12),
-    st.sampled_from(["word", "char"]))
+    st.sampled_from(["word", "char"]), st.booleans())
 
 
 @settings(max_examples=25, deadline=None)
@@ -214,6 +244,11 @@ def test_default_corpus_has_23_words():
     (dict(corpus=("", "  ")), "corpus is empty"),
     (dict(corpus=("...",)), "no words"),
     (dict(tokenizer="bpe"), "Unknown tokenizer"),
+    (dict(train_steps=0), "train_steps must be"),
+    (dict(train_steps=-5, trained=False), "train_steps must be"),
+    (dict(learning_rate=0.0), "learning_rate must be a positive number"),
+    (dict(learning_rate=-0.1), "learning_rate must be a positive number"),
+    (dict(learning_rate=float("nan")), "learning_rate must be a positive number"),
 ])
 def test_validation(kwargs, words):
     with pytest.raises(ConfigError) as err:
@@ -230,3 +265,11 @@ def test_config_from_dict_rejects_unknown_and_wrong_types():
     with pytest.raises(ConfigError, match="true or false"):
         Config.from_dict({"tied_output": 1})
     assert Config.from_dict({"corpus": ["a b", "c"]}).corpus == ("a b", "c")
+    # learning_rate is the one float option: ints are accepted as floats, text and booleans are not
+    assert Config.from_dict({"learning_rate": 1}).learning_rate == 1.0
+    assert isinstance(Config.from_dict({"learning_rate": 1}).learning_rate, float)
+    assert Config.from_dict({"learning_rate": 0.01, "trained": False, "train_steps": 50}) == Config(
+        learning_rate=0.01, trained=False, train_steps=50)
+    for bad in ("fast", True):
+        with pytest.raises(ConfigError, match="must be a number"):
+            Config.from_dict({"learning_rate": bad})
