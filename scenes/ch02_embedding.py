@@ -20,9 +20,13 @@ class EmbeddingScene(ChapterScene):
     def the_table(self):
         W = self.example.weights["embedding.W_E"]
         V, d = W.shape
+        run = self.example.training
+        origin = (f"They started as seeded random numbers and were learned in {run.steps} training steps, then "
+                  f"rounded to {run.decimals} decimals" if run is not None else
+                  "Training would learn them; here they are seeded random numbers with zero mean, rounded to "
+                  f"{self.cfg.decimals} decimals")
         words = (f"The embedding matrix W_E has one row per word of the vocabulary: {V} rows of {d} numbers. "
-                 "Training would learn them; here they are seeded random numbers with zero mean, rounded to "
-                 f"{self.cfg.decimals} decimals, so the numbers shown are exactly the numbers used.")
+                 f"{origin}, so the numbers shown are exactly the numbers used.")
         with self.step("ch02.table", narration=words, heading="The embedding matrix"):
             table = NumericMatrix(W, self.theme, row_labels=self.example.vocab, max_rows=11)
             name = MathTex(rf"W_E \in \mathbb{{R}}^{{{V} \times {d}}}", font_size=36, color=self.theme.embedding)
