@@ -207,3 +207,115 @@ def count_clusters(x: np.ndarray, threshold: float = 0.1) -> int:  # (n, d) -> k
 
 def cluster_counts(traj: Trajectory, threshold: float = 0.1) -> np.ndarray:  # -> (T,) clusters at each time
     return np.array([count_clusters(x, threshold) for x in traj.positions])
+
+
+# ---------------------------------------------------------------------------------------------- chapter 13
+# The runs the chapter shows, as data (so the numbers on screen come from here), and the small helpers that
+# turn a recorded matrix or a stored trajectory into what the scene draws.
+
+
+@dataclass(frozen=True)
+class FlowSetup:
+    """One simulation: n points uniform on S^{d-1} (seeded), the flow at inverse temperature beta up to
+    t_end in Euler steps of h, softmax-normalized or not."""
+
+    n: int
+    d: int
+    beta: float
+    t_end: float
+    h: float = 0.1
+    seed: int = 0
+    normalized: bool = True
+
+    def start(self) -> np.ndarray:  # -> (n, d) unit rows
+        return random_sphere(self.n, self.d, self.seed)
+
+    def run(self, x0: np.ndarray | None = None) -> Trajectory:
+        return simulate(self.start() if x0 is None else x0, self.beta, self.t_end, self.h, self.normalized)
+
+
+# Geshkovski et al.'s simulation: 64 points on the 2-sphere, β = 1, time 15, Euler step 0.1. Seed 4 is a
+# start whose β = 9 run (METASTABLE_FLOW) shows clusters that last and then merge within t = 300; most
+# starts do, some keep their clusters far longer (the waiting time grows like e^β).
+PAPER_FLOW = FlowSetup(n=64, d=3, beta=1.0, t_end=15.0, h=0.1, seed=4)
+METASTABLE_FLOW = FlowSetup(n=64, d=3, beta=9.0, t_end=300.0, h=0.1, seed=4)
+# The worked example's tokens on the circle: the unnormalized Kuramoto-like flow of CONTENT.md section 6.
+CIRCLE_FLOW = FlowSetup(n=0, d=2, beta=1.0, t_end=5.0, h=0.1, normalized=False)
+
+
+def plane_projection(x: np.ndarray) -> np.ndarray:  # (n, d) rows -> (n, 2)
+    """The rows seen in their best-fitting plane through the origin: coordinates along the top two
+    principal directions of XᵀX (uncentred, so a row's direction from the origin is kept).
+
+    Signs are fixed so that each direction's largest loading is positive: the same matrix always gives
+    the same picture. Fewer than two independent rows give zero coordinates where there is no direction.
+    """
+    x = np.asarray(x, dtype=float)
+    _, s, vt = np.linalg.svd(x, full_matrices=True)  # vt (d, d): principal directions as rows
+    v = vt[:2].copy()  # (2, d)
+    for k in range(2):
+        if k >= len(s) or s[k] <= 1e-12 * max(s[0], 1e-300):
+            v[k] = 0.0  # no spread along this direction
+            continue
+        if v[k, np.argmax(np.abs(v[k]))] < 0:
+            v[k] = -v[k]
+    return x @ v.T  # (n, 2)
+
+
+def circle_angles(x: np.ndarray) -> np.ndarray:  # (n, d) rows -> (n,) angles in (−π, π]
+    """Each row's angle in the plane of `plane_projection`: the tokens placed on a circle."""
+    return points_to_angles(plane_projection(x))
+
+
+def row_norms(x: np.ndarray) -> np.ndarray:  # (n, d) -> (n,)
+    """Length of each row. After a LayerNorm with γ = 1 and β = 0 every row has length ≈ √d: a sphere."""
+    return np.linalg.norm(np.asarray(x, dtype=float), axis=1)
+
+
+def positions_at(traj: Trajectory, t: float) -> np.ndarray:  # -> (n, d) unit rows at time t
+    """The points at any time in [0, t_end]: linear between the two stored steps, back onto the sphere."""
+    times = traj.times
+    t = float(np.clip(t, times[0], times[-1]))
+    k = int(np.searchsorted(times, t, side="right")) - 1
+    k = min(max(k, 0), len(times) - 1)
+    if k == len(times) - 1 or t == times[k]:
+        return traj.positions[k].copy()
+    a = (t - times[k]) / (times[k + 1] - times[k])
+    x = (1.0 - a) * traj.positions[k] + a * traj.positions[k + 1]
+    norm = np.linalg.norm(x, axis=1, keepdims=True)
+    return np.where(norm > 1e-12, x / np.where(norm > 1e-12, norm, 1.0), traj.positions[k])
+
+
+@dataclass(frozen=True)
+class Plateau:
+    start: float  # time the count was first reached
+    end: float    # time of the next change (or the end of the run)
+    count: int    # clusters during [start, end)
+
+    @property
+    def length(self) -> float:
+        return self.end - self.start
+
+
+def plateaus(times: np.ndarray, counts: np.ndarray) -> list[Plateau]:  # (T,), (T,) -> runs of one count
+    """Maximal runs of a constant cluster count, in time order (the step plot of the metastable phase)."""
+    out: list[Plateau] = []
+    start = 0
+    for k in range(1, len(counts) + 1):
+        if k == len(counts) or counts[k] != counts[start]:
+            end = times[k] if k < len(counts) else times[-1]
+            out.append(Plateau(float(times[start]), float(end), int(counts[start])))
+            start = k
+    return out
+
+
+def decade_ticks(lo: float, hi: float) -> list[float]:  # 0.1, 300 -> [0.1, 1, 10, 100]
+    """Powers of ten from lo up to hi (inclusive), for a logarithmic time axis."""
+    if lo <= 0 or hi < lo:
+        raise ValueError(f"decade_ticks needs 0 < lo <= hi (got {lo}, {hi}).")
+    k = int(np.ceil(np.log10(lo) - 1e-9))
+    out = []
+    while 10.0 ** k <= hi * (1 + 1e-9):
+        out.append(float(10.0 ** k) if k >= 0 else float(f"1e{k}"))
+        k += 1
+    return out

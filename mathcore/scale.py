@@ -520,3 +520,242 @@ def training_memory(spec: ModelSpec, seq_len: int | None = None, batch: int = 1,
     return TrainingMemory(weights=2.0 * p, gradients=2.0 * p, optimizer=12.0 * p,
                           activations=spec.n_layers_total * per_layer)
 
+
+
+# ---------------------------------------------------------------------------------------------- chapters 11-12
+# Facts the scale chapters show (CONTENT.md sections 4 and 5), kept here as data so that every number on
+# screen comes from mathcore, and the helpers that turn those numbers into short labels (175 B, 350 GB).
+
+
+@dataclass(frozen=True)
+class TokenizationExample:
+    """A sentence cut into byte-pair pieces and their ids in a published vocabulary."""
+
+    text: str
+    pieces: tuple[str, ...]  # a leading space belongs to the piece that follows it (" all")
+    ids: tuple[int, ...]
+    tokenizer: str
+    vocab_size: int
+
+
+# GPT-2's byte-pair encoding, which GPT-3 reuses (Brown et al. 2020, section 2.1); CONTENT.md section 4.
+GPT3_TOKENIZATION_EXAMPLE = TokenizationExample(
+    text="Not all heroes wear capes",
+    pieces=("Not", " all", " heroes", " wear", " cap", "es"),
+    ids=(3673, 477, 10281, 5806, 1451, 274),
+    tokenizer="GPT-2 / GPT-3 byte-pair encoding",
+    vocab_size=50257,
+)
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """How many tokens a model was trained on, and where the figure comes from."""
+
+    tokens: float    # D
+    source: str      # a short citation, or how the figure was estimated
+    published: bool  # False: no published figure, Chinchilla's compute-optimal 20·P is used instead
+
+
+# Published training-token counts. transformer-base: 100,000 steps of batches of about 25,000 target tokens
+# (Vaswani et al. 2017, section 5.1); GPT-3: 300 B (Brown et al. 2020, table 2.2); Llama 3 8B: "over 15T"
+# (Meta 2024). GPT-2 and the toy model have no published figure.
+TRAINING_TOKENS: dict[str, TrainingData] = {
+    "transformer-base": TrainingData(100_000 * 25_000, "Vaswani et al. 2017: 100,000 steps × 25,000 tokens", True),
+    "gpt3-175b": TrainingData(300e9, "Brown et al. 2020, table 2.2", True),
+    "llama3-8b": TrainingData(15e12, "Meta 2024", True),
+}
+
+
+def training_tokens(spec: ModelSpec) -> TrainingData:  # spec -> D
+    """The preset's published training-token count, else the compute-optimal D ≈ 20·P (Chinchilla)."""
+    if spec.name in TRAINING_TOKENS:
+        return TRAINING_TOKENS[spec.name]
+    return TrainingData(chinchilla_tokens(n_params(spec)), "compute-optimal 20 tokens per parameter (Chinchilla)",
+                        published=False)
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """A training cluster: how many accelerators, what each achieves, how much memory each holds."""
+
+    n_accelerators: int
+    flops_per_accelerator: float   # achieved FLOP/s (not the datasheet peak)
+    memory_per_accelerator: float  # bytes
+    accelerator: str
+
+
+# CONTENT.md section 5: 1024 GPUs at 150 TFLOP/s achieved (an A100's bf16 peak is 312); 80 GB each.
+REFERENCE_CLUSTER = Cluster(n_accelerators=1024, flops_per_accelerator=150e12, memory_per_accelerator=80e9,
+                            accelerator="A100 80 GB")
+
+# Mixed-precision Adam, bytes per parameter (ZeRO's accounting, as in `training_memory`): fp16 weights,
+# fp16 gradients, and an fp32 master copy, momentum and variance (4 + 4 + 4).
+ADAM_BYTES_PER_PARAM: dict[str, float] = {"weights": 2.0, "gradients": 2.0, "optimizer": 12.0}
+
+
+def adam_bytes_per_param() -> float:  # -> 16.0
+    return sum(ADAM_BYTES_PER_PARAM.values())
+
+
+def accelerators_to_hold(n_bytes: float, memory_per_accelerator: float) -> int:  # bytes -> whole accelerators
+    """The fewest accelerators whose memory adds up to n_bytes (at least 1)."""
+    return max(1, -(-int(round(n_bytes)) // int(memory_per_accelerator)))
+
+
+def decoder_layer_params(spec: ModelSpec) -> int:  # -> parameters of one decoder layer
+    """One decoder layer: self-attention (+ cross-attention for an encoder-decoder), FFN and its norms.
+
+    GPT-3: 4·d² + 8·d² ≈ 12·d² = 1.81 B (plus biases and LayerNorms).
+    """
+    n_attn = 2 if spec.is_encoder_decoder else 1
+    n_norms = 3 if spec.is_encoder_decoder else 2
+    return n_attn * attention_params(spec) + ffn_params(spec) + n_norms * norm_params(spec)
+
+
+def context_doublings(n_ctx: int, count: int = 3) -> list[int]:  # n_ctx -> [n_ctx/4, n_ctx/2, n_ctx]
+    """Up to `count` context lengths ending at n_ctx, each twice the one before (exact halvings only)."""
+    out = [n_ctx]
+    while len(out) < count and out[0] % 2 == 0 and out[0] > 1:
+        out.insert(0, out[0] // 2)
+    return out
+
+
+def preset_spec(name: str, config=None, vocab_size: int | None = None) -> ModelSpec:  # -> ModelSpec
+    """PRESETS[name]; for "toy", the worked example's own sizes when its Config and vocabulary size are given."""
+    if name not in PRESETS:
+        raise ValueError(f"Unknown model preset '{name}': use one of {', '.join(PRESETS)}.")
+    if name != "toy" or config is None:
+        return PRESETS[name]
+    return toy_spec(d_model=config.d_model, n_heads=config.n_heads, d_ff=config.d_ff,
+                    vocab_size=vocab_size if vocab_size is not None else PRESETS["toy"].vocab_size,
+                    n_encoder_layers=config.n_encoder_layers, n_decoder_layers=config.n_decoder_layers,
+                    tied=config.tied_output)
+
+
+@dataclass(frozen=True)
+class ArchitectureRow:
+    aspect: str
+    reference: str  # how the reference model does it
+    model: str      # how the model does it
+    changed: bool
+
+
+def _describe(spec: ModelSpec) -> dict[str, str]:  # aspect -> words
+    kv = (f"grouped-query: {spec.n_kv_heads} K/V heads for {spec.n_heads}" if spec.n_kv_heads != spec.n_heads
+          else "every head has its own K and V")
+    return {
+        "stacks": "encoder + decoder" if spec.is_encoder_decoder else "decoder only",
+        "cross-attention": "yes" if spec.is_encoder_decoder else "none",
+        "positions": {"sinusoidal": "sinusoids, added", "learned": "learned table, added",
+                      "rope": "rotations of Q and K (RoPE)"}[spec.position],
+        "activation": {"relu": "ReLU", "gelu": "GELU", "swiglu": "SwiGLU"}[spec.activation],
+        "normalization": ("after each sub-layer (post-norm)" if spec.norm == "post"
+                          else "before each sub-layer + a final one (pre-norm)"),
+        "norm type": "LayerNorm" if spec.norm_type == "layernorm" else "RMSNorm",
+        "keys and values": kv,
+        "output layer": "W_Eᵀ (tied to the embedding)" if spec.tied_embeddings else "a separate matrix",
+    }
+
+
+def compare_architectures(spec: ModelSpec, reference: ModelSpec | None = None) -> list[ArchitectureRow]:
+    """Design choices of spec beside the reference (default: the original transformer-base), aspect by
+    aspect, in reading order; `changed` marks the ones that differ."""
+    reference = reference or PRESETS["transformer-base"]
+    a, b = _describe(reference), _describe(spec)
+    return [ArchitectureRow(k, a[k], b[k], a[k] != b[k]) for k in a]
+
+
+# ------------------------------------------------------------------ labels: numbers as a viewer reads them
+
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def _sig(x: float, digits: int = 3) -> str:  # 174.6 -> "175", 4.50 -> "4.5", 23.67 -> "23.7"
+    s = f"{x:.{digits}g}"
+    if "e" in s:  # only for x >= 10**digits, where every digit is significant
+        s = f"{float(s):.0f}"
+    return s
+
+
+def _scaled(x: float, units: list[tuple[float, str]], digits: int = 3) -> str:  # units largest first
+    """x in the largest unit in which it reads at least 1 after rounding (999.7 M reads "1 B")."""
+    for size, name in units:
+        if float(_sig(abs(x) / size, digits)) >= 1:
+            return f"{_sig(x / size, digits)} {name}"
+    return f"{_sig(x / units[-1][0], digits)} {units[-1][1]}"
+
+
+def format_int(n: float) -> str:  # 50257 -> "50,257"
+    return f"{int(round(n)):,}"
+
+
+def format_sci(x: float, digits: int = 3) -> str:  # 3.14e23 -> "3.14 × 10²³"
+    if x == 0:
+        return "0"
+    mant, exp = f"{x:.{digits - 1}e}".split("e")
+    mant = mant.rstrip("0").rstrip(".") if "." in mant else mant
+    return f"{mant} × 10{str(int(exp)).translate(_SUPERSCRIPT)}"
+
+
+def format_number(x: float, digits: int = 3) -> str:  # 3637.9 -> "3,640", 0.5 -> "0.5", 3.1e23 -> "3.1 × 10²³"
+    """Plain numbers: 3 significant digits with thousands separators from 0.001 up to a million,
+    scientific notation outside."""
+    if x == 0:
+        return "0"
+    if not 1e-3 <= abs(x) < 1e6:
+        return format_sci(x, digits)
+    s = _sig(x, digits)
+    if abs(float(s)) >= 1000:
+        return format_int(float(s))
+    return s
+
+
+def format_count(n: float) -> str:  # 966 -> "966", 174.6e9 -> "175 B", 617.6e6 -> "618 M"
+    """Counts (parameters, tokens): exact below 10,000, else 3 significant digits and K, M, B or T."""
+    if abs(n) < 10_000:
+        return format_int(n) if float(n).is_integer() else format_number(n)
+    return _scaled(n, [(1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")])
+
+
+def format_bytes(n: float, binary: bool = False) -> str:  # 350e9 -> "350 GB"; 4718592, binary -> "4.5 MiB"
+    """Memory: decimal units (kB = 1000 B, as datasheets count) or binary ones (KiB = 1024 B)."""
+    if binary:
+        units = [(2.0 ** 50, "PiB"), (2.0 ** 40, "TiB"), (2.0 ** 30, "GiB"), (2.0 ** 20, "MiB"), (2.0 ** 10, "KiB")]
+    else:
+        units = [(1e15, "PB"), (1e12, "TB"), (1e9, "GB"), (1e6, "MB"), (1e3, "kB")]
+    return _scaled(n, units + [(1.0, "bytes")])  # "bytes" spelled out: "24 B" would read as 24 billion
+
+
+def format_flops(x: float) -> str:  # 432 -> "432 FLOPs", 3.14e23 -> "3.14 × 10²³ FLOPs"
+    """FLOP counts: exact below a million, scientific above."""
+    return f"{format_int(x) if abs(x) < 1e6 else format_sci(x)} FLOPs"
+
+
+def format_percent(fraction: float) -> str:  # 0.01369 -> "1.37 %"
+    return f"{_sig(100.0 * fraction)} %"
+
+
+def format_duration(seconds: float) -> str:  # 2.045e6 s -> "23.7 days"
+    """A wall-clock time in the largest unit that keeps it at least 1: µs, ms, s, minutes, hours, days, years."""
+    units = [(365.25 * SECONDS_PER_DAY, "years"), (SECONDS_PER_DAY, "days"), (3600.0, "hours"),
+             (60.0, "minutes"), (1.0, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns")]
+    for size, name in units:
+        if seconds >= size or size == units[-1][0]:
+            v = _sig(seconds / size)
+            if v == "1" and name in ("years", "days", "hours", "minutes"):
+                name = name[:-1]
+            if float(v) >= 1e6:
+                return f"{format_sci(seconds / size)} {name}"
+            return f"{format_number(float(v))} {name}"
+    raise AssertionError("unreachable")
+
+
+# How the chapters name each preset on screen.
+PRESET_TITLES: dict[str, str] = {
+    "toy": "our toy model",
+    "transformer-base": "the original Transformer (base)",
+    "gpt2-small": "GPT-2 small",
+    "gpt3-175b": "GPT-3 175B",
+    "llama3-8b": "Llama 3 8B",
+}

@@ -21,6 +21,7 @@ ap.add_argument("--theme", default="dark")
 ap.add_argument("--example")
 ap.add_argument("--out", default="media/dev-stills")
 ap.add_argument("--at", default=None)
+ap.add_argument("--model", default=None, help="model preset of the scale chapters (11-12)")
 a = ap.parse_args()
 ch = get_chapter(a.chapter)
 ex = Example.load(a.example) if a.example else load_example()
@@ -28,7 +29,8 @@ with tempconfig({"pixel_width": 854, "pixel_height": 480, "frame_rate": 15, "ski
                  "write_to_movie": False, "disable_caching": True, "verbosity": "WARNING",
                  "media_dir": "media/dev-tmp"}):
     scene = ch.load()(example=ex, theme=get_theme(a.theme),
-                      stills=StillsRequest(a.out, set(a.at.split(",")) if a.at else None))
+                      stills=StillsRequest(a.out, set(a.at.split(",")) if a.at else None),
+                      **({"model": a.model} if a.model else {}))
     scene.render()
     for p in scene.saved_stills:
         print(p)

@@ -8,16 +8,16 @@ from scenes import get_chapter
 from scenes.theme import DARK, Theme
 
 
-def construct_chapter(chapter, example: Example, theme: Theme = DARK, tmp_path=None):
+def construct_chapter(chapter, example: Example, theme: Theme = DARK, tmp_path=None, model: str | None = None):
     """Run the chapter's construct() in dry-run mode; return the scene (its mobjects, timeline and key
-    moments are there to inspect)."""
+    moments are there to inspect). model: the preset the scale chapters describe (default: theirs)."""
     ch = get_chapter(chapter)
     opts = {"dry_run": True, "pixel_width": 854, "pixel_height": 480, "frame_rate": 15,
             "disable_caching": True, "verbosity": "ERROR", "progress_bar": "none"}
     if tmp_path is not None:
         opts["media_dir"] = str(tmp_path)
     with tempconfig(opts):
-        scene = ch.load()(example=example, theme=theme)
+        scene = ch.load()(example=example, theme=theme, **({"model": model} if model else {}))
         scene.render()
     return scene
 

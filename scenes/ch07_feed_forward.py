@@ -1,0 +1,333 @@
+"""Chapter 7: Feed-forward and the encoder output. Each row on its own is widened (x·W_1 + b_1, d_model →
+d_ff), the ReLU turns its negative numbers into zeros, and it is narrowed back (·W_2 + b_2); the second
+Add & Norm; the encoder output that the decoder's cross-attention will read."""
+from __future__ import annotations
+
+import numpy as np
+from manim import (DOWN, LEFT, RIGHT, UP, Arrow, Create, FadeIn, FadeOut, Group, MathTex, ReplacementTransform,
+                   RoundedRectangle, SurroundingRectangle, Transform, TransformFromCopy, VGroup)
+
+from scenes.base import ChapterScene
+from scenes.ch03_positional import MIN_FONT, PREFERRED_FONT, build_matrix_sum, cell_size, columns_that_fit, \
+    play_matrix_sum
+from scenes.components import NumericMatrix, flat_text
+
+L = "encoder.0"
+
+
+class FeedForwardScene(ChapterScene):
+    def construct(self):
+        self.title_card("Each row on its own")
+        self.tokens = list(self.example.tokens["source"])
+        self.shown_matrices: dict[str, list[tuple[NumericMatrix, list[int] | None]]] = {}
+        self.dec = self.cfg.decimals
+        self.r = 0   # the row followed through the network: the first token
+        self.one_row_at_a_time()
+        self.widen()
+        self.relu()
+        self.narrow()
+        self.second_residual()
+        self.second_norm()
+        self.encoder_output()
+
+    def register(self, step_id: str, m: NumericMatrix, rows: list[int] | None = None) -> NumericMatrix:
+        """Keep each matrix drawn for a step; rows maps its rows to the record's (tests compare numbers)."""
+        self.shown_matrices.setdefault(step_id, []).append((m, rows))
+        return m
+
+    def everything_but(self, *keep) -> Group:
+        fixed = {id(m) for m in (self.heading, getattr(self, "chapter_tag", None), *keep) if m is not None}
+        return Group(*(m for m in self.mobjects if id(m) not in fixed))
+
+    # ------------------------------------------------------------ layout helpers
+    def wide_layout(self, values, n_rows: int):
+        """Font, cell width and shown columns for an n × d_ff matrix across the content width."""
+        label_w = max(flat_text(t, self.theme.font, PREFERRED_FONT, self.theme.text).width for t in self.tokens) + 0.3
+        for fs in (PREFERRED_FONT, MIN_FONT):
+            w, h = cell_size(values, self.theme, fs)
+            cols = columns_that_fit(values.shape[1], self.content_width - label_w - 0.2, w)
+            if cols == list(range(values.shape[1])) or fs == MIN_FONT:
+                return fs, w, h, cols
+
+    def flow_layout(self, top_row: NumericMatrix, arrow_text: VGroup, matrix: NumericMatrix) -> VGroup:
+        """A row on top, an arrow down with what is applied, the full matrix below it."""
+        arrow = Arrow(UP * 0.45, DOWN * 0.45, buff=0, color=self.theme.ffn, stroke_width=5,
+                      max_tip_length_to_length_ratio=0.3)
+        top_row.move_to([0, self.content_top - 0.1 - top_row.height / 2, 0])
+        top_row.shift(RIGHT * (0 - top_row.get_grid().get_x()))
+        arrow.next_to(top_row.get_grid(), DOWN, buff=0.12)
+        arrow_text.next_to(arrow, RIGHT, buff=0.25)
+        matrix.next_to(arrow, DOWN, buff=0.12)
+        matrix.shift(RIGHT * (0 - matrix.get_grid().get_x()))
+        group = VGroup(top_row, arrow, arrow_text, matrix)
+        if group.get_bottom()[1] < self.content_bottom:   # squeeze the gaps, never the numbers
+            matrix.shift(UP * (self.content_bottom - group.get_bottom()[1]))
+            arrow.move_to([arrow.get_x(), (top_row.get_bottom()[1] + matrix.get_top()[1]) / 2, 0])
+            arrow.scale(min(1.0, (top_row.get_bottom()[1] - matrix.get_top()[1] - 0.1) / arrow.height))
+            arrow_text.next_to(arrow, RIGHT, buff=0.25)
+        else:                                             # room to spare: centre the whole flow
+            group.shift(DOWN * (group.get_bottom()[1] - self.content_bottom) / 2)
+        return arrow
+
+    # ------------------------------------------------------------ steps
+    def one_row_at_a_time(self):
+        rec = self.record(f"{L}.norm1.out")
+        n, d = rec.value.shape
+        narration = ("Next comes a small network of two layers, applied to each row on its own: the same weights "
+                     "for every token, and no token looks at another here. Attention did the mixing; this step "
+                     "works on each token alone.")
+        with self.step("ch07.per-row", narration=narration, heading="Feed-forward: one row at a time"):
+            fs = PREFERRED_FONT if n <= 10 else MIN_FONT
+            X = self.register(f"{L}.norm1.out", NumericMatrix(rec.value, self.theme, decimals=self.dec,
+                                                              row_labels=rec.rows, font_size=fs, max_rows=12))
+            name = MathTex(r"X_1 = \mathrm{AddNorm}_1(X)", font_size=32, color=self.theme.text)
+            block = VGroup(name, X).arrange(DOWN, buff=0.25)
+            self.place_in_content(block)
+            self.play(FadeIn(X), FadeIn(name), run_time=1.0)
+            box = X.row_box(0, self.theme.ffn)
+            self.play(Create(box), run_time=0.4)
+            for i in X.shown_row_indices()[1:]:
+                self.play(box.animate.move_to(X.row_box(i, self.theme.ffn)), run_time=0.25)
+            self.play(box.animate.move_to(X.row_box(self.r, self.theme.ffn)), run_time=0.4)
+            note = VGroup(self.text("same weights for every row", font_size=22, color=self.theme.ffn),
+                          self.text("no mixing between tokens", font_size=22, color=self.theme.ffn))
+            note.arrange(DOWN, buff=0.1)
+            room = self.content_width / 2 - X.get_right()[0]
+            if room > note.width + 0.5:
+                note.next_to(X, RIGHT, buff=0.4)
+            else:
+                self.fit(note, width=self.content_width)
+                note.next_to(X, DOWN, buff=0.15)
+                if note.get_bottom()[1] < self.content_bottom:
+                    note.next_to(name, RIGHT, buff=0.4)
+            self.play(FadeIn(note), run_time=0.6)
+            self.X1, self.X1_name, self.row_mark, self.note = X, name, box, note
+
+    def widen(self):
+        rec = self.record(f"{L}.ffn.pre")
+        n, dff = rec.value.shape
+        d = self.cfg.d_model
+        r, theme = self.r, self.theme
+        with self.step(f"{L}.ffn.pre"):
+            fs, w, h, cols = self.wide_layout(rec.value, n)
+            self.wide = (fs, w, cols)
+            pre = NumericMatrix(rec.value, theme, decimals=self.dec, row_labels=rec.rows, font_size=fs,
+                                cell_width=w, cols=cols, max_rows=12).hide_entries()
+            self.register(f"{L}.ffn.pre", pre)
+            x_row = NumericMatrix(self.X1.values[r:r + 1], theme, decimals=self.dec, row_labels=[rec.rows[r]],
+                                  font_size=fs, cell_width=w)
+            self.register(f"{L}.norm1.out", x_row, rows=[r])
+            what = VGroup(MathTex(r"\cdot\, W_1 + b_1", font_size=32, color=theme.ffn),
+                          MathTex(rf"W_1:\ {d} \times {dff}", font_size=26, color=theme.dim)).arrange(
+                DOWN, buff=0.1, aligned_edge=LEFT)
+            arrow = self.flow_layout(x_row, what, pre)
+            shape_in = self.text(f"{d} numbers", font_size=20, color=theme.dim).next_to(x_row, RIGHT, buff=0.3)
+            shape_out = self.text(f"{dff} numbers per row", font_size=20, color=theme.dim)
+            shape_out.next_to(what, RIGHT, buff=0.6)
+            self.play(FadeOut(self.note), FadeOut(self.X1_name), FadeOut(self.row_mark),
+                      TransformFromCopy(self.X1.get_row(r), x_row.get_row(0)), FadeIn(x_row.row_label_group),
+                      FadeIn(x_row.brackets), FadeOut(self.X1), run_time=1.2)
+            self.add(x_row)
+            self.play(Create(arrow), FadeIn(what), FadeIn(shape_in), run_time=0.8)
+            self.play(Create(pre.brackets), FadeIn(pre.row_label_group), FadeIn(pre.ellipses), run_time=0.6)
+            for j in pre.shown_col_indices():
+                pre.show_entry(r, j)
+            box = pre.row_box(r, theme.ffn)
+            self.play(TransformFromCopy(x_row.get_row(0), pre.get_row(r)), Create(box), FadeIn(shape_out),
+                      run_time=1.4)
+            self.wait(0.6)
+            for i in pre.shown_row_indices():
+                if i == r:
+                    continue
+                for j in pre.shown_col_indices():
+                    pre.show_entry(i, j)
+                self.play(FadeIn(pre.get_row(i), shift=DOWN * 0.1), run_time=0.22)
+            self.add(pre)
+            self.play(FadeOut(box), run_time=0.3)
+            self.pre, self.x_row, self.arrow, self.what, self.shapes = pre, x_row, arrow, what, VGroup(shape_in, shape_out)
+
+    def relu(self):
+        rec = self.record(f"{L}.ffn.hidden")
+        pre_vals = self.value(f"{L}.ffn.pre")
+        theme = self.theme
+        fs, w, cols = self.wide
+        with self.step(f"{L}.ffn.hidden"):
+            hidden = NumericMatrix(rec.value, theme, decimals=self.dec, row_labels=rec.rows, font_size=fs,
+                                   cell_width=w, cols=cols, max_rows=12)
+            hidden.move_to(self.pre)
+            self.register(f"{L}.ffn.hidden", hidden)
+            relu = MathTex(r"\mathrm{ReLU}(v) = \max(0,\ v)", font_size=36, color=theme.ffn)
+            relu.move_to(VGroup(self.x_row, self.arrow))
+            self.play(FadeOut(self.x_row), FadeOut(self.arrow), FadeOut(self.what), FadeOut(self.shapes),
+                      FadeIn(relu), run_time=0.8)
+            negative = [(i, j) for (i, j) in self.pre.cells if pre_vals[i, j] < 0]
+            boxes = VGroup(*(self.pre.cell_box(i, j, theme.mask, buff=0.0) for i, j in negative))
+            if len(boxes):
+                self.play(Create(boxes, lag_ratio=0.02), run_time=1.2)
+                self.wait(0.5)
+                self.play(*(Transform(self.pre.get_cell(i, j), hidden.get_cell(i, j).copy()) for i, j in negative),
+                          run_time=1.2)
+                self.play(FadeOut(boxes), run_time=0.4)
+            # the on-screen matrix is now the ReLU's output, cell for cell
+            self.remove(self.pre)
+            self.add(hidden)
+            self.wait(0.5)
+            self.hidden, self.relu_formula = hidden, relu
+
+    def narrow(self):
+        rec = self.record(f"{L}.ffn.out")
+        n, d = rec.value.shape
+        dff = self.cfg.d_ff
+        r, theme = self.r, self.theme
+        fs, w, cols = self.wide
+        with self.step(f"{L}.ffn.out"):
+            h_row = NumericMatrix(self.hidden.values[r:r + 1], theme, decimals=self.dec, row_labels=[rec.rows[r]],
+                                  font_size=fs, cell_width=w, cols=cols)
+            self.register(f"{L}.ffn.hidden", h_row, rows=[r])
+            ofs = PREFERRED_FONT if n <= 10 else MIN_FONT
+            out = NumericMatrix(rec.value, theme, decimals=self.dec, row_labels=rec.rows, font_size=ofs,
+                                max_rows=12).hide_entries()
+            self.register(f"{L}.ffn.out", out)
+            what = VGroup(MathTex(r"\cdot\, W_2 + b_2", font_size=32, color=theme.ffn),
+                          MathTex(rf"W_2:\ {dff} \times {d}", font_size=26, color=theme.dim)).arrange(
+                DOWN, buff=0.1, aligned_edge=LEFT)
+            arrow = self.flow_layout(h_row, what, out)
+            shape_out = self.text(f"back to {d} numbers per row", font_size=20, color=theme.dim)
+            shape_out.next_to(what, RIGHT, buff=0.6)
+            self.play(FadeOut(self.relu_formula),
+                      TransformFromCopy(self.hidden.get_row(r), h_row.get_row(0)), FadeIn(h_row.row_label_group),
+                      FadeIn(h_row.brackets), FadeIn(h_row.ellipses), FadeOut(self.hidden), run_time=1.2)
+            self.add(h_row)
+            self.play(Create(arrow), FadeIn(what), run_time=0.8)
+            self.play(Create(out.brackets), FadeIn(out.row_label_group), run_time=0.5)
+            for j in out.shown_col_indices():
+                out.show_entry(r, j)
+            box = out.row_box(r, theme.ffn)
+            self.play(TransformFromCopy(h_row.get_row(0), out.get_row(r)), Create(box), FadeIn(shape_out),
+                      run_time=1.4)
+            self.wait(0.5)
+            for i in out.shown_row_indices():
+                if i == r:
+                    continue
+                for j in out.shown_col_indices():
+                    out.show_entry(i, j)
+                self.play(FadeIn(out.get_row(i), shift=DOWN * 0.1), run_time=0.22)
+            self.add(out)
+            self.play(FadeOut(box), run_time=0.3)
+            self.ffn_out = out
+
+    def second_residual(self):
+        rec = self.record(f"{L}.norm2.sum")
+        theme = self.theme
+        with self.step(f"{L}.norm2.sum"):
+            self.clear_stage()
+            ms = build_matrix_sum(self, self.value(f"{L}.norm1.out"), self.value(f"{L}.ffn.out"), rec.value,
+                                  ("X_1", r"\mathrm{FFN}(X_1)", "Z_2"), rec.rows, decimals=self.dec)
+            if ms.a is not None:
+                self.register(f"{L}.norm1.out", ms.a)
+                self.register(f"{L}.ffn.out", ms.b)
+            self.register(f"{L}.norm2.sum", ms.c)
+            left = play_matrix_sum(self, ms, self.r, slow_cells=1, row_time=0.2, decimals=self.dec,
+                                   tokens=self.tokens)
+            note = VGroup(self.text("the row is kept,", font_size=22, color=theme.residual),
+                          self.text("the feed-forward only adjusts it", font_size=22, color=theme.residual),
+                          MathTex(r"\mathrm{LayerNorm}(X_1 + \mathrm{FFN}(X_1))", font_size=30, color=theme.text))
+            note.arrange(DOWN, buff=0.15)
+            note[2].shift(DOWN * 0.2)
+            self.fit(note, width=ms.side_width - 0.1)
+            note.move_to(ms.side_center)
+            self.play(FadeOut(left), FadeIn(note), run_time=0.6)
+            self.sum2 = ms
+
+    def second_norm(self):
+        rec = self.record(f"{L}.norm2.normalized")
+        out_rec = self.record(f"{L}.norm2.out")
+        n, d = rec.value.shape
+        theme, dec = self.theme, self.dec
+        gamma, beta = self.example.weights[f"{L}.norm2.gamma"], self.example.weights[f"{L}.norm2.beta"]
+        fs = PREFERRED_FONT if n <= 8 else MIN_FONT
+        allv = np.concatenate([self.sum2.c.values.ravel(), rec.value.ravel(), out_rec.value.ravel(), gamma, beta])
+        w, _ = cell_size(allv, theme, fs)
+        mk = dict(decimals=dec, font_size=fs, cell_width=w)
+        z = NumericMatrix(self.sum2.c.values, theme, row_labels=rec.rows, max_rows=12, **mk)
+        zh = NumericMatrix(rec.value, theme, row_labels=rec.rows, max_rows=12, **mk)
+        out = NumericMatrix(out_rec.value, theme, row_labels=rec.rows, max_rows=12, **mk)
+        mu = NumericMatrix(self.value(f"{L}.norm2.mean"), theme, column_vector=True, col_labels=["μ"], max_rows=12,
+                           **mk)
+        var = NumericMatrix(self.value(f"{L}.norm2.var"), theme, column_vector=True, col_labels=["σ²"],
+                            max_rows=12, **mk)
+        g = NumericMatrix(gamma, theme, row_labels=["γ"], **mk)
+        b = NumericMatrix(beta, theme, row_labels=["β"], **mk)
+        for step_id, m in ((f"{L}.norm2.sum", z), (f"{L}.norm2.normalized", zh), (f"{L}.norm2.out", out),
+                           (f"{L}.norm2.mean", mu), (f"{L}.norm2.var", var), (f"{L}.norm2.gamma", g),
+                           (f"{L}.norm2.beta", b)):
+            self.register(step_id, m)
+        name = MathTex(r"\hat Z_2 = \frac{Z_2 - \mu}{\sqrt{\sigma^2 + \epsilon}}", font_size=30, color=theme.text)
+        out_name = MathTex(r"\mathrm{LayerNorm}(Z_2) = \gamma \odot \hat Z_2 + \beta", font_size=30,
+                           color=theme.residual)
+        row = VGroup(z, mu, var).arrange(RIGHT, buff=0.3, aligned_edge=DOWN)
+        top = VGroup(g, b).arrange(DOWN, buff=0.15)
+        block = VGroup(top, row).arrange(DOWN, buff=0.2)
+        for m in (g, b):
+            m.shift(RIGHT * (z.get_grid().get_x() - m.get_grid().get_x()))
+        block.move_to([0, (self.content_top + self.content_bottom) / 2, 0])
+        block.align_to([-self.content_width / 2 + 0.1, 0, 0], LEFT)
+        zh.move_to(z)
+        out.move_to(z)
+        # the formula beside γ and β (they appear in the second step), in the room to their right
+        room = self.content_width / 2 - top.get_right()[0] - 0.4
+        for f in (name, out_name):
+            self.fit(f, width=room, height=top.height + 0.1)
+            f.next_to(top, RIGHT, buff=0.4)
+        with self.step(f"{L}.norm2.normalized", heading="Add & Norm, again"):
+            self.play(*(FadeOut(m) for m in self.everything_but(self.sum2.c)), ReplacementTransform(self.sum2.c, z),
+                      run_time=1.0)
+            self.play(FadeIn(mu), FadeIn(var), FadeIn(name), run_time=0.8)
+            # row by row, each with its own mean and variance
+            for i in z.shown_row_indices():
+                marks = VGroup(z.row_box(i, theme.highlight), mu.row_box(i, theme.highlight),
+                               var.row_box(i, theme.highlight))
+                self.play(Create(marks), run_time=0.25 if i else 0.6)
+                self.play(Transform(z.get_row(i), zh.get_row(i).copy()), FadeOut(marks), run_time=0.3 if i else 0.9)
+            self.remove(z)
+            self.add(zh)
+            self.wait(0.5)
+        with self.step(f"{L}.norm2.out", heading="Add & Norm, again"):
+            self.play(FadeIn(g), FadeIn(b), ReplacementTransform(name, out_name), run_time=0.9)
+            self.play(ReplacementTransform(zh, out), run_time=1.2)
+            self.wait(0.6)
+            self.out2, self.out2_name = out, out_name
+
+    def encoder_output(self):
+        rec = self.record("encoder.output")
+        theme = self.theme
+        with self.step("encoder.output"):
+            fs = PREFERRED_FONT if rec.value.shape[0] <= 10 else MIN_FONT
+            H = NumericMatrix(rec.value, theme, decimals=self.dec, row_labels=rec.rows, font_size=fs, max_rows=12)
+            self.register("encoder.output", H)
+            name = MathTex(r"H = \mathrm{Enc}(X)", font_size=34, color=theme.text)
+            block = VGroup(name, H).arrange(DOWN, buff=0.25)
+            block.move_to([-self.content_width / 2 + block.width / 2 + 0.2,
+                           (self.content_top + self.content_bottom) / 2, 0])
+            right_l = block.get_right()[0] + 1.4
+            right_w = self.content_width / 2 - right_l
+            title = self.text("Decoder", font_size=28, color=theme.text)
+            inner = VGroup(self.text("cross-attention", font_size=26, color=theme.key),
+                           MathTex(r"K = H\,W_K", font_size=34, color=theme.text),
+                           MathTex(r"V = H\,W_V", font_size=34, color=theme.text),
+                           self.text("queries: from the decoder", font_size=22, color=theme.dim))
+            inner.arrange(DOWN, buff=0.18)
+            content = VGroup(title, inner).arrange(DOWN, buff=0.3)
+            self.fit(content, width=right_w - 0.5)
+            frame = RoundedRectangle(corner_radius=0.2, width=content.width + 0.5, height=content.height + 0.5,
+                                     stroke_color=theme.dim, stroke_width=2, fill_color=theme.panel, fill_opacity=0.6)
+            box = VGroup(frame, content)
+            content.move_to(frame)
+            box.move_to([right_l + right_w / 2, H.get_y(), 0])
+            arrow = Arrow(H.get_right() + RIGHT * 0.1, frame.get_left() + LEFT * 0.05, buff=0.1, color=theme.key,
+                          stroke_width=5)
+            self.play(*(FadeOut(m) for m in self.everything_but(self.out2)), ReplacementTransform(self.out2, H),
+                      FadeIn(name), run_time=1.0)
+            self.play(FadeIn(frame), FadeIn(content), run_time=0.8)
+            self.play(Create(arrow), run_time=0.8)
+            self.wait(1.0)

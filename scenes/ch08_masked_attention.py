@@ -1,0 +1,584 @@
+"""Chapter 8: Masked self-attention in the decoder (decoder layer 0, head 1).
+
+The target shifted right behind <start> (teacher forcing); Q, K and V and the scores exactly as in chapter 4;
+the mask laid over the upper triangle as −∞; the softmax turning those cells into exact zeros; for one
+position, arrows from the tokens it may see. The mask is causality under teacher forcing, not a guard
+against overfitting.
+
+The helpers at the top (an attention grid of matrices that replace each other in place, a projection step)
+are shared with chapter 9 (cross-attention).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from manim import (DOWN, LEFT, RIGHT, UP, AnimationGroup, Arrow, Create, FadeIn, FadeOut, LaggedStart, Line,
+                   MathTex, ReplacementTransform, RoundedRectangle, Transform, TransformFromCopy, VGroup, Write)
+
+from scenes.base import ChapterScene
+from scenes.components import (NumericMatrix, Region, TokenRow, content_region, hide, layout_product, reveal,
+                               show_matrix_product, show_row_softmax, shown_indices)
+from scenes.components.matrix import format_number
+from scenes.components.text import flat_text
+from scenes.components.tokens import chip_widths
+
+LAYER = "decoder.0.self_attn"
+HEAD = 1
+H = f"{LAYER}.head{HEAD}"
+PANEL_ROWS = 3     # s, e^s, e^s/Σ under the grid
+BARS = 0.9         # at least this much room for the softmax bars
+
+
+def focus_row(m: int) -> int:
+    """The position worked in detail: the third (it sees two earlier tokens and has later ones hidden), or
+    the last but one when the target is shorter."""
+    return max(0, min(2, m - 2))
+
+
+def ordinal(k: int) -> str:
+    if 10 <= k % 100 <= 20:
+        return f"{k}th"
+    return f"{k}" + {1: "st", 2: "nd", 3: "rd"}.get(k % 10, "th")
+
+
+def quoted(tokens) -> str:
+    words = [f"'{t}'" for t in tokens]
+    if len(words) <= 2:
+        return " and ".join(words)
+    return ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def wrapped_note(scene: ChapterScene, parts, region: Region, *, font_size: float = 22,
+                 min_font_size: float = 18) -> VGroup | None:
+    """Words wrapped into lines that fit region at the largest font size from font_size down to
+    min_font_size; None when even the smallest does not fit (the caption then says it alone).
+    parts: (text, colour) pairs; each part starts on a new line."""
+    fs = font_size
+    while fs >= min_font_size - 1e-9:
+        lines = VGroup()
+        for text, color in parts:
+            line = ""
+            for word in text.split():
+                trial = f"{line} {word}".strip()
+                if line and scene.text(trial, fs).width > region.width - 0.1:
+                    lines.add(scene.text(line, fs, color))
+                    line = word
+                else:
+                    line = trial
+            if line:
+                lines.add(scene.text(line, fs, color))
+        lines.arrange(DOWN, buff=0.1)
+        if lines.width <= region.width - 0.05 and lines.height <= region.height - 0.05:
+            return lines.move_to(region.center)
+        fs -= 2
+    return None
+
+
+def style_masked(M: NumericMatrix, masked_values, theme, *, zero: bool = False) -> NumericMatrix:
+    """Cells the mask hides (−∞ in masked_values, the record): −∞ drawn in the text colour on the mask
+    colour (readable); with zero=True (a weights matrix) their exact zeros get a faint mask tint, so they
+    read apart from weights that merely round to 0.00."""
+    for (i, j), cell in M.cells.items():
+        if math.isinf(masked_values[i, j]):
+            if zero:
+                cell.text.set_color(theme.mask)
+                cell.box.set_fill(theme.mask, opacity=0.18)
+                cell.fill_opacity = 0.18
+            else:
+                cell.text.set_color(theme.text)
+    return M
+
+
+# ---------------------------------------------------------------- shared with chapter 9
+
+@dataclass
+class AttentionGrid:
+    """Matrices of one shape drawn with one geometry, each lying exactly over the first (so one can give way
+    to the next cell by cell); the first carries the row and column labels. panel: the room below."""
+    mats: list[NumericMatrix]
+    name: MathTex
+    panel: Region
+    name_x: float
+
+
+def attention_grid(scene: ChapterScene, recs, *, fills=None, name_tex: str = "S", name_color: str | None = None,
+                   panel_rows: int = PANEL_ROWS, bars: float = BARS, min_scale: float = 0.9) -> AttentionGrid:
+    """recs: records of one shape (e.g. scores, scaled, masked, weights). As many columns as fit beside the
+    labels and the softmax's Σ, then as many rows as leave room below for the softmax panel."""
+    theme = scene.theme
+    fills = fills or [None] * len(recs)
+    n, p = recs[0].value.shape
+    area = content_region(scene)
+    finite = recs[-1].value[np.isfinite(recs[-1].value)]
+    probe = NumericMatrix(finite[:1].reshape(1, 1) if finite.size else [[0.0]], theme)
+    pitch = probe.cell_height
+    panel_h = panel_rows * pitch + 0.2 + bars + 0.1
+    lab_w = MathTex(r"e^{s} / \Sigma", font_size=27).width
+    sigma_w = max(MathTex(r"\Sigma =", font_size=27).width + 0.9, MathTex(r"e^{-\infty} = 0", font_size=27).width) + 0.6
+    name_h = 0.45
+
+    def build(rows, cols):
+        w = max(NumericMatrix(r.value, theme, rows=rows, cols=cols).cell_width for r in recs)
+        ms = [NumericMatrix(r.value, theme, rows=rows, cols=cols, cell_width=w,
+                            row_labels=r.rows if idx == 0 else None, col_labels=r.cols if idx == 0 else None,
+                            fill_color=fills[idx])
+              for idx, r in enumerate(recs)]
+        extra_left = max(0.0, lab_w + 0.3 - (ms[0].get_grid().get_left()[0] - ms[0].get_left()[0]))
+        width = ms[0].width + extra_left + sigma_w
+        height = ms[0].height + panel_h + 0.35 + name_h
+        return ms, extra_left, min(1.0, area.width / width, area.height / height)
+
+    col_limits = list(range(min(p, 12), min(p, 4) - 1, -1))
+    row_limits = list(range(min(n, 12), min(n, 4) - 1, -1))
+    cols = shown_indices(p, col_limits[-1])
+    for limit in col_limits:             # as many columns as fit (the width does not depend on the rows)
+        cols = shown_indices(p, limit)
+        ms, extra_left, f = build(shown_indices(n, 1)[:1], cols)
+        if (ms[0].width + extra_left + sigma_w) * min_scale <= area.width:
+            break
+    for limit in row_limits:             # then as many rows as fit
+        ms, extra_left, f = build(shown_indices(n, limit), cols)
+        if f >= min_scale:
+            break
+    if f < 1.0:
+        for m in ms:
+            m.scale(f, about_point=ms[0].get_center())
+        extra_left *= f
+    first = ms[0]
+    for m in ms[1:]:
+        m.shift(first.body[0].get_center() - m.body[0].get_center())
+        m.brackets.set_stroke(opacity=0)
+    group = VGroup(*ms)
+    total_w = group.width + extra_left + sigma_w * f
+    x_center = area.left + (area.width - total_w) / 2 + extra_left + group.width / 2
+    top = area.top - name_h - 0.15
+    group.move_to([x_center, top - group.height / 2, 0])
+    name = MathTex(name_tex, font_size=34, color=name_color or theme.text)
+    name.move_to([0, first.get_top()[1] + 0.17 + name.height / 2, 0]).align_to(first, LEFT)
+    panel = Region(area.left, area.right, area.bottom, first.get_bottom()[1] - 0.2)
+    return AttentionGrid(ms, name, panel, first.get_left()[0])
+
+
+def rename(scene: ChapterScene, grid: AttentionGrid, tex: str, color: str | None = None) -> Transform:
+    new = MathTex(tex, font_size=34, color=color or scene.theme.text)
+    new.move_to(grid.name).align_to([grid.name_x, 0, 0], LEFT)
+    return Transform(grid.name, new)
+
+
+def place_formula(scene: ChapterScene, f: MathTex, lay) -> bool:
+    """The record's formula above a product layout when there is room (then it stays); else in the work
+    panel's corner, which it leaves while the work is shown. True when it must make way for the work."""
+    area = content_region(scene)
+    top = max(m.get_top()[1] for m in (lay.left, lay.right, lay.result, lay.name_group))
+    if top + 0.15 + f.height <= area.top:
+        f.move_to([lay.right.get_grid().get_center()[0] if lay.kind == "scheme" else 0, top + 0.15 + f.height / 2, 0])
+        if area.left <= f.get_left()[0] and f.get_right()[0] <= area.right:
+            return False
+    region = lay.panel
+    scene.fit(f, width=region.width, height=max(region.height, 0.3))
+    f.move_to(region.center)
+    return True
+
+
+def formula_in(scene: ChapterScene, tex: str, region: Region, font_size: float = 34, color: str | None = None,
+               below: float | None = None) -> MathTex:
+    """A formula fitted into region, centred (or its top at `below`)."""
+    f = MathTex(tex, font_size=font_size, color=color or scene.theme.text)
+    scene.fit(f, width=region.width - 0.2, height=max(region.height - 0.1, 0.3))
+    f.move_to(region.center)
+    if below is not None:
+        f.move_to([region.center[0], below - f.height / 2, 0])
+    return f
+
+
+class ProjectionSteps:
+    """Q, K and V one after another, like chapter 4: the input on the left stays when it is the same for the
+    next projection, the weight slice and the result are replaced."""
+
+    def __init__(self, scene: ChapterScene, layer: str, head: int):
+        self.scene, self.layer, self.head = scene, layer, head
+        self.lay = None
+        self.formula = None
+
+    def layout(self, which: str, wname: str, color: str, input_values, input_name: str, labels):
+        scene = self.scene
+        rec = scene.record(f"{self.layer}.head{self.head}.{which}")
+        W = scene.example.head_weight(f"{self.layer}.{wname}", self.head)
+        return layout_product(scene, input_values, W, rec.value,
+                              names=(input_name, f"{wname}^{{({self.head})}}", f"{which.upper()}_{self.head}"),
+                              colors=(None, color, color), left_row_labels=labels, kinds=("scheme", "row"))
+
+    def play(self, which: str, wname: str, color: str, input_values, input_name: str, labels, *,
+             same_input: bool, note=None, **speed):
+        """One projection step (its section is opened by the caller). note: a VGroup placed in the work panel
+        after the product (e.g. where the rows come from). Returns the layout."""
+        scene = self.scene
+        rec = scene.record(f"{self.layer}.head{self.head}.{which}")
+        lay = self.layout(which, wname, color, input_values, input_name, labels)
+        f = MathTex(rec.formula, font_size=34, color=color)
+        in_panel = place_formula(scene, f, lay)
+        lay.result.hide_entries()
+        old = self.lay
+        if old is None:
+            scene.play(FadeIn(lay.left), FadeIn(lay.right), FadeIn(lay.result), FadeIn(lay.name_group),
+                       FadeIn(lay.ops), FadeIn(f), run_time=0.8)
+        else:
+            gone = [old.right, old.result, old.ops, self.formula]
+            if same_input:
+                gone += [old.names["right"], old.names["result"]]
+                keep = [ReplacementTransform(old.left, lay.left),
+                        ReplacementTransform(old.names["left"], lay.names["left"])]
+                new = [lay.names["right"], lay.names["result"]]
+            else:
+                gone += [old.left, old.name_group]
+                keep = [FadeIn(lay.left)]
+                new = [lay.name_group]
+            scene.play(*(FadeOut(m) for m in gone), *keep, run_time=0.7)
+            scene.play(FadeIn(lay.right), FadeIn(lay.result), *(FadeIn(m) for m in new), FadeIn(lay.ops),
+                       FadeIn(f), run_time=0.6)
+        works = speed.get("detailed", 0) > 0
+        if in_panel and works:
+            scene.play(FadeOut(f), run_time=0.3)
+        show_matrix_product(scene, lay.left, lay.right, lay.result, panel=lay.panel, **speed)
+        if in_panel and works:
+            scene.play(FadeIn(f), run_time=0.3)
+        if note is not None:
+            scene.fit(note, width=lay.panel.width, height=max(lay.panel.height, 0.3))
+            note.move_to(lay.panel.center)
+            if in_panel:   # the formula is in the panel: the note goes beside it, or not at all
+                note.next_to(f, DOWN, buff=0.15)
+            if content_region(scene).bottom <= note.get_bottom()[1]:
+                scene.play(FadeIn(note), run_time=0.5)
+                lay.note = note
+        self.lay, self.formula = lay, f
+        return lay
+
+
+# ---------------------------------------------------------------- the chapter
+
+class MaskedAttentionScene(ChapterScene):
+    def construct(self):
+        self.title_card("Each position sees only the past")
+        self.shown: dict[str, NumericMatrix] = {}      # step id -> the matrix that shows it (for tests)
+        self.tokens = list(self.example.tokens["target_input"])
+        self.labels = list(self.example.tokens["target_labels"])
+        self.m = len(self.tokens)
+        self.r = focus_row(self.m)
+        self.shifted_target()
+        self.projections()
+        self.scores()
+        self.scale()
+        self.mask()
+        self.why_mask()
+        self.softmax()
+        self.who_sees_what()
+        self.mix()
+
+    # ------------------------------------------------------------ steps
+    def shifted_target(self):
+        theme, m = self.theme, self.m
+        narration = (f"The decoder reads the target shifted one place to the right, behind <start>: {m} positions, "
+                     "and at each one it must predict the next word. Under teacher forcing all positions are "
+                     "computed at once, from the true previous words.")
+        with self.step("ch08.shift", narration=narration, heading="The decoder's input: the target, shifted"):
+            fs = 24
+            slots = [max(a, b) + 0.05 for a, b in zip(chip_widths(self.tokens, theme, fs),
+                                                    chip_widths(self.labels, theme, fs))]
+            top = TokenRow(self.tokens, theme, font_size=fs, max_width=1e9, min_widths=slots, colors=theme.query)
+            bottom = TokenRow(self.labels, theme, font_size=fs, max_width=1e9, min_widths=slots, colors=theme.weights)
+            bottom.next_to(top, DOWN, buff=0.8)
+            for a, b in zip(top.chips, bottom.chips):
+                b.set_x(a.get_x())
+            arrows = VGroup(*(Arrow(a.get_bottom() + DOWN * 0.05, b.get_top() + UP * 0.05, buff=0, stroke_width=3,
+                                    color=theme.dim, max_tip_length_to_length_ratio=0.35, tip_length=0.14)
+                              for a, b in zip(top.chips, bottom.chips)))
+            t_in = self.text("decoder input", 22, theme.dim)
+            t_lab = self.text("must predict: the next word", 22, theme.dim)
+            rows = VGroup(top, arrows, bottom)
+            t_in.next_to(rows, UP, buff=0.2).align_to(rows, LEFT)
+            t_lab.next_to(rows, DOWN, buff=0.2).align_to(rows, LEFT)
+            note = VGroup(self.text("teacher forcing: every position at once,", 24),
+                          self.text("each from the true words before it", 24)).arrange(DOWN, buff=0.12)
+            block = VGroup(t_in, rows, t_lab, note)
+            note.next_to(t_lab, DOWN, buff=0.6).set_x(rows.get_x())
+            self.fit(block, width=self.content_width, height=self.content_height - 0.2)
+            block.move_to([0, (self.content_top + self.content_bottom) / 2, 0])
+            self.play(FadeIn(top), FadeIn(t_in), run_time=0.8)
+            self.play(LaggedStart(*(Create(a) for a in arrows), lag_ratio=0.1),
+                      *(TransformFromCopy(a.get_word(), b.get_word()) for a, b in zip(top.chips[1:], bottom.chips)),
+                      FadeIn(bottom.chips[-1].get_word(), shift=LEFT * 0.3), FadeIn(t_lab), run_time=1.6)
+            self.add(bottom)
+            self.play(FadeIn(note), run_time=0.6)
+            self.shift_rows = (top, bottom)
+
+    def projections(self):
+        theme = self.theme
+        X = self.value("target.input")
+        self.proj = ProjectionSteps(self, LAYER, HEAD)
+        with self.step(f"{H}.q"):
+            self.clear_stage()
+            self.proj.play("q", "W_Q", theme.query, X, "Y", self.tokens, same_input=True, detailed=1, rows=1,
+                           speed=1.6)
+        self.shown["target.input"] = self.proj.lay.left
+        self.shown[f"{H}.q"] = self.proj.lay.result
+        with self.step(f"{H}.k"):
+            self.proj.play("k", "W_K", theme.key, X, "Y", self.tokens, same_input=True, rows=1, speed=2.0)
+        self.shown[f"{H}.k"] = self.proj.lay.result
+        with self.step(f"{H}.v"):
+            self.proj.play("v", "W_V", theme.value, X, "Y", self.tokens, same_input=True, rows=0, speed=2.0)
+        self.shown[f"{H}.v"] = self.proj.lay.result
+
+    def scores(self):
+        rec = self.record(f"{H}.scores")
+        q, k = self.value(f"{H}.q"), self.value(f"{H}.k")
+        lay = layout_product(self, q, k.T, rec.value, names=(f"Q_{HEAD}", rf"K_{HEAD}^\top", f"S_{HEAD}"),
+                             colors=(self.theme.query, self.theme.key, None), left_row_labels=rec.rows,
+                             right_col_labels=rec.cols, result_col_labels=rec.cols, kinds=("scheme", "row"))
+        S = lay.result.hide_entries()
+        with self.step(f"{H}.scores"):
+            self.clear_stage(run_time=0.5)
+            f = MathTex(rec.formula, font_size=34, color=self.theme.text)
+            in_panel = place_formula(self, f, lay)
+            self.play(FadeIn(lay.left), FadeIn(lay.right), FadeIn(S), FadeIn(lay.name_group), FadeIn(lay.ops),
+                      FadeIn(f), run_time=0.8)
+            if in_panel:
+                self.play(FadeOut(f), run_time=0.3)
+            show_matrix_product(self, lay.left, lay.right, S, detailed=1, rows=1, rest=True, panel=lay.panel,
+                                speed=1.4)
+            note = wrapped_note(self, [("As in chapter 4: every query meets every key,", self.theme.text),
+                                       ("the keys of later positions too.", self.theme.mask)], lay.panel)
+            if note is not None:
+                self.play(FadeIn(note), run_time=0.6)
+        self.shown[f"{H}.scores"] = S
+        self.scores_lay = lay
+
+    def scale(self):
+        rec = self.record(f"{H}.scaled")
+        ids = ("scores", "scaled", "masked", "weights")
+        recs = [self.record(f"{H}.{s}") for s in ids]
+        grid = attention_grid(self, recs, fills=[None, None, None, self.theme.weights], name_tex=f"S_{HEAD}")
+        S, scaled, masked, A = grid.mats
+        style_masked(masked, masked.values, self.theme)
+        style_masked(A, masked.values, self.theme, zero=True)
+        self.grid = grid
+        with self.step(f"{H}.scaled"):
+            old = self.scores_lay.result
+            self.clear_stage(old, run_time=0.5)
+            self.play(ReplacementTransform(old, S), FadeIn(grid.name), run_time=1.0)
+            for mat in (scaled, masked, A):
+                mat.hide_entries()
+            self.add(scaled, masked, A)
+            f = formula_in(self, rec.formula, grid.panel, 36, below=grid.panel.top - 0.2)
+            self.play(Write(f), run_time=0.8)
+            self.play(LaggedStart(*(
+                AnimationGroup(*[hide(S.get_cell(i, j)) for j in S.shown_col_indices()],
+                               *[reveal(scaled, i, j) for j in scaled.shown_col_indices()])
+                for i in S.shown_row_indices()), lag_ratio=0.2),
+                rename(self, grid, rf"S_{HEAD} / \sqrt{{d_k}}"), run_time=1.6)
+            self.panel_formula = f
+        self.shown[f"{H}.scaled"] = scaled
+
+    def mask(self):
+        rec = self.record(f"{H}.masked")
+        theme = self.theme
+        S, scaled, masked, A = self.grid.mats
+        panel = self.grid.panel
+        future = [(i, j) for (i, j) in masked.cells if math.isinf(masked.values[i, j])]
+        past = [(i, j) for (i, j) in masked.cells if not math.isinf(masked.values[i, j])]
+        with self.step(f"{H}.masked"):
+            f = formula_in(self, rec.formula, panel, 34, color=theme.mask, below=panel.top - 0.2)
+            words = VGroup(self.text("−∞ above the diagonal: the later positions", 24, theme.mask),
+                           self.text("the diagonal and below: kept as they are", 24, theme.dim)).arrange(DOWN, buff=0.14)
+            self.fit(words, width=panel.width - 0.2, height=max(panel.height - f.height - 0.4, 0.3))
+            words.next_to(f, DOWN, buff=0.3)
+            self.play(FadeOut(self.panel_formula), FadeIn(f), run_time=0.7)
+            # the kept cells change nothing: the masked matrix takes their place silently
+            for i, j in past:
+                c = scaled.get_cell(i, j)
+                c.text.set_opacity(0)
+                c.box.set_fill(opacity=0)
+                masked.show_entry(i, j)
+            # the mask falls over the upper triangle, row by row
+            by_row = {}
+            for i, j in future:
+                by_row.setdefault(i, []).append((i, j))
+            if by_row:
+                self.play(LaggedStart(*(
+                    AnimationGroup(*[hide(scaled.get_cell(i, j)) for i, j in cells],
+                                   *[reveal(masked, i, j) for i, j in cells])
+                    for _, cells in sorted(by_row.items())), lag_ratio=0.25),
+                    rename(self, self.grid, rf"S_{HEAD} / \sqrt{{d_k}} + M", theme.mask), run_time=2.0)
+            else:
+                self.play(rename(self, self.grid, rf"S_{HEAD} / \sqrt{{d_k}} + M", theme.mask), run_time=0.6)
+            stair = self.staircase(masked)
+            self.play(Create(stair), FadeIn(words), run_time=1.0)
+            self.mask_words, self.panel_formula, self.stair = words, f, stair
+        self.shown[f"{H}.masked"] = masked
+
+    def staircase(self, M: NumericMatrix) -> VGroup:
+        """A line along the diagonal between the kept cells and the masked ones (shown cells only)."""
+        segs = VGroup()
+        for i, j in M.cells:
+            if math.isinf(M.values[i, j]):
+                continue
+            box = M.get_cell(i, j).box
+            right_masked = (i, j + 1) in M.cells and math.isinf(M.values[i, j + 1])
+            up_masked = (i - 1, j) in M.cells and math.isinf(M.values[i - 1, j])
+            w, h = box.width / 0.94, box.height / 0.9
+            x, y = box.get_center()[:2]
+            if right_masked:
+                segs.add(Line([x + w / 2, y - h / 2, 0], [x + w / 2, y + h / 2, 0]))
+            if up_masked:
+                segs.add(Line([x - w / 2, y + h / 2, 0], [x + w / 2, y + h / 2, 0]))
+        segs.set_stroke(self.theme.mask, width=3)
+        return segs
+
+    def why_mask(self):
+        theme = self.theme
+        S, scaled, masked, A = self.grid.mats
+        r = self.r
+        narration = ("Why a mask? Teacher forcing feeds the whole target at once, so without it a position could "
+                     "simply look at the next word, the very answer it must predict. When the model writes a "
+                     "sentence, later words do not exist yet. The mask enforces causality; it has nothing to do "
+                     "with overfitting.")
+        with self.step("ch08.causality", narration=narration, heading="The mask is causality"):
+            panel = self.grid.panel
+            box = masked.row_box(r, theme.highlight)
+            tok, nxt = self.tokens[r], self.labels[r]
+            lines = VGroup(
+                self.text(f"'{tok}' must predict '{nxt}'", 24, theme.highlight),
+                self.text("without the mask it could read it off the next column", 22, theme.text),
+                self.text("causality, not overfitting", 26, theme.mask),
+            ).arrange(DOWN, buff=0.15)
+            self.fit(lines, width=panel.width - 0.2, height=max(panel.height - 0.2, 0.3))
+            lines.move_to(panel.center)
+            marks = [box]
+            if r + 1 in masked.shown_col_indices() and masked.has_cell(r, r + 1):
+                marks.append(masked.cell_box(r, r + 1, theme.mask, buff=0.03))
+            self.play(FadeOut(self.panel_formula), FadeOut(self.mask_words), Create(box), run_time=0.7)
+            self.play(FadeIn(lines[0]), *(Create(mk) for mk in marks[1:]), run_time=0.8)
+            self.play(FadeIn(lines[1]), run_time=0.8)
+            self.play(FadeIn(lines[2]), run_time=0.8)
+            self.why_lines = VGroup(lines, *marks)
+
+    def softmax(self):
+        S, scaled, masked, A = self.grid.mats
+        rec = self.record(f"{H}.weights")
+        with self.step(f"{H}.weights"):
+            self.play(FadeOut(self.why_lines), FadeOut(self.stair), run_time=0.4)
+            self.bars = show_row_softmax(self, masked, A, self.r, panel=self.grid.panel, replace=True, others=1,
+                                         keep_bars=True, moment="ch08.softmax-work", row_names=self.tokens)
+            self.play(rename(self, self.grid, rf"A_{HEAD}", self.theme.weights), run_time=0.5)
+            panel = self.grid.panel
+            gap = Region(panel.left, panel.right, self.bars.get_top()[1], panel.top)
+            f = formula_in(self, rec.formula, gap, 32, self.theme.weights)
+            zero = self.text("masked cells: exactly 0", 24, self.theme.mask)
+            if f.width + zero.width + 0.6 <= gap.width:
+                VGroup(f, zero).arrange(RIGHT, buff=0.6).move_to(gap.center)
+                self.play(FadeIn(f), FadeIn(zero), run_time=0.6)
+                self.weights_notes = VGroup(f, zero)
+            else:
+                self.play(FadeIn(f), run_time=0.5)
+                self.weights_notes = VGroup(f)
+            zeros = VGroup(*(A.cell_box(i, j, self.theme.mask, buff=0.0) for (i, j) in A.cells
+                             if math.isinf(masked.values[i, j])))
+            if len(zeros):
+                self.play(Create(zeros, lag_ratio=0.03), run_time=0.9)
+                self.play(FadeOut(zeros), run_time=0.4)
+        self.shown[f"{H}.weights"] = A
+
+    def who_sees_what(self):
+        theme, r = self.theme, self.r
+        A_vals = self.value(f"{H}.weights")
+        tok = self.tokens[r]
+        earlier = self.tokens[:r]
+        later = self.m - r - 1
+        sees = (f"{quoted(earlier)} and at itself" if earlier else "only at itself")
+        hidden = (f"the {later} later position{'s' * (later > 1)} {'are' if later > 1 else 'is'} hidden, "
+                  f"{'their' if later > 1 else 'its'} weight exactly 0") if later else "nothing is hidden"
+        narration = f"The {ordinal(r + 1)} position, '{tok}', may look at {sees}; {hidden}."
+        with self.step("ch08.sees", narration=narration, heading=f"What position {r + 1} may see"):
+            self.clear_stage(run_time=0.5)
+            fs, nfs = 28, 24
+            # every key up to a few after this position; far later ones elided with ⋯ (all hidden anyway)
+            idx = list(range(self.m)) if self.m <= r + 7 else list(range(r + 5)) + [None, self.m - 1]
+            shown = [j for j in idx if j is not None]
+            num_w = max(flat_text(format_number(float(A_vals[r, j]), self.cfg.decimals), theme.mono, nfs,
+                                  theme.text).width for j in shown)
+            keys = TokenRow([self.tokens[j] for j in shown], theme, font_size=fs, max_width=1e9, buff=0.3,
+                            colors=theme.key, max_lines=1, min_widths=[num_w + 0.1] * len(shown))
+            dots = VGroup()
+            if None in idx:
+                cut = idx.index(None)
+                gap = flat_text("⋯", theme.font, fs, theme.dim)
+                for chip in keys.chips[cut:]:
+                    chip.shift(RIGHT * (gap.width + 0.3))
+                dots.add(gap.move_to([(keys.chips[cut - 1].get_right()[0] + keys.chips[cut].get_left()[0]) / 2,
+                                      keys.chips[0].box.get_y(), 0]))
+            slot = {j: c for j, c in zip(shown, keys.chips)}
+            query = TokenRow([tok], theme, font_size=fs, colors=theme.query)
+            query.get_chip(0).highlight(theme.query)
+            # the recorded weights, one under each key, so a number sits under the token it weighs
+            nums, num_of = VGroup(), {}
+            for j in shown:
+                num = flat_text(format_number(float(A_vals[r, j]), self.cfg.decimals), theme.mono, nfs,
+                                theme.mask if j > r else theme.weights)
+                num_of[j] = num.move_to([slot[j].get_x(), keys.get_bottom()[1] - 0.35, 0])
+                nums.add(num)
+            query.next_to(nums, DOWN, buff=2.0).set_x(slot[r].get_x())
+            top_w = max(float(A_vals[r, :r + 1].max()), 1e-9)
+            arrows = VGroup()
+            for j in range(r + 1):
+                strength = float(A_vals[r, j]) / top_w
+                a = Arrow(num_of[j].get_bottom() + DOWN * 0.08, query.get_chip(0).get_top() + UP * 0.05, buff=0.05,
+                          color=theme.weights, stroke_width=2 + 7 * strength, max_tip_length_to_length_ratio=0.12,
+                          tip_length=0.22)
+                a.set_opacity(0.35 + 0.65 * strength)
+                arrows.add(a)
+            t_keys = self.text("every position's key", 24, theme.dim)
+            t_query = self.text(f"the query of position {r + 1}", 24, theme.dim)
+            t_keys.next_to(keys, UP, buff=0.3).align_to(keys, LEFT)
+            t_query.next_to(query, DOWN, buff=0.25)
+            block = VGroup(t_keys, keys, dots, nums, arrows, query, t_query)
+            curtain = VGroup()
+            if later:
+                hid = VGroup(*(slot[j] for j in shown if j > r), *(num_of[j] for j in shown if j > r), dots)
+                rect = RoundedRectangle(corner_radius=0.12, width=hid.width + 0.3, height=hid.height + 0.3)
+                rect.move_to(hid).set_stroke(theme.mask, 3).set_fill(theme.mask, opacity=0.22)
+                note = self.text("later: hidden", 24, theme.mask).next_to(rect, DOWN, buff=0.2)
+                if note.width > rect.width + 1.0:
+                    note.align_to(rect, RIGHT)
+                curtain = VGroup(rect, note)
+                block.add(curtain)
+            self.fit(block, width=self.content_width, height=self.content_height - 0.2)
+            block.move_to([0, (self.content_top + self.content_bottom) / 2, 0])
+            self.play(FadeIn(keys), FadeIn(dots), FadeIn(t_keys), run_time=0.8)
+            self.play(FadeIn(query), FadeIn(t_query), run_time=0.6)
+            self.play(FadeIn(nums), run_time=0.6)
+            self.play(LaggedStart(*(Create(a) for a in arrows), lag_ratio=0.25), run_time=1.2)
+            if later:
+                self.play(*(slot[j].animate.set_opacity(0.45) for j in shown if j > r),
+                          FadeIn(curtain), run_time=1.0)
+            self.sees = (keys, query, nums, arrows, curtain)
+
+    def mix(self):
+        rec = self.record(f"{H}.out")
+        A_vals, V_vals = self.value(f"{H}.weights"), self.value(f"{H}.v")
+        lay = layout_product(self, A_vals, V_vals, rec.value,
+                             names=(f"A_{HEAD}", f"V_{HEAD}", rf"\mathrm{{head}}_{HEAD}"),
+                             colors=(self.theme.weights, self.theme.value, None), left_row_labels=rec.rows,
+                             right_row_labels=self.record(f"{H}.v").rows, fills=(self.theme.weights, None, None),
+                             kinds=("scheme", "row"))
+        A, V, O = lay.left, lay.right, lay.result.hide_entries()
+        style_masked(A, self.value(f"{H}.masked"), self.theme, zero=True)
+        with self.step(f"{H}.out"):
+            self.clear_stage(run_time=0.5)
+            self.play(FadeIn(A), FadeIn(V), FadeIn(O), FadeIn(lay.name_group), FadeIn(lay.ops), run_time=0.8)
+            show_matrix_product(self, A, V, O, detailed=0, rows=1, rest=True, speed=1.2)
+            note = wrapped_note(self, [("Zero weights: the value rows of later positions add nothing to a "
+                                        "position's mix.", self.theme.mask)], lay.panel)
+            if note is not None:
+                self.play(FadeIn(note), run_time=0.6)
+        self.shown[f"{H}.out"] = O

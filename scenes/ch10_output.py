@@ -1,0 +1,470 @@
+"""Chapter 10: Output and prediction.
+
+The rest of the decoder layer in brief (Add & Norm, feed-forward, Add & Norm: the components of chapters 6
+and 7); the output projection of every position on its own; the softmax as bars over the whole vocabulary
+(the top words labelled; a large vocabulary shows its top words and elides the rest); the predicted next word
+at every position against the true one; then greedy generation from <start>, one token at a time, each
+chosen token appended and fed back, until <end> or the limit. Whether the weights were trained (and on what)
+is said plainly, from the record.
+"""
+from __future__ import annotations
+
+import numpy as np
+from manim import (DOWN, LEFT, RIGHT, UP, AnimationGroup, Arrow, Create, FadeIn, FadeOut, Indicate, LaggedStart,
+                   MathTex, ReplacementTransform, RoundedRectangle, Transform, TransformFromCopy, VGroup)
+
+from scenes.base import ChapterScene
+from scenes.ch03_positional import MIN_FONT, build_matrix_sum, cell_size, play_matrix_sum
+from scenes.ch08_masked_attention import attention_grid, focus_row, ordinal, rename, wrapped_note
+from scenes.components import (NumericMatrix, ProbabilityBars, Region, TokenRow, content_region, hide,
+                               layout_product, reveal, show_matrix_product)
+from scenes.components.choreography import effective_font_size as effective_size
+from scenes.components.matrix import format_number
+from scenes.components.text import flat_text
+from scenes.components.tokens import chip_widths
+
+DEC = "decoder.0"
+TOP_WORDS = 3          # words labelled under the bars of the whole vocabulary
+WHOLE_VOCAB = 40       # up to this many words, every word gets a bar; beyond, the top ones and "+k more"
+GEN_BARS = 5           # bars per generation step (the most probable words)
+
+
+class OutputScene(ChapterScene):
+    def construct(self):
+        self.title_card("From rows to words")
+        self.shown: dict[str, NumericMatrix] = {}                 # step id -> matrix shown (for tests)
+        self.prob_bars: list[tuple[ProbabilityBars, str]] = []    # bars drawn and the step whose values they show
+        self.tgt = list(self.example.tokens["target_input"])
+        self.labels = list(self.example.tokens["target_labels"])
+        self.vocab = list(self.example.vocab)
+        self.m, self.V = len(self.tgt), len(self.vocab)
+        self.r = focus_row(self.m)
+        self.dec = self.cfg.decimals
+        self.add_norm_2()
+        self.feed_forward()
+        self.add_norm_3()
+        self.decoder_output()
+        self.logits()
+        self.probs()
+        self.predicted()
+        self.generate()
+
+    # ------------------------------------------------------------ helpers
+    def everything_but(self, *keep):
+        """Top-level mobjects other than keep (and the heading and tag), leaving out any that share parts with
+        keep (rows of a matrix added by an animation): fading those would fade the kept matrix too."""
+        fixed = {id(m) for m in (self.heading, getattr(self, "chapter_tag", None), *keep) if m is not None}
+        kept_parts = {id(x) for k in keep if k is not None for x in k.get_family()}
+        return [m for m in self.mobjects if id(m) not in fixed
+                and not any(id(x) in kept_parts for x in m.get_family())]
+
+    def drop_parts(self, matrix):
+        """Remove matrix and the groups of its cells that animations left in the scene."""
+        parts = {id(x) for x in matrix.get_family()}
+        self.remove(*[m for m in self.mobjects if id(m) in parts or any(id(x) in parts for x in m.get_family())])
+
+    def left_home(self, mob) -> np.ndarray:
+        """Where a matrix stands while notes go on its right: the left of the content area, centred."""
+        area = content_region(self)
+        return np.array([area.left + mob.width / 2 + 0.2, (area.top + area.bottom) / 2 - 0.25, 0.0])
+
+    def residual_and_norm(self, a_id: str, b_id: str, norm: str, names, out_tex: str, slow_cells: int):
+        """a + b = Z (the component of chapters 6 and 7), then Z turns row by row into LayerNorm(Z)."""
+        theme = self.theme
+        ms = build_matrix_sum(self, self.value(a_id), self.value(b_id), self.value(f"{norm}.sum"), names, self.tgt,
+                              decimals=self.dec)
+        left = play_matrix_sum(self, ms, self.r, slow_cells=slow_cells, row_time=0.15, decimals=self.dec,
+                               tokens=self.tgt, position_word="position")
+        C = ms.c
+        self.shown[f"{norm}.sum"] = C
+        N = NumericMatrix(self.value(f"{norm}.out"), theme, decimals=self.dec, row_labels=self.tgt,
+                          font_size=ms.font_size, cell_width=C.cell_width, rows=C.shown_rows, cols=C.shown_cols)
+        N.move_to(self.left_home(N))
+        name = MathTex(out_tex, font_size=32, color=theme.residual)
+        self.fit(name, width=self.content_width)
+        name.next_to(N, UP, buff=0.25).align_to(N.get_grid(), LEFT)
+        if name.get_left()[0] < -self.content_width / 2:
+            name.align_to(N, LEFT)
+        norm_note = VGroup(self.text("each row: mean 0, variance 1,", 22, theme.dim),
+                           self.text("then γ and β (chapter 6)", 22, theme.dim)).arrange(DOWN, buff=0.1)
+        room = content_region(self).right - N.get_right()[0] - 0.6
+        show_note = room >= norm_note.width * 0.85
+        if show_note:
+            self.fit(norm_note, width=room)
+            norm_note.move_to([(N.get_right()[0] + content_region(self).right) / 2, N.get_y(), 0])
+        self.play(*(FadeOut(m) for m in self.everything_but(C)), C.animate.move_to(N), FadeIn(name),
+                  run_time=0.8)
+        rows = [C.get_row(i) for i in C.shown_row_indices()]
+        self.play(LaggedStart(*(Transform(row, N.get_row(i).copy()) for i, row in zip(C.shown_row_indices(), rows)),
+                              lag_ratio=0.15), *([FadeIn(norm_note)] if show_note else []), run_time=1.2)
+        self.drop_parts(C)
+        self.add(N)
+        self.shown[f"{norm}.out"] = N
+        return N, VGroup(name, *([norm_note] if show_note else []))
+
+    # ------------------------------------------------------------ the rest of the decoder layer
+    def add_norm_2(self):
+        narration = ("The decoder layer ends like the encoder layer. First the same Add & Norm as in chapter 6: the "
+                     "cross-attention output is added to its input, and each row is normalized again.")
+        with self.step("ch10.add-norm", narration=narration, heading="Add & Norm after cross-attention"):
+            self.N2, self.N2_name = self.residual_and_norm(
+                f"{DEC}.norm1.out", f"{DEC}.cross_attn.out", f"{DEC}.norm2",
+                ("Y", r"\mathrm{Cross}(Y)", "Z_2"), r"Y_2 = \mathrm{LayerNorm}(Y + \mathrm{Cross}(Y))", slow_cells=1)
+            self.wait(0.4)
+
+    def feed_forward(self):
+        theme, d, dff = self.theme, self.cfg.d_model, self.cfg.d_ff
+        rec = self.record(f"{DEC}.ffn.out")
+        narration = (f"Then the feed-forward network of chapter 7, on each row alone: widened to {dff} numbers, the "
+                     f"negatives set to zero, and narrowed back to {d}.")
+        with self.step("ch10.ffn", narration=narration, heading="Feed-forward, on each row alone"):
+            X, (name, *old_notes) = self.N2, self.N2_name
+            area = content_region(self)
+            F = NumericMatrix(rec.value, theme, decimals=self.dec, row_labels=self.tgt,
+                              font_size=effective_size(X), cell_width=X.cell_width, rows=X.shown_rows,
+                              cols=X.shown_cols)
+            F.scale(X.get_grid().width / F.get_grid().width).move_to(X)
+            new_name = MathTex(r"\mathrm{FFN}(Y_2)", font_size=32, color=theme.ffn).move_to(name, aligned_edge=LEFT)
+            what = VGroup(MathTex(r"\mathrm{FFN}(x) = \max(0,\ x W_1 + b_1)\, W_2 + b_2", font_size=30,
+                                  color=theme.ffn),
+                          self.text(f"{d} → {dff} → {d} numbers per row", 22, theme.dim),
+                          self.text("the same weights for every row", 22, theme.dim)).arrange(DOWN, buff=0.2)
+            room = area.right - X.get_right()[0] - 0.5
+            if room >= what.width * 0.6:
+                self.fit(what, width=room)
+                what.move_to([(X.get_right()[0] + area.right) / 2, X.get_y(), 0])
+            else:
+                self.fit(what, width=area.width)
+                what.next_to(X, DOWN, buff=0.2)
+            self.play(*(FadeOut(m) for m in old_notes), FadeIn(what), run_time=0.7)
+            rows = [X.get_row(i) for i in X.shown_row_indices()]
+            first = X.shown_row_indices()[0]
+            box = X.row_box(first, theme.ffn)
+            self.play(Create(box), run_time=0.4)
+            self.play(Transform(rows[0], F.get_row(first).copy()), run_time=0.8)
+            self.play(FadeOut(box), LaggedStart(*(Transform(row, F.get_row(i).copy()) for i, row in
+                                                  zip(X.shown_row_indices()[1:], rows[1:])), lag_ratio=0.2),
+                      Transform(name, new_name), run_time=1.4)
+            self.drop_parts(X)
+            self.add(F)
+            self.F, self.F_notes = F, VGroup(name, what)
+        self.shown[f"{DEC}.ffn.out"] = F
+
+    def add_norm_3(self):
+        narration = ("And a third Add & Norm: the feed-forward output is added to its input and each row normalized. "
+                     "This is the decoder's output.")
+        with self.step("ch10.add-norm-3", narration=narration, heading="Add & Norm, a third time"):
+            self.clear_stage(run_time=0.4)
+            self.N3, self.N3_name = self.residual_and_norm(
+                f"{DEC}.norm2.out", f"{DEC}.ffn.out", f"{DEC}.norm3",
+                ("Y_2", r"\mathrm{FFN}(Y_2)", "Z_3"), r"Y_3 = \mathrm{LayerNorm}(Y_2 + \mathrm{FFN}(Y_2))",
+                slow_cells=0)
+
+    def decoder_output(self):
+        theme = self.theme
+        rec = self.record("decoder.output")
+        with self.step("decoder.output"):
+            fs = 20 if self.m <= 10 else MIN_FONT
+            Y = NumericMatrix(rec.value, theme, decimals=self.dec, row_labels=rec.rows, font_size=fs, max_rows=12)
+            name = MathTex(r"Y = \mathrm{Dec}(\mathrm{target}, H)", font_size=34, color=theme.text)
+            block = VGroup(name, Y).arrange(DOWN, buff=0.25)
+            self.fit(block, width=self.content_width * 0.55)
+            area = content_region(self)
+            block.move_to([area.left + block.width / 2 + 0.2, (area.top + area.bottom) / 2, 0])
+            notes = VGroup(self.text("one row per target position", 24),
+                           self.text("row t: the words up to t", 22, theme.dim),
+                           self.text("and the whole source sentence", 22, theme.dim),
+                           self.text("next: which word comes after t?", 24, theme.highlight)).arrange(DOWN, buff=0.18)
+            self.fit(notes, width=area.right - block.get_right()[0] - 0.6)
+            notes.move_to([(block.get_right()[0] + area.right) / 2, block.get_y(), 0])
+            self.play(*(FadeOut(m) for m in self.everything_but(self.N3)), ReplacementTransform(self.N3, Y),
+                      FadeIn(name), run_time=1.0)
+            self.play(FadeIn(notes, lag_ratio=0.3), run_time=1.2)
+        self.shown["decoder.output"] = Y
+
+    # ------------------------------------------------------------ output layer
+    def logits(self):
+        theme = self.theme
+        rec = self.record("output.logits")
+        W = self.example.weights["embedding.W_E"].T if self.cfg.tied_output else self.example.weights["output.W_out"]
+        w_tex = r"W_E^\top" if self.cfg.tied_output else r"W_{\mathrm{out}}"
+        lay = layout_product(self, self.value("decoder.output"), W, rec.value,
+                             names=("Y", w_tex, r"\mathrm{logits}"), colors=(None, theme.embedding, None),
+                             left_row_labels=self.tgt, right_col_labels=self.vocab, result_col_labels=self.vocab,
+                             kinds=("scheme", "row"))
+        L = lay.result.hide_entries()
+        with self.step("output.logits"):
+            self.clear_stage(run_time=0.5)
+            self.play(FadeIn(lay.left), FadeIn(lay.right), FadeIn(L), FadeIn(lay.name_group), FadeIn(lay.ops),
+                      run_time=0.8)
+            show_matrix_product(self, lay.left, lay.right, L, detailed=1, rows=2, rest=True, panel=lay.panel,
+                                speed=1.5, moment="ch10.logits-work")
+            note = wrapped_note(self, [("Each position on its own, with the same matrix:", theme.text),
+                                       (f"{self.cfg.d_model} numbers in, one score per word out "
+                                        f"({self.V} words).", theme.dim)], lay.panel)
+            if note is not None:
+                self.play(FadeIn(note), run_time=0.6)
+        self.shown["output.logits"] = L
+        self.logits_lay = lay
+
+    def probs(self):
+        theme, r = self.theme, self.r
+        rec = self.record("output.probs")
+        P = rec.value
+        recs = [self.record("output.logits"), rec]
+        whole = self.V <= WHOLE_VOCAB
+        grid = attention_grid(self, recs, fills=[None, theme.weights], name_tex=r"\mathrm{logits}", panel_rows=0,
+                              bars=2.6)
+        Lg, Pm = grid.mats
+        panel = grid.panel
+        with self.step("output.probs"):
+            old = self.logits_lay.result
+            self.clear_stage(old, run_time=0.5)
+            self.play(ReplacementTransform(old, Lg), FadeIn(grid.name), run_time=1.0)
+            Pm.hide_entries()
+            self.add(Pm)
+            self.play(LaggedStart(*(
+                AnimationGroup(*[hide(Lg.get_cell(i, j)) for j in Lg.shown_col_indices()],
+                               *[reveal(Pm, i, j) for j in Pm.shown_col_indices()])
+                for i in Pm.shown_row_indices()), lag_ratio=0.2),
+                rename(self, grid, r"P = \mathrm{softmax}(\mathrm{logits})", theme.weights), run_time=1.6)
+            # one position's distribution over the whole vocabulary
+            box = Pm.row_box(r, theme.highlight) if r in Pm.shown_row_indices() else None
+            bars = self.vocab_bars(P[r], panel, whole)
+            tag = VGroup(self.text(f"after '{self.tgt[r]}'", 22, theme.highlight),
+                         self.text(f"true next: '{self.labels[r]}'", 20, theme.dim)).arrange(DOWN, buff=0.08,
+                                                                                            aligned_edge=LEFT)
+            tag.next_to(bars, UP, buff=0.15).align_to(bars, LEFT)
+            if tag.get_top()[1] > panel.top:
+                tag.shift(DOWN * (tag.get_top()[1] - panel.top))
+            self.add(bars)
+            self.play(*([Create(box)] if box is not None else []), bars.grow(run_time=1.4), FadeIn(tag),
+                      run_time=1.4)
+            self.prob_bars.append((bars, "output.probs", r))
+            self.vocab_view = VGroup(bars, tag, *([box] if box is not None else []))
+        self.shown["output.probs"] = Pm
+        self.probs_grid = grid
+
+    def vocab_bars(self, probs, panel: Region, whole: bool) -> VGroup:
+        """The distribution as bars: every word when the vocabulary is small (the top few labelled), else the
+        most probable words and "+k more". Heights are the record's probabilities (1.0 = full length)."""
+        theme = self.theme
+        top = [int(k) for k in np.argsort(-probs, kind="stable")[:TOP_WORDS]]
+        label_room = 0.9
+        if whole:
+            slot = min(0.55, (panel.width - 1.0) / self.V)
+            labels = [w if k in top else "" for k, w in enumerate(self.vocab)]
+            length = max(0.6, panel.height - label_room - 0.75)
+            bars = ProbabilityBars(probs, theme, labels=labels, max_bars=self.V, slot=slot, bar_width=slot * 0.7,
+                                   length=length, scale_max=1.0, label_font_size=20)
+        else:
+            n = 12
+            slot = min(0.8, (panel.width - 2.0) / n)
+            length = max(0.6, panel.height - label_room - 0.75)
+            bars = ProbabilityBars(probs, theme, labels=self.vocab, max_bars=n, order="value", slot=slot,
+                                   bar_width=slot * 0.7, length=length, scale_max=1.0, label_font_size=20)
+        # the top words' probabilities above their bars (staggered when two are neighbours)
+        values = VGroup()
+        placed = []
+        for k in top:
+            if k not in bars.bars:
+                continue
+            bar = bars.get_bar(k)
+            v = flat_text(format_number(float(probs[k]), self.dec), theme.mono, 20,
+                          theme.highlight if k == bars.max_index else theme.text)
+            v.next_to(bar, UP, buff=0.08)
+            for other in placed:
+                if abs(other.get_x() - v.get_x()) < (other.width + v.width) / 2 + 0.05 and \
+                        abs(other.get_y() - v.get_y()) < v.height + 0.05:
+                    v.next_to(other, UP, buff=0.05).set_x(bar.get_x())
+            placed.append(v)
+            values.add(v)
+        bars.value_marks = values
+        bars.add(values)
+        self.fit(bars, width=panel.width - 0.2, height=panel.height - 0.1)
+        bars.move_to(panel.center)
+        return bars
+
+    def predicted(self):
+        theme = self.theme
+        pred = list(self.example.tokens["predicted"])
+        run = self.example.training
+        with self.step("output.predicted"):
+            self.clear_stage(run_time=0.5)
+            fs = 24
+            widths = [max(a, b, c) + 0.05 for a, b, c in zip(chip_widths(self.tgt, theme, fs),
+                                                             chip_widths(pred, theme, fs),
+                                                             chip_widths(self.labels, theme, fs))]
+            total = sum(widths) + 0.12 * (self.m - 1)
+            head_w = 2.3
+            parts = 1 if total + head_w <= self.content_width / 0.85 else 2
+            cut = [0, self.m] if parts == 1 else [0, (self.m + 1) // 2, self.m]
+            blocks = VGroup()
+            self.pred_chips, self.true_chips, marks = [], [], VGroup()
+            heads = None
+            for a, b in zip(cut, cut[1:]):
+                rows = [TokenRow(toks[a:b], theme, font_size=fs, max_width=1e9, min_widths=widths[a:b], colors=c)
+                        for toks, c in ((self.tgt, theme.query), (pred, theme.highlight), (self.labels, theme.weights))]
+                VGroup(*rows).arrange(DOWN, buff=0.5)
+                for rr in rows[1:]:
+                    for x, y in zip(rows[0].chips, rr.chips):
+                        y.set_x(x.get_x())
+                ticks = VGroup()
+                for p, t, chip in zip(pred[a:b], self.labels[a:b], rows[1].chips):
+                    ok = p == t
+                    mark = flat_text("✓" if ok else "✗", theme.font, 24, theme.weights if ok else theme.mask)
+                    ticks.add(mark.move_to([chip.get_x(), (rows[1].get_bottom()[1] + rows[2].get_top()[1]) / 2, 0]))
+                heads_here = VGroup(self.text("input", 22, theme.dim), self.text("predicted", 22, theme.dim),
+                                    self.text("true next", 22, theme.dim))
+                for h, rr in zip(heads_here, rows):
+                    h.next_to(rr, LEFT, buff=0.35).set_y(rr.chips[0].box.get_y())
+                heads_here.align_to(heads_here[1], RIGHT)
+                for h, rr in zip(heads_here, rows):
+                    h.align_to([rr.get_left()[0] - 0.35, 0, 0], RIGHT)
+                block = VGroup(heads_here, *rows, ticks)
+                block.rows, block.ticks = rows, ticks
+                blocks.add(block)
+                self.pred_chips += list(rows[1].chips)
+                self.true_chips += list(rows[2].chips)
+                marks.add(ticks)
+            blocks.arrange(DOWN, buff=0.6, aligned_edge=LEFT)
+            if run is None:
+                honest = [("Random, untrained weights: these guesses are arbitrary.", theme.mask)]
+            elif run.reproduced:
+                honest = [(f"Trained on this one sentence pair ({run.steps} steps): it recalls the sentence, "
+                           "it does not understand language." if run.pairs == 1 else
+                           f"Trained for {run.steps} steps on this pair and {run.pairs - 1} corpus lines: "
+                           "it recalls, it does not understand.", theme.dim)]
+            else:
+                honest = [(f"Trained for {run.steps} steps, the limit, and still wrong in places.", theme.mask)]
+            note = wrapped_note(self, honest, Region(-self.content_width / 2, self.content_width / 2, 0, 1.2),
+                                font_size=24)
+            group = VGroup(blocks, *([note] if note is not None else []))
+            if note is not None:
+                note.next_to(blocks, DOWN, buff=0.5)
+            self.fit(group, width=self.content_width, height=self.content_height - 0.2)
+            group.move_to([0, (self.content_top + self.content_bottom) / 2, 0])
+            for block in blocks:
+                self.play(FadeIn(block[0][0]), FadeIn(block.rows[0]), run_time=0.6)
+            self.play(*(FadeIn(block[0][1]) for block in blocks), *(FadeIn(block[0][2]) for block in blocks),
+                      *(FadeIn(block.rows[2]) for block in blocks), run_time=0.7)
+            self.play(LaggedStart(*(FadeIn(c, shift=DOWN * 0.15) for c in self.pred_chips), lag_ratio=0.12),
+                      run_time=1.4)
+            self.play(LaggedStart(*(FadeIn(t, scale=1.4) for t in marks.family_members_with_points()),
+                                  lag_ratio=0.08), run_time=1.0)
+            if note is not None:
+                self.play(FadeIn(note), run_time=0.7)
+
+    # ------------------------------------------------------------ generation
+    def generate(self):
+        theme = self.theme
+        gen = list(self.example.tokens["generated"])
+        steps = len(gen)
+        src = list(self.example.tokens["source"])
+        area = content_region(self)
+        seq = ["<start>"] + gen
+        # the final input row laid out once, so chips keep their places as the row grows
+        row = TokenRow(seq, theme, font_size=24, max_width=area.width - 2.4, max_height=1.6, colors=theme.query,
+                       min_font_size=18)
+        row_label = self.text("decoder input", 22, theme.dim)
+        src_line = VGroup(self.text("source (encoded once):", 22, theme.dim),
+                          self.text(" ".join(src) if self.cfg.tokenizer == "word" else "".join(src), 22, theme.key))
+        src_line.arrange(RIGHT, buff=0.2)
+        self.fit(src_line, width=area.width)
+        src_line.move_to([0, area.top - 0.05 - src_line.height / 2, 0])
+        row.next_to(src_line, DOWN, buff=0.45)
+        row.set_x(area.left + 2.2 + row.width / 2)
+        row_label.next_to(row, LEFT, buff=0.3).set_y(row.chips[0].box.get_y())
+        model = RoundedRectangle(corner_radius=0.15, width=5.2, height=0.7, stroke_color=theme.dim, stroke_width=2,
+                                 fill_color=theme.panel, fill_opacity=0.8)
+        model_t = self.text("encoder + decoder: the last position", 22)
+        self.fit(model_t, width=model.width - 0.3)
+        model.next_to(row, DOWN, buff=0.7).set_x(0)
+        model_t.move_to(model)
+
+        def arrow_from(t):      # the last position feeds the prediction
+            chip = row.get_chip(t)
+            return Arrow(chip.get_bottom(), [model.get_x() + (chip.get_x() - model.get_x()) * 0.3,
+                                             model.get_top()[1], 0],
+                         buff=0.08, color=theme.highlight, stroke_width=4, max_tip_length_to_length_ratio=0.3)
+
+        arrow_in = arrow_from(0)
+        bars_region = Region(area.left + 1.0, area.right - 1.0, area.bottom, model.get_bottom()[1] - 0.7)
+        arrow_out = Arrow(model.get_bottom(), [0, bars_region.top + 0.05, 0], buff=0.08, color=theme.dim,
+                          stroke_width=4)
+        self.gen_row, self.generated_chips = row, []
+
+        def bars_for(t):
+            probs = self.value(f"generate.{t}.probs")
+            n = min(GEN_BARS, self.V)
+            b = ProbabilityBars(probs, theme, labels=self.vocab, max_bars=n, order="value", direction="right",
+                                slot=0.5, bar_width=0.34, length=5.0, scale_max=1.0, show_values=True,
+                                decimals=self.dec, font_size=20, label_font_size=22)
+            self.fit(b, width=bars_region.width, height=bars_region.height - 0.1)
+            b.move_to(bars_region.center)
+            self.prob_bars.append((b, f"generate.{t}.probs", None))
+            return b
+
+        def new_chip(t):
+            chip = row.get_chip(t + 1)
+            self.generated_chips.append(chip)
+            return chip
+
+        def append(t, bars):
+            tok_id = int(self.value(f"generate.{t}.token"))
+            chip = new_chip(t)
+            src_label = bars.get_label(tok_id) if tok_id in bars.labels else bars
+            self.play(TransformFromCopy(src_label, chip), run_time=0.8)
+
+        # step 0 in full: input, logits, probabilities, the chosen token
+        with self.step("generate.0.input"):
+            self.clear_stage(run_time=0.5)
+            self.play(FadeIn(src_line), FadeIn(row_label), FadeIn(row.get_chip(0)), run_time=0.8)
+            self.play(Create(arrow_in), FadeIn(model), FadeIn(model_t), run_time=0.8)
+        with self.step("generate.0.logits"):
+            rec = self.record("generate.0.logits")
+            vec = NumericMatrix(rec.value, theme, decimals=self.dec, col_labels=self.vocab, max_cols=9,
+                                font_size=20)
+            self.fit(vec, width=bars_region.width, height=bars_region.height)
+            vec.move_to(bars_region.center)
+            name = MathTex(rec.formula, font_size=32, color=theme.text).next_to(vec, LEFT, buff=0.3)
+            if name.get_left()[0] < area.left:
+                name.next_to(vec, UP, buff=0.2)
+            self.play(Create(arrow_out), FadeIn(vec), FadeIn(name), run_time=1.0)
+            self.shown["generate.0.logits"] = vec
+        with self.step("generate.0.probs"):
+            bars = bars_for(0)
+            self.add(bars)
+            self.play(FadeOut(vec), FadeOut(name), bars.grow(run_time=1.2), run_time=1.2)
+        with self.step("generate.0.token"):
+            append(0, bars)
+            if steps == 1:
+                self.generation_verdict(gen, bars, bars_region)
+        # the other steps faster: the new input, its bars, the chosen token appended
+        for t in range(1, steps):
+            with self.step(f"generate.{t}.token"):
+                new = bars_for(t)
+                self.add(new)
+                self.play(FadeOut(bars), new.grow(run_time=0.8), Transform(arrow_in, arrow_from(t)),
+                          Indicate(row.get_chip(t), color=theme.highlight, scale_factor=1.1), run_time=0.8)
+                bars = new
+                append(t, bars)
+                if t == steps - 1:
+                    self.generation_verdict(gen, bars, bars_region)
+        self.gen_bars = bars
+
+    def generation_verdict(self, gen, bars, region: Region):
+        """What the generated words are, from the record: the target (memorized) or not, or arbitrary."""
+        theme = self.theme
+        run = self.example.training
+        if run is None:
+            text, color = "Random, untrained weights: the generated words are arbitrary.", theme.mask
+        elif gen == self.labels[:len(gen)]:
+            whole = "the target" if len(gen) == len(self.labels) else "the start of the target"
+            text, color = f"Exactly {whole}: memorized in {run.steps} training steps.", theme.weights
+        else:
+            text, color = f"Not the target: {run.steps} training steps were not enough.", theme.mask
+        note = wrapped_note(self, [(text, color)], region, font_size=28)
+        if note is not None:
+            self.play(FadeOut(bars), FadeIn(note), run_time=0.8)
+            self.verdict = note

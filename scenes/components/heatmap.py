@@ -1,0 +1,69 @@
+"""WeightsHeatmap: an attention pattern as a grid of squares, each as opaque as its recorded weight.
+
+For when a weights matrix is too big to show its numbers (many heads side by side, long sentences): the
+colour carries the value, on an absolute scale (weight 1 is fully opaque), so heads and rows compare at a
+glance. Masked (−∞) or zero weights are empty squares. Labels are user text, drawn with flat_text.
+"""
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+from manim import DOWN, LEFT, PI, RIGHT, UP, Square, VGroup, VMobject
+
+from ..theme import Theme
+from .text import flat_text
+
+
+class WeightsHeatmap(VGroup):
+    def __init__(self, values, theme: Theme, *, cell_size: float = 0.3, color: str | None = None,
+                 row_labels: Sequence[str] | None = None, col_labels: Sequence[str] | None = None,
+                 label_font_size: float = 18, max_opacity: float = 0.95, **kwargs):
+        super().__init__(**kwargs)
+        values = np.asarray(values, dtype=float)
+        self.values = values
+        self.theme = theme
+        self.cell_size = cell_size
+        self.max_opacity = max_opacity
+        color = color or theme.weights
+        n_rows, n_cols = values.shape
+        self.squares: dict[tuple[int, int], Square] = {}
+        grid = VGroup()
+        for i in range(n_rows):
+            for j in range(n_cols):
+                v = float(values[i, j])
+                sq = Square(side_length=cell_size, stroke_color=theme.dim, stroke_width=0.6, stroke_opacity=0.35)
+                op = 0.0 if (math.isinf(v) or v <= 0) else min(v, 1.0) * max_opacity
+                sq.set_fill(color, opacity=op)
+                sq.move_to(RIGHT * j * cell_size + DOWN * i * cell_size)
+                self.squares[i, j] = sq
+                grid.add(sq)
+        self.grid = grid
+        self.add(grid)
+        self.row_labels: dict[int, VMobject] = {}
+        self.col_labels: dict[int, VMobject] = {}
+        if row_labels is not None:
+            for i in range(n_rows):
+                t = flat_text(str(row_labels[i]), theme.font, label_font_size, theme.dim)
+                t.next_to(self.squares[i, 0], LEFT, buff=0.12)
+                self.row_labels[i] = t
+        if col_labels is not None:
+            raw = {j: flat_text(str(col_labels[j]), theme.font, label_font_size, theme.dim) for j in range(n_cols)}
+            rotate = any(t.width > cell_size * 0.98 for t in raw.values())
+            for j, t in raw.items():
+                if rotate:
+                    t.rotate(PI / 2)
+                t.next_to(self.squares[0, j], UP, buff=0.1)
+                if rotate:
+                    t.align_to(self.squares[0, j].get_top() + UP * 0.1, DOWN)
+                self.col_labels[j] = t
+        self.row_label_group = VGroup(*self.row_labels.values())
+        self.col_label_group = VGroup(*self.col_labels.values())
+        self.add(self.row_label_group, self.col_label_group)
+
+    def get_square(self, i: int, j: int) -> Square:
+        return self.squares[i, j]
+
+    def opacity_of(self, i: int, j: int) -> float:
+        return self.squares[i, j].get_fill_opacity()
