@@ -22,7 +22,7 @@ from .layers import AddNorm, FeedForward, MultiHead, frequencies
 from .tokenizer import END, START, build_vocab, encode, tokenize
 
 FORMAT = "transformer-anim/example"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2   # 2: the training section; version 1 files predate training
 TIE_TOLERANCE = 1e-12   # probabilities this close to the maximum count as tied
 
 
@@ -119,7 +119,8 @@ class Example:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Example":
         if data.get("format") != FORMAT or data.get("version") != FORMAT_VERSION:
-            raise ConfigError(f"Not a transformer-anim example (format {FORMAT} version {FORMAT_VERSION}).")
+            raise ConfigError(f"Not a transformer-anim example of format version {FORMAT_VERSION}: "
+                              "write it again with `render.py example`.")
         weights = {k: _from_json_array(w["value"], w["shape"], "float") for k, w in data["weights"].items()}
         steps = tuple(Step(
             id=s["id"], title=s["title"], formula=s["formula"],
