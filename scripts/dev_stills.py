@@ -3,6 +3,7 @@
     python scripts/dev_stills.py 2 [--theme light] [--example path.json] [--out media/dev-stills]
 """
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -27,7 +28,7 @@ ch = get_chapter(a.chapter)
 ex = Example.load(a.example) if a.example else load_example()
 with tempconfig({"pixel_width": 854, "pixel_height": 480, "frame_rate": 15, "skip_animations": True,
                  "write_to_movie": False, "disable_caching": True, "verbosity": "WARNING",
-                 "media_dir": "media/dev-tmp"}):
+                 "media_dir": f"media/dev-tmp/{os.getpid()}"}):
     scene = ch.load()(example=ex, theme=get_theme(a.theme),
                       stills=StillsRequest(a.out, set(a.at.split(",")) if a.at else None),
                       **({"model": a.model} if a.model else {}))

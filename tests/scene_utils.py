@@ -1,11 +1,16 @@
 """Build a chapter's scene in Manim's dry-run mode (no files, animations skipped) and hand it back."""
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from manim import tempconfig
 
 from mathcore import Example
 from scenes import get_chapter
 from scenes.theme import DARK, Theme
+
+CACHE = Path(__file__).resolve().parents[1] / "media" / "test-cache"
 
 
 def construct_chapter(chapter, example: Example, theme: Theme = DARK, tmp_path=None, model: str | None = None):
@@ -14,8 +19,10 @@ def construct_chapter(chapter, example: Example, theme: Theme = DARK, tmp_path=N
     ch = get_chapter(chapter)
     opts = {"dry_run": True, "pixel_width": 854, "pixel_height": 480, "frame_rate": 15,
             "disable_caching": True, "verbosity": "ERROR", "progress_bar": "none"}
-    if tmp_path is not None:
-        opts["media_dir"] = str(tmp_path)
+    # Manim shapes text through files in media_dir/texts; processes sharing that folder can delete each
+    # other's temporary files, so each pytest worker gets its own
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    opts["media_dir"] = str(tmp_path) if tmp_path is not None else str(CACHE / worker)
     with tempconfig(opts):
         scene = ch.load()(example=example, theme=theme, **({"model": model} if model else {}))
         scene.render()
