@@ -194,6 +194,7 @@ class ChapterScene(Scene):
         if self.heading is None:
             self.play(FadeIn(new), run_time=0.4)
         else:
+            self.add(self.heading)   # last in the drawing order, so the fade re-draws only the two headings
             self.play(FadeOut(self.heading), FadeIn(new), run_time=0.4)
         self.heading = new
 

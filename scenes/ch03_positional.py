@@ -11,13 +11,21 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from manim import (DOWN, LEFT, RIGHT, UP, Create, FadeIn, FadeOut, Line, MathTex, Mobject,
+from manim import (DOWN, LEFT, RIGHT, UP, AnimationGroup, Create, FadeIn, FadeOut, LaggedStart, Line, Succession, MathTex, Mobject,
                    ReplacementTransform, SurroundingRectangle, Text, TransformFromCopy, VGroup)
 
 from mathcore.layers import frequencies
 from scenes.base import ChapterScene
 from scenes.components import NumericMatrix, flat_text, format_number
 from scenes.components.waves import PositionalWaveGrid
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Script text (notes, labels) as flat text: built from Text, shaped once per process, cheap to animate.
+
+class WordsMixin:
+    def words(self, s: str, font_size: float = 26, color: str | None = None):
+        return flat_text(s, self.theme.font, font_size, color or self.theme.text)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -193,9 +201,9 @@ def sum_callout(theme, a: float, b: float, c: float, decimals: int, font_size: f
 def sum_note(scene: ChapterScene, ms: MatrixSum, n: int, d: int) -> VGroup:
     """n × d + n × d = n × d: an addition, not a concatenation; placed beside C."""
     theme = scene.theme
-    shapes = scene.text(f"{n} × {d}  +  {n} × {d}  =  {n} × {d}", font_size=24, color=theme.text)
-    words = VGroup(scene.text("an addition, number by number,", font_size=22, color=theme.dim),
-                   scene.text("not a concatenation", font_size=22, color=theme.dim)).arrange(DOWN, buff=0.1)
+    shapes = scene.words(f"{n} × {d}  +  {n} × {d}  =  {n} × {d}", font_size=24, color=theme.text)
+    words = VGroup(scene.words("an addition, number by number,", font_size=22, color=theme.dim),
+                   scene.words("not a concatenation", font_size=22, color=theme.dim)).arrange(DOWN, buff=0.1)
     note = VGroup(shapes, words).arrange(DOWN, buff=0.2)
     scene.fit(note, width=ms.side_width - 0.1)
     return note.move_to(ms.side_center)
@@ -243,12 +251,13 @@ def play_matrix_sum(scene: ChapterScene, ms: MatrixSum, focus_row: int, *, a_fro
             scene.play(TransformFromCopy(VGroup(*(A.get_cell(focus_row, j) for j in rest),
                                                 *(B.get_cell(focus_row, j) for j in rest)),
                                          VGroup(*(C.get_cell(focus_row, j) for j in rest))), run_time=0.8)
-        for i in C.shown_row_indices():
-            if i == focus_row:
-                continue
+        others = [i for i in C.shown_row_indices() if i != focus_row]
+        for i in others:
             for j in cols:
                 C.show_entry(i, j)
-            scene.play(TransformFromCopy(VGroup(A.get_row(i), B.get_row(i)), C.get_row(i)), run_time=row_time)
+        if others:   # one play, rows in turn: the same rhythm, far fewer animation set-ups
+            scene.play(LaggedStart(*(FadeIn(C.get_row(i), shift=DOWN * 0.1) for i in others), lag_ratio=0.6),
+                       run_time=row_time * (len(others) * 0.6 + 0.4))
         scene.add(C)   # its cells were filled one by one: one mobject again
         return callout if callout is not None else VGroup()
 
@@ -282,15 +291,18 @@ def play_matrix_sum(scene: ChapterScene, ms: MatrixSum, focus_row: int, *, a_fro
     if moment:
         scene.key_moment(moment)
     scene.play(FadeOut(box), run_time=0.3)
+    # every other row the same way, quickly: its sum written out beside, its numbers carried in (one play)
+    turns = []
     for i in C.shown_row_indices():
         if i == focus_row:
             continue
         new = sum_panel(scene, ms, i, tokens[i], position_word, decimals)
         for j in cols:
             C.show_entry(i, j)
-        scene.play(FadeOut(panel), FadeIn(new),
-                   TransformFromCopy(VGroup(*(new[2][j][5] for j in cols)), C.get_row(i)), run_time=row_time)
+        turns.append(AnimationGroup(FadeOut(panel), FadeIn(new), FadeIn(C.get_row(i), shift=LEFT * 0.2)))
         panel = new
+    if turns:
+        scene.play(Succession(*turns), run_time=row_time * len(turns))
     scene.add(C)
     return panel
 
@@ -301,7 +313,7 @@ def sentence_words(scene: ChapterScene, tokens, font_size: float = 28) -> VGroup
                 disable_ligatures=True)
     sizes = [len("".join(t.split())) for t in tokens]
     if len(line.submobjects) != sum(sizes):    # unusual shaping: fall back to one Text per token
-        return VGroup(*(scene.text(t, font_size=font_size) for t in tokens)).arrange(RIGHT, buff=0.3)
+        return VGroup(*(scene.words(t, font_size=font_size) for t in tokens)).arrange(RIGHT, buff=0.3)
     out, at = VGroup(), 0
     for k in sizes:
         out.add(VGroup(*line.submobjects[at:at + k]))
@@ -311,7 +323,7 @@ def sentence_words(scene: ChapterScene, tokens, font_size: float = 28) -> VGroup
 
 # ---------------------------------------------------------------------------------------------------------
 
-class PositionalScene(ChapterScene):
+class PositionalScene(WordsMixin, ChapterScene):
     def construct(self):
         self.title_card("Where is each word?")
         self.tokens = list(self.example.tokens["source"])
@@ -387,7 +399,7 @@ class PositionalScene(ChapterScene):
                 boxes = VGroup(*(E.row_box(p, self.theme.highlight) for p in where if E.has_cell(p, 0)))
                 self.play(*(words[p].animate.set_color(self.theme.highlight) for p in where),
                           Create(boxes), run_time=1.0)
-                note = self.text("same word → same numbers", font_size=24, color=self.theme.highlight)
+                note = self.words("same word → same numbers", font_size=24, color=self.theme.highlight)
                 self.place_note(note, E)
                 self.play(FadeIn(note), run_time=0.5)
                 self.order_marks = VGroup(boxes, note)
@@ -450,7 +462,7 @@ class PositionalScene(ChapterScene):
                 tag.next_to(bar, UP, buff=0.06)
                 pairs.add(VGroup(bar, tag))
             header = VGroup(MathTex("PE", font_size=36, color=self.theme.positional),
-                            self.text("row = position, column = k", font_size=18, color=self.theme.dim))
+                            self.words("row = position, column = k", font_size=18, color=self.theme.dim))
             header.arrange(RIGHT, buff=0.25)
             block = VGroup(header, pairs, pe)
             header.next_to(pairs, UP, buff=0.15)
@@ -500,14 +512,14 @@ class PositionalScene(ChapterScene):
             self.play(FadeOut(readings), FadeOut(labels), FadeOut(guides), FadeOut(xlabels), FadeOut(row_box),
                       run_time=0.5)
             # every other position, quickly: dots on the waves, their values into the rows
-            for q in range(n):
-                if q == p:
-                    continue
+            others = [q for q in range(n) if q != p]
+            for q in others:
                 for j in range(d):
                     pe.show_entry(q, j)
-                qd = grid.dots_at(q)
-                self.play(FadeIn(qd, scale=1.5), *(TransformFromCopy(qd[j], pe.get_cell(q, j)) for j in range(d)),
-                          run_time=0.45)
+            if others:   # one play: position after position, its dots on the waves and its row in PE
+                self.play(LaggedStart(*(AnimationGroup(FadeIn(grid.dots_at(q), scale=1.5),
+                                                       FadeIn(pe.get_row(q), shift=RIGHT * 0.15)) for q in others),
+                                      lag_ratio=0.7), run_time=0.45 * (0.7 * len(others) + 0.3))
             self.add(pe)   # its cells were filled one by one: one mobject again
             self.wait(0.5)
 
@@ -532,9 +544,9 @@ class PositionalScene(ChapterScene):
             if self.repeated:
                 word, where = self.repeated
                 boxes = VGroup(*(ms.c.row_box(q, self.theme.highlight) for q in where))
-                same = VGroup(self.text(f"'{word}' at {len(where)} positions:", font_size=22,
+                same = VGroup(self.words(f"'{word}' at {len(where)} positions:", font_size=22,
                                         color=self.theme.highlight),
-                              self.text("now different rows", font_size=22, color=self.theme.highlight))
+                              self.words("now different rows", font_size=22, color=self.theme.highlight))
                 same.arrange(DOWN, buff=0.1)
                 self.fit(same, width=ms.side_width - 0.1)
                 same.next_to(shape, DOWN, buff=0.4)

@@ -6,13 +6,13 @@ a weighted mix of the value rows.
 """
 from __future__ import annotations
 
-from manim import (AnimationGroup, DOWN, LEFT, RIGHT, UP, Brace, Create, FadeIn, FadeOut, LaggedStart, MathTex, Rectangle,
-                   ReplacementTransform, Transform, TransformFromCopy, VGroup, Write)
+from manim import (DOWN, LEFT, RIGHT, UP, AnimationGroup, Brace, Create, FadeIn, FadeOut, LaggedStart, MathTex,
+                   Rectangle, ReplacementTransform, Transform, TransformFromCopy, VGroup, Write)
 
 from scenes.base import ChapterScene
 from scenes.components import (NumericMatrix, Region, content_region, hide, layout_product, reveal,
                                show_matrix_product, show_row_softmax, shown_indices)
-from scenes.components.choreography import effective_font_size, is_hidden
+from scenes.components.choreography import effective_font_size
 from scenes.components.matrix import format_number
 from scenes.components.text import flat_text
 
@@ -73,7 +73,8 @@ class SelfAttentionScene(ChapterScene):
     def tokens_are_rows(self):
         rec = self.record("source.input")
         n, d = rec.shape
-        narration = (f"Self-attention starts from X: one row per token, {n} rows of {d} numbers. Tokens are rows "
+        rows = "1 row" if n == 1 else f"{n} rows"
+        narration = (f"Self-attention starts from X: one row per token, {rows} of {d} numbers. Tokens are rows "
                      "in this course, so every projection multiplies from the right: Q equals X times W_Q.")
         self.q_layout = self.projection_layout("q", "W_Q", self.theme.query)
         X = self.q_layout.left
@@ -296,7 +297,8 @@ class SelfAttentionScene(ChapterScene):
         widest = max(flat_text(format_number(x, self.cfg.decimals), self.theme.mono, fs, "#fff").width
                      for x in A_vals[ROW])
         gap = widest + 0.65
-        lay = layout_product(self, A_vals, V_vals, rec.value, names=(f"A_{HEAD}", f"V_{HEAD}", rf"\mathrm{{head}}_{HEAD}"),
+        lay = layout_product(self, A_vals, V_vals, rec.value,
+                             names=(f"A_{HEAD}", f"V_{HEAD}", rf"\mathrm{{head}}_{HEAD}"),
                              colors=(self.theme.weights, self.theme.value, None), left_row_labels=rec.rows,
                              right_row_labels=v_rows, fills=(self.theme.weights, None, None), extra_gap=gap,
                              kinds=("scheme", "row"), panel_rows=0)
@@ -334,11 +336,15 @@ class SelfAttentionScene(ChapterScene):
                       FadeIn(VGroup(*(it[1] for it in col))), run_time=1.2)
             self.play(FadeIn(glows), run_time=0.8)
             self.wait(0.5)
-            sums = []
+            # each column of V flows down into the output row's entry (the weighted sum, from the record)
+            flows, targets = VGroup(), []
             for j in O.shown_col_indices():
-                sums.append(TransformFromCopy(V.get_column(j), O.get_cell(ROW, j)))
-                O.show_entry(ROW, j)
-            self.play(*sums, run_time=1.2)
+                for c in V.get_column(j):
+                    flows.add(c.text.copy())
+                    targets.append(O.get_cell(ROW, j).get_center())
+            self.play(*(m.animate.move_to(p).scale(0.6).set_opacity(0) for m, p in zip(flows, targets)),
+                      *(reveal(O, ROW, j) for j in O.shown_col_indices()), run_time=1.2)
+            self.remove(flows)
             self.key_moment("ch04.mix")
         with self.step(f"{H}.out"):
             self.play(FadeOut(col), FadeOut(glows), FadeOut(box), run_time=0.5)
@@ -347,12 +353,13 @@ class SelfAttentionScene(ChapterScene):
         self.mix_layout = lay
 
     def recap(self):
-        narration = ("That is one attention head: project the rows three ways, compare every query with every key, "
-                     "scale, take a softmax of each row, and mix the value rows. Next: several heads side by side.")
+        narration = ("That is one attention head: project the rows three ways, compare every query with every "
+                     "key, scale, take a softmax of each row, and mix the value rows. Next: several heads side by "
+                     "side.")
         with self.step("ch04.recap", narration=narration, heading="One head"):
             self.clear_stage(run_time=0.5)
-            big = self.formula(rf"\mathrm{{head}}_{HEAD} = \mathrm{{softmax}}\!\left(\frac{{Q_{HEAD}\,K_{HEAD}^\top}}"
-                               rf"{{\sqrt{{d_k}}}}\right) V_{HEAD}", 52)
+            big = self.formula(rf"\mathrm{{head}}_{HEAD} = \mathrm{{softmax}}\!\left("
+                               rf"\frac{{Q_{HEAD}\,K_{HEAD}^\top}}{{\sqrt{{d_k}}}}\right) V_{HEAD}", 52)
             parts = VGroup(self.formula(r"Q = X\,W_Q", 36, self.theme.query),
                            self.formula(r"K = X\,W_K", 36, self.theme.key),
                            self.formula(r"V = X\,W_V", 36, self.theme.value)).arrange(RIGHT, buff=0.8)

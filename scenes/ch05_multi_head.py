@@ -70,8 +70,9 @@ class MultiHeadScene(ChapterScene):
             narration = (f"Multi-head attention runs {h} heads side by side. Each head takes its own {dk} columns "
                          "of W_Q, W_K and W_V, so each one asks its own question of the same rows.")
         else:
-            narration = (f"With a single head, that head uses all {d} columns of W_Q, W_K and W_V. With more heads, "
-                         "each would take its own slice of columns and ask its own question of the same rows.")
+            narration = (f"With a single head, that head uses all {d} columns of W_Q, W_K and W_V. With more "
+                         "heads, each would take its own slice of columns and ask its own question of the same "
+                         "rows.")
         with self.step("ch05.slices", narration=narration, heading="Each head owns a slice"):
             W = NumericMatrix(self.example.weights[f"{LAYER}.W_Q"], self.theme, bracket_color=self.theme.query)
             name = self.formula("W_Q", 40, self.theme.query)
@@ -165,13 +166,14 @@ class MultiHeadScene(ChapterScene):
     def heads(self):
         h = self.h
         n = len(self.tokens)
+        rows = "its 1 row" if n == 1 else f"the same {n} rows"
         if h > 1:
-            narration = (f"Here are all {h} heads of encoder layer 0, run on the same {n} rows at once. Each has its "
-                         "own attention pattern (top) and its own output (bottom): the same recipe, different "
+            narration = (f"Here are all {h} heads of encoder layer 0, run on {rows} at once. Each has its own "
+                         "attention pattern (top) and its own output (bottom): the same recipe, different "
                          "weights, different views.")
         else:
-            narration = (f"Here is the one head of encoder layer 0 on the {n} rows: its attention pattern (top) "
-                         "and its output (bottom).")
+            narration = (f"Here is the one head of encoder layer 0 on {rows}: its attention pattern (top) and "
+                         "its output (bottom).")
         with self.step("ch05.heads", narration=narration, heading="All heads at once"):
             self.clear_stage(run_time=0.5)
             row, f, numeric = self.head_blocks()
@@ -195,7 +197,8 @@ class MultiHeadScene(ChapterScene):
         rows = outs[0].shown_rows
         with self.step(f"{LAYER}.concat"):
             C = NumericMatrix(rec.value, self.theme, rows=rows, row_labels=rec.rows)
-            C.scale(outs[0].get_cell(outs[0].shown_row_indices()[0], 0).box.height / C.get_cell(rows[0], 0).box.height)
+            first = outs[0].shown_row_indices()[0]
+            C.scale(outs[0].get_cell(first, 0).box.height / C.get_cell(first, 0).box.height)
             C.move_to([0, 0, 0])
             C.shift(UP * (outs[0].body[0].get_y() - C.body[0].get_y()))
             if C.get_left()[0] < content_region(self).left:
@@ -216,8 +219,8 @@ class MultiHeadScene(ChapterScene):
                                                                             for i in C.shown_row_indices()))))
                     reveals += [FadeCell(C.get_cell(i, j), fill_to=C.get_cell(i, j).fill_opacity)
                                 for i in C.shown_row_indices()]
-            self.play(*moves, *reveals, *(FadeOut(o) for o in outs), C.brackets.animate.set_stroke(opacity=1), C.row_label_group.animate.set_fill(opacity=1),
-                      run_time=1.6)
+            self.play(*moves, *reveals, *(FadeOut(o) for o in outs), C.brackets.animate.set_stroke(opacity=1),
+                      C.row_label_group.animate.set_fill(opacity=1), run_time=1.6)
             marks = self.head_marks(C)
             name = self.formula(rec.formula, 34)
             name.next_to(VGroup(C, marks), UP, buff=0.3)

@@ -10,7 +10,7 @@ from manim import (DOWN, LEFT, RIGHT, UP, Arrow, Circle, Create, DashedLine, Fad
 
 from mathcore.layers import LN_EPS
 from scenes.base import ChapterScene
-from scenes.ch03_positional import MIN_FONT, build_matrix_sum, cell_size, play_matrix_sum, sum_note
+from scenes.ch03_positional import MIN_FONT, WordsMixin, build_matrix_sum, cell_size, play_matrix_sum
 from scenes.components import NumericMatrix, flat_text, format_number
 
 P = "encoder.0.norm1"
@@ -76,7 +76,7 @@ class RowChart(VGroup):
                              color=self.theme.highlight, stroke_width=4) for x, v in zip(self.xs, values)))
 
 
-class AddNormScene(ChapterScene):
+class AddNormScene(WordsMixin, ChapterScene):
     def construct(self):
         self.title_card("Keep the row, then rescale it")
         self.tokens = list(self.example.tokens["source"])
@@ -103,7 +103,7 @@ class AddNormScene(ChapterScene):
                      "of the last chapter.")
         with self.step("ch06.wrap", narration=narration, heading="Add & Norm: the wrapper"):
             def box(label: str, color: str) -> VGroup:
-                t = self.text(label, font_size=26, color=theme.text)
+                t = self.words(label, font_size=26, color=theme.text)
                 frame = RoundedRectangle(corner_radius=0.15, width=t.width + 0.6, height=1.0, stroke_color=color,
                                          stroke_width=3, fill_color=theme.panel, fill_opacity=0.8)
                 return VGroup(frame, t)
@@ -126,12 +126,12 @@ class AddNormScene(ChapterScene):
                 [start, [start[0], y, 0], [plus.get_x(), y, 0], plus.get_top() + UP * 0.02])
             tip = Arrow(plus.get_top() + UP * 0.45, plus.get_top(), buff=0, color=theme.residual, stroke_width=4,
                         max_tip_length_to_length_ratio=0.5)
-            skip_label = self.text("the input itself, added back", font_size=22, color=theme.residual)
+            skip_label = self.words("the input itself, added back", font_size=22, color=theme.residual)
             skip_label.next_to([att.get_x(), y, 0], UP, buff=0.12)
             formula = MathTex(r"\mathrm{LayerNorm}\big(X + \mathrm{MultiHead}(X)\big)", font_size=36,
                               color=theme.text)
             formula.next_to(chain, DOWN, buff=0.8)
-            post = self.text("post-norm, as in the paper: add first, then normalize", font_size=22, color=theme.dim)
+            post = self.words("post-norm, as in the paper: add first, then normalize", font_size=22, color=theme.dim)
             post.next_to(formula, DOWN, buff=0.25)
             self.play(FadeIn(x), FadeIn(att), Create(arrows[0]), run_time=1.0)
             self.play(Create(path), FadeIn(tip), FadeIn(skip_label), FadeIn(plus), Create(arrows[1]), run_time=1.4)
@@ -153,8 +153,8 @@ class AddNormScene(ChapterScene):
             self.register(f"{P}.sum", ms.c)
             left = play_matrix_sum(self, ms, self.r, decimals=self.dec, tokens=self.tokens, moment="ch06.one-row")
             self.play(FadeOut(left), run_time=0.3)
-            note = VGroup(self.text("the input row is kept,", font_size=22, color=self.theme.residual),
-                          self.text("attention only adjusts it", font_size=22, color=self.theme.residual),
+            note = VGroup(self.words("the input row is kept,", font_size=22, color=self.theme.residual),
+                          self.words("attention only adjusts it", font_size=22, color=self.theme.residual),
                           MathTex(r"\mathrm{LayerNorm}(X + \mathrm{MultiHead}(X))", font_size=30,
                                   color=self.theme.text))
             note.arrange(DOWN, buff=0.15)
@@ -262,8 +262,8 @@ class AddNormScene(ChapterScene):
             self.play(FadeOut(self.formula), FadeIn(formula), run_time=0.6)
             self.play(Create(dists, lag_ratio=0.15), run_time=1.4)
             label = flat_text(f"σ² = {format_number(float(var[r]), dec)}", theme.mono, 22, theme.highlight)
-            note = VGroup(self.text(f"divided by d = {d}:", font_size=20, color=theme.dim),
-                          self.text("population variance", font_size=20, color=theme.dim))
+            note = VGroup(self.words(f"divided by d = {d}:", font_size=20, color=theme.dim),
+                          self.words("population variance", font_size=20, color=theme.dim))
             note.arrange(DOWN, buff=0.06, aligned_edge=LEFT)
             block = VGroup(label, note).arrange(DOWN, buff=0.12, aligned_edge=LEFT)
             self.fit(block, width=self.label_w - 0.4)
@@ -379,7 +379,7 @@ class AddNormScene(ChapterScene):
             else:
                 lines = ["γ starts at 1 and β at 0;", "training has changed them:", "each column is rescaled",
                          "and shifted a little"]
-            words = VGroup(*(self.text(t, font_size=22, color=theme.dim) for t in lines)).arrange(DOWN, buff=0.1)
+            words = VGroup(*(self.words(t, font_size=22, color=theme.dim) for t in lines)).arrange(DOWN, buff=0.1)
             side = VGroup(formula, cell, words).arrange(DOWN, buff=0.4)
             self.fit(side, width=side_w)
             side.move_to([side_l + side_w / 2, zh.get_y(), 0])
@@ -388,6 +388,11 @@ class AddNormScene(ChapterScene):
             self.play(FadeIn(formula), Create(marks), run_time=0.8)
             self.play(FadeIn(cell), run_time=0.8)
             self.wait(0.6)
-            self.play(FadeOut(marks), ReplacementTransform(zh, out), ReplacementTransform(name, out_name),
-                      FadeIn(words), run_time=1.5)
+            self.key_moment("ch06.scale-shift")
+            # the numbers change in place (structure alike: a cheap, cell-by-cell morph of the entries only)
+            self.play(FadeOut(marks), *(Transform(zh.get_cell(i, j).text, out.get_cell(i, j).text.copy())
+                                        for (i, j) in zh.cells),
+                      ReplacementTransform(name, out_name), FadeIn(words), run_time=1.5)
+            self.remove(zh)
+            self.add(out)
             self.wait(1.0)

@@ -4,18 +4,19 @@ Add & Norm; the encoder output that the decoder's cross-attention will read."""
 from __future__ import annotations
 
 import numpy as np
-from manim import (DOWN, LEFT, RIGHT, UP, Arrow, Create, FadeIn, FadeOut, Group, MathTex, ReplacementTransform,
+from manim import (DOWN, LEFT, RIGHT, UP, AnimationGroup, Arrow, Create, FadeIn, FadeOut, Group, LaggedStart, MathTex,
+                   ReplacementTransform, Succession,
                    RoundedRectangle, SurroundingRectangle, Transform, TransformFromCopy, VGroup)
 
 from scenes.base import ChapterScene
-from scenes.ch03_positional import MIN_FONT, PREFERRED_FONT, build_matrix_sum, cell_size, columns_that_fit, \
-    play_matrix_sum
+from scenes.ch03_positional import MIN_FONT, PREFERRED_FONT, WordsMixin, build_matrix_sum, cell_size, \
+    columns_that_fit, play_matrix_sum
 from scenes.components import NumericMatrix, flat_text
 
 L = "encoder.0"
 
 
-class FeedForwardScene(ChapterScene):
+class FeedForwardScene(WordsMixin, ChapterScene):
     def construct(self):
         self.title_card("Each row on its own")
         self.tokens = list(self.example.tokens["source"])
@@ -38,6 +39,17 @@ class FeedForwardScene(ChapterScene):
     def everything_but(self, *keep) -> Group:
         fixed = {id(m) for m in (self.heading, getattr(self, "chapter_tag", None), *keep) if m is not None}
         return Group(*(m for m in self.mobjects if id(m) not in fixed))
+
+    def fill_rows(self, m: NumericMatrix, skip: int, row_time: float = 0.22):
+        """Every row but skip appears in turn, in one play: the same computation, row after row."""
+        rows = [i for i in m.shown_row_indices() if i != skip]
+        for i in rows:
+            for j in m.shown_col_indices():
+                m.show_entry(i, j)
+        if rows:
+            self.play(LaggedStart(*(FadeIn(m.get_row(i), shift=DOWN * 0.1) for i in rows), lag_ratio=0.7),
+                      run_time=row_time * (0.7 * len(rows) + 0.3))
+        self.add(m)
 
     # ------------------------------------------------------------ layout helpers
     def wide_layout(self, values, n_rows: int):
@@ -84,13 +96,14 @@ class FeedForwardScene(ChapterScene):
             block = VGroup(name, X).arrange(DOWN, buff=0.25)
             self.place_in_content(block)
             self.play(FadeIn(X), FadeIn(name), run_time=1.0)
-            box = X.row_box(0, self.theme.ffn)
-            self.play(Create(box), run_time=0.4)
-            for i in X.shown_row_indices()[1:]:
-                self.play(box.animate.move_to(X.row_box(i, self.theme.ffn)), run_time=0.25)
-            self.play(box.animate.move_to(X.row_box(self.r, self.theme.ffn)), run_time=0.4)
-            note = VGroup(self.text("same weights for every row", font_size=22, color=self.theme.ffn),
-                          self.text("no mixing between tokens", font_size=22, color=self.theme.ffn))
+            # a frame visits every row in turn (one play), then stays on the row we follow
+            sweep = [X.row_box(i, self.theme.ffn) for i in X.shown_row_indices()]
+            self.play(LaggedStart(*(Succession(FadeIn(b, run_time=0.2), FadeOut(b, run_time=0.2)) for b in sweep),
+                                  lag_ratio=0.55), run_time=0.3 * len(sweep) + 0.3)
+            box = X.row_box(self.r, self.theme.ffn)
+            self.play(Create(box), run_time=0.5)
+            note = VGroup(self.words("same weights for every row", font_size=22, color=self.theme.ffn),
+                          self.words("no mixing between tokens", font_size=22, color=self.theme.ffn))
             note.arrange(DOWN, buff=0.1)
             room = self.content_width / 2 - X.get_right()[0]
             if room > note.width + 0.5:
@@ -121,8 +134,8 @@ class FeedForwardScene(ChapterScene):
                           MathTex(rf"W_1:\ {d} \times {dff}", font_size=26, color=theme.dim)).arrange(
                 DOWN, buff=0.1, aligned_edge=LEFT)
             arrow = self.flow_layout(x_row, what, pre)
-            shape_in = self.text(f"{d} numbers", font_size=20, color=theme.dim).next_to(x_row, RIGHT, buff=0.3)
-            shape_out = self.text(f"{dff} numbers per row", font_size=20, color=theme.dim)
+            shape_in = self.words(f"{d} numbers", font_size=20, color=theme.dim).next_to(x_row, RIGHT, buff=0.3)
+            shape_out = self.words(f"{dff} numbers per row", font_size=20, color=theme.dim)
             shape_out.next_to(what, RIGHT, buff=0.6)
             self.play(FadeOut(self.note), FadeOut(self.X1_name), FadeOut(self.row_mark),
                       TransformFromCopy(self.X1.get_row(r), x_row.get_row(0)), FadeIn(x_row.row_label_group),
@@ -136,13 +149,7 @@ class FeedForwardScene(ChapterScene):
             self.play(TransformFromCopy(x_row.get_row(0), pre.get_row(r)), Create(box), FadeIn(shape_out),
                       run_time=1.4)
             self.wait(0.6)
-            for i in pre.shown_row_indices():
-                if i == r:
-                    continue
-                for j in pre.shown_col_indices():
-                    pre.show_entry(i, j)
-                self.play(FadeIn(pre.get_row(i), shift=DOWN * 0.1), run_time=0.22)
-            self.add(pre)
+            self.fill_rows(pre, skip=r)
             self.play(FadeOut(box), run_time=0.3)
             self.pre, self.x_row, self.arrow, self.what, self.shapes = pre, x_row, arrow, what, VGroup(shape_in, shape_out)
 
@@ -192,7 +199,7 @@ class FeedForwardScene(ChapterScene):
                           MathTex(rf"W_2:\ {dff} \times {d}", font_size=26, color=theme.dim)).arrange(
                 DOWN, buff=0.1, aligned_edge=LEFT)
             arrow = self.flow_layout(h_row, what, out)
-            shape_out = self.text(f"back to {d} numbers per row", font_size=20, color=theme.dim)
+            shape_out = self.words(f"back to {d} numbers per row", font_size=20, color=theme.dim)
             shape_out.next_to(what, RIGHT, buff=0.6)
             self.play(FadeOut(self.relu_formula),
                       TransformFromCopy(self.hidden.get_row(r), h_row.get_row(0)), FadeIn(h_row.row_label_group),
@@ -206,13 +213,7 @@ class FeedForwardScene(ChapterScene):
             self.play(TransformFromCopy(h_row.get_row(0), out.get_row(r)), Create(box), FadeIn(shape_out),
                       run_time=1.4)
             self.wait(0.5)
-            for i in out.shown_row_indices():
-                if i == r:
-                    continue
-                for j in out.shown_col_indices():
-                    out.show_entry(i, j)
-                self.play(FadeIn(out.get_row(i), shift=DOWN * 0.1), run_time=0.22)
-            self.add(out)
+            self.fill_rows(out, skip=r)
             self.play(FadeOut(box), run_time=0.3)
             self.ffn_out = out
 
@@ -229,8 +230,8 @@ class FeedForwardScene(ChapterScene):
             self.register(f"{L}.norm2.sum", ms.c)
             left = play_matrix_sum(self, ms, self.r, slow_cells=1, row_time=0.2, decimals=self.dec,
                                    tokens=self.tokens)
-            note = VGroup(self.text("the row is kept,", font_size=22, color=theme.residual),
-                          self.text("the feed-forward only adjusts it", font_size=22, color=theme.residual),
+            note = VGroup(self.words("the row is kept,", font_size=22, color=theme.residual),
+                          self.words("the feed-forward only adjusts it", font_size=22, color=theme.residual),
                           MathTex(r"\mathrm{LayerNorm}(X_1 + \mathrm{FFN}(X_1))", font_size=30, color=theme.text))
             note.arrange(DOWN, buff=0.15)
             note[2].shift(DOWN * 0.2)
@@ -258,7 +259,7 @@ class FeedForwardScene(ChapterScene):
                             max_rows=12, **mk)
         g = NumericMatrix(gamma, theme, row_labels=["γ"], **mk)
         b = NumericMatrix(beta, theme, row_labels=["β"], **mk)
-        for step_id, m in ((f"{L}.norm2.sum", z), (f"{L}.norm2.normalized", zh), (f"{L}.norm2.out", out),
+        for step_id, m in ((f"{L}.norm2.normalized", zh), (f"{L}.norm2.out", out),
                            (f"{L}.norm2.mean", mu), (f"{L}.norm2.var", var), (f"{L}.norm2.gamma", g),
                            (f"{L}.norm2.beta", b)):
             self.register(step_id, m)
@@ -280,15 +281,19 @@ class FeedForwardScene(ChapterScene):
             self.fit(f, width=room, height=top.height + 0.1)
             f.next_to(top, RIGHT, buff=0.4)
         with self.step(f"{L}.norm2.normalized", heading="Add & Norm, again"):
-            self.play(*(FadeOut(m) for m in self.everything_but(self.sum2.c)), ReplacementTransform(self.sum2.c, z),
-                      run_time=1.0)
+            self.play(FadeOut(self.everything_but()), run_time=0.6)
+            self.play(FadeIn(z, shift=LEFT * 0.3), run_time=0.7)
             self.play(FadeIn(mu), FadeIn(var), FadeIn(name), run_time=0.8)
             # row by row, each with its own mean and variance
-            for i in z.shown_row_indices():
+            turns = []
+            for k, i in enumerate(z.shown_row_indices()):
                 marks = VGroup(z.row_box(i, theme.highlight), mu.row_box(i, theme.highlight),
                                var.row_box(i, theme.highlight))
-                self.play(Create(marks), run_time=0.25 if i else 0.6)
-                self.play(Transform(z.get_row(i), zh.get_row(i).copy()), FadeOut(marks), run_time=0.3 if i else 0.9)
+                slow = 2.5 if k == 0 else 1.0
+                turns += [Create(marks, run_time=0.25 * slow),
+                          AnimationGroup(Transform(z.get_row(i), zh.get_row(i).copy()), FadeOut(marks),
+                                         run_time=0.3 * slow)]
+            self.play(Succession(*turns))
             self.remove(z)
             self.add(zh)
             self.wait(0.5)
@@ -296,38 +301,42 @@ class FeedForwardScene(ChapterScene):
             self.play(FadeIn(g), FadeIn(b), ReplacementTransform(name, out_name), run_time=0.9)
             self.play(ReplacementTransform(zh, out), run_time=1.2)
             self.wait(0.6)
-            self.out2, self.out2_name = out, out_name
+            self.out2, self.out2_name, self.norm2_fs = out, out_name, fs
 
     def encoder_output(self):
         rec = self.record("encoder.output")
         theme = self.theme
+        out2 = self.out2   # H is drawn exactly like the Add & Norm output it is, then moved aside
+        H = NumericMatrix(rec.value, theme, decimals=self.dec, row_labels=rec.rows, font_size=self.norm2_fs,
+                          cell_width=out2.cell_width, max_rows=12)
+        self.register("encoder.output", H)
+        name = MathTex(r"H = \mathrm{Enc}(X)", font_size=34, color=theme.text)
+        block = VGroup(name, H).arrange(DOWN, buff=0.25)
+        block.move_to([-self.content_width / 2 + block.width / 2 + 0.2, (self.content_top + self.content_bottom) / 2, 0])
+        right_l = block.get_right()[0] + 1.4
+        right_w = self.content_width / 2 - right_l
+        title = self.words("Decoder", font_size=28, color=theme.text)
+        inner = VGroup(self.words("cross-attention", font_size=26, color=theme.key),
+                       MathTex(r"K = H\,W_K", font_size=34, color=theme.text),
+                       MathTex(r"V = H\,W_V", font_size=34, color=theme.text),
+                       self.words("queries: from the decoder", font_size=22, color=theme.dim))
+        inner.arrange(DOWN, buff=0.18)
+        content = VGroup(title, inner).arrange(DOWN, buff=0.3)
+        self.fit(content, width=right_w - 0.5)
+        frame = RoundedRectangle(corner_radius=0.2, width=content.width + 0.5, height=content.height + 0.5,
+                                 stroke_color=theme.dim, stroke_width=2, fill_color=theme.panel, fill_opacity=0.6)
+        box = VGroup(frame, content)
+        content.move_to(frame)
+        box.move_to([right_l + right_w / 2, H.get_y(), 0])
+        arrow = Arrow(H.get_right() + RIGHT * 0.1, frame.get_left() + LEFT * 0.05, buff=0.1, color=theme.key,
+                      stroke_width=5)
+        target = H.get_center().copy()
+        H.move_to(out2)            # start where the Add & Norm output stands, then slide aside
+        self.remove(out2)
+        self.add(H)
         with self.step("encoder.output"):
-            fs = PREFERRED_FONT if rec.value.shape[0] <= 10 else MIN_FONT
-            H = NumericMatrix(rec.value, theme, decimals=self.dec, row_labels=rec.rows, font_size=fs, max_rows=12)
-            self.register("encoder.output", H)
-            name = MathTex(r"H = \mathrm{Enc}(X)", font_size=34, color=theme.text)
-            block = VGroup(name, H).arrange(DOWN, buff=0.25)
-            block.move_to([-self.content_width / 2 + block.width / 2 + 0.2,
-                           (self.content_top + self.content_bottom) / 2, 0])
-            right_l = block.get_right()[0] + 1.4
-            right_w = self.content_width / 2 - right_l
-            title = self.text("Decoder", font_size=28, color=theme.text)
-            inner = VGroup(self.text("cross-attention", font_size=26, color=theme.key),
-                           MathTex(r"K = H\,W_K", font_size=34, color=theme.text),
-                           MathTex(r"V = H\,W_V", font_size=34, color=theme.text),
-                           self.text("queries: from the decoder", font_size=22, color=theme.dim))
-            inner.arrange(DOWN, buff=0.18)
-            content = VGroup(title, inner).arrange(DOWN, buff=0.3)
-            self.fit(content, width=right_w - 0.5)
-            frame = RoundedRectangle(corner_radius=0.2, width=content.width + 0.5, height=content.height + 0.5,
-                                     stroke_color=theme.dim, stroke_width=2, fill_color=theme.panel, fill_opacity=0.6)
-            box = VGroup(frame, content)
-            content.move_to(frame)
-            box.move_to([right_l + right_w / 2, H.get_y(), 0])
-            arrow = Arrow(H.get_right() + RIGHT * 0.1, frame.get_left() + LEFT * 0.05, buff=0.1, color=theme.key,
-                          stroke_width=5)
-            self.play(*(FadeOut(m) for m in self.everything_but(self.out2)), ReplacementTransform(self.out2, H),
-                      FadeIn(name), run_time=1.0)
+            self.play(FadeOut(self.everything_but(H)), run_time=0.5)
+            self.play(H.animate.move_to(target), FadeIn(name), run_time=0.9)
             self.play(FadeIn(frame), FadeIn(content), run_time=0.8)
             self.play(Create(arrow), run_time=0.8)
             self.wait(1.0)

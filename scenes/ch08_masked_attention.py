@@ -55,23 +55,28 @@ def wrapped_note(scene: ChapterScene, parts, region: Region, *, font_size: float
     """Words wrapped into lines that fit region at the largest font size from font_size down to
     min_font_size; None when even the smallest does not fit (the caption then says it alone).
     parts: (text, colour) pairs; each part starts on a new line."""
+    font = scene.theme.font
     fs = font_size
     while fs >= min_font_size - 1e-9:
-        lines = VGroup()
+        # measure words once (cached shapes), build only the final lines
+        space = flat_text("x x", font, fs, "#fff").width - flat_text("xx", font, fs, "#fff").width
+        plan = []
         for text, color in parts:
-            line = ""
+            line, width = [], 0.0
             for word in text.split():
-                trial = f"{line} {word}".strip()
-                if line and scene.text(trial, fs).width > region.width - 0.1:
-                    lines.add(scene.text(line, fs, color))
-                    line = word
-                else:
-                    line = trial
+                w = flat_text(word, font, fs, "#fff").width
+                if line and width + space + w > region.width - 0.15:
+                    plan.append((" ".join(line), color))
+                    line, width = [], 0.0
+                width += (space if line else 0.0) + w
+                line.append(word)
             if line:
-                lines.add(scene.text(line, fs, color))
-        lines.arrange(DOWN, buff=0.1)
-        if lines.width <= region.width - 0.05 and lines.height <= region.height - 0.05:
-            return lines.move_to(region.center)
+                plan.append((" ".join(line), color))
+        line_h = flat_text("Xg", font, fs, "#fff").height
+        if len(plan) * (line_h + 0.1) <= region.height - 0.05:
+            lines = VGroup(*(scene.text(t, fs, c) for t, c in plan)).arrange(DOWN, buff=0.1)
+            if lines.width <= region.width - 0.05 and lines.height <= region.height - 0.05:
+                return lines.move_to(region.center)
         fs -= 2
     return None
 
@@ -161,6 +166,17 @@ def attention_grid(scene: ChapterScene, recs, *, fills=None, name_tex: str = "S"
     return AttentionGrid(ms, name, panel, first.get_left()[0])
 
 
+def retire(scene: ChapterScene, grid: AttentionGrid, mat: NumericMatrix, *active) -> None:
+    """A grid matrix whose cells have all given way leaves the scene (hidden cells still cost render time);
+    the first matrix's brackets and labels stay. The active matrices (and the name) move behind it in the
+    drawing order, so animating them re-draws only what follows them."""
+    scene.remove(mat)
+    first = grid.mats[0]
+    if mat is first:
+        scene.add(first.brackets, first.row_label_group, first.col_label_group)
+    scene.add(*active, grid.name)
+
+
 def rename(scene: ChapterScene, grid: AttentionGrid, tex: str, color: str | None = None) -> Transform:
     new = MathTex(tex, font_size=34, color=color or scene.theme.text)
     new.move_to(grid.name).align_to([grid.name_x, 0, 0], LEFT)
@@ -235,6 +251,7 @@ class ProjectionSteps:
                 gone += [old.left, old.name_group]
                 keep = [FadeIn(lay.left)]
                 new = [lay.name_group]
+            scene.add(*gone, old.left, old.name_group)     # last in the drawing order: only they re-draw
             scene.play(*(FadeOut(m) for m in gone), *keep, run_time=0.7)
             scene.play(FadeIn(lay.right), FadeIn(lay.result), *(FadeIn(m) for m in new), FadeIn(lay.ops),
                        FadeIn(f), run_time=0.6)
@@ -369,7 +386,7 @@ class MaskedAttentionScene(ChapterScene):
             self.play(ReplacementTransform(old, S), FadeIn(grid.name), run_time=1.0)
             for mat in (scaled, masked, A):
                 mat.hide_entries()
-            self.add(scaled, masked, A)
+            self.add(scaled, grid.name)
             f = formula_in(self, rec.formula, grid.panel, 36, below=grid.panel.top - 0.2)
             self.play(Write(f), run_time=0.8)
             self.play(LaggedStart(*(
@@ -378,6 +395,7 @@ class MaskedAttentionScene(ChapterScene):
                 for i in S.shown_row_indices()), lag_ratio=0.2),
                 rename(self, grid, rf"S_{HEAD} / \sqrt{{d_k}}"), run_time=1.6)
             self.panel_formula = f
+            retire(self, grid, S, scaled)
         self.shown[f"{H}.scaled"] = scaled
 
     def mask(self):
@@ -393,6 +411,7 @@ class MaskedAttentionScene(ChapterScene):
                            self.text("the diagonal and below: kept as they are", 24, theme.dim)).arrange(DOWN, buff=0.14)
             self.fit(words, width=panel.width - 0.2, height=max(panel.height - f.height - 0.4, 0.3))
             words.next_to(f, DOWN, buff=0.3)
+            self.add(masked, self.grid.name, self.panel_formula)
             self.play(FadeOut(self.panel_formula), FadeIn(f), run_time=0.7)
             # the kept cells change nothing: the masked matrix takes their place silently
             for i, j in past:
@@ -412,6 +431,7 @@ class MaskedAttentionScene(ChapterScene):
                     rename(self, self.grid, rf"S_{HEAD} / \sqrt{{d_k}} + M", theme.mask), run_time=2.0)
             else:
                 self.play(rename(self, self.grid, rf"S_{HEAD} / \sqrt{{d_k}} + M", theme.mask), run_time=0.6)
+            retire(self, self.grid, scaled, masked)
             stair = self.staircase(masked)
             self.play(Create(stair), FadeIn(words), run_time=1.0)
             self.mask_words, self.panel_formula, self.stair = words, f, stair
@@ -457,6 +477,7 @@ class MaskedAttentionScene(ChapterScene):
             marks = [box]
             if r + 1 in masked.shown_col_indices() and masked.has_cell(r, r + 1):
                 marks.append(masked.cell_box(r, r + 1, theme.mask, buff=0.03))
+            self.add(self.panel_formula, self.mask_words)
             self.play(FadeOut(self.panel_formula), FadeOut(self.mask_words), Create(box), run_time=0.7)
             self.play(FadeIn(lines[0]), *(Create(mk) for mk in marks[1:]), run_time=0.8)
             self.play(FadeIn(lines[1]), run_time=0.8)
@@ -467,9 +488,12 @@ class MaskedAttentionScene(ChapterScene):
         S, scaled, masked, A = self.grid.mats
         rec = self.record(f"{H}.weights")
         with self.step(f"{H}.weights"):
+            self.add(self.why_lines, self.stair)
             self.play(FadeOut(self.why_lines), FadeOut(self.stair), run_time=0.4)
+            self.add(A, self.grid.name)
             self.bars = show_row_softmax(self, masked, A, self.r, panel=self.grid.panel, replace=True, others=1,
                                          keep_bars=True, moment="ch08.softmax-work", row_names=self.tokens)
+            retire(self, self.grid, masked, A, self.bars)
             self.play(rename(self, self.grid, rf"A_{HEAD}", self.theme.weights), run_time=0.5)
             panel = self.grid.panel
             gap = Region(panel.left, panel.right, self.bars.get_top()[1], panel.top)

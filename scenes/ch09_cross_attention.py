@@ -14,7 +14,7 @@ from manim import (DOWN, LEFT, RIGHT, UP, AnimationGroup, Arrow, Create, FadeIn,
 from scenes.base import ChapterScene
 from scenes.ch03_positional import cell_size
 from scenes.ch08_masked_attention import (ProjectionSteps, Region, attention_grid, focus_row, formula_in, ordinal,
-                                          place_formula, rename, wrapped_note)
+                                          place_formula, rename, retire, wrapped_note)
 from scenes.components import (NumericMatrix, content_region, hide, layout_product, reveal, show_matrix_product,
                                show_row_softmax)
 from scenes.components.choreography import effective_font_size
@@ -188,7 +188,7 @@ class CrossAttentionScene(ChapterScene):
             self.play(ReplacementTransform(old, S), FadeIn(grid.name), run_time=1.0)
             scaled.hide_entries()
             A.hide_entries()
-            self.add(scaled, A)
+            self.add(scaled, grid.name)
             f = formula_in(self, rec.formula, grid.panel, 36, below=grid.panel.top - 0.2)
             self.play(Write(f), run_time=0.8)
             self.play(LaggedStart(*(
@@ -197,15 +197,19 @@ class CrossAttentionScene(ChapterScene):
                 for i in S.shown_row_indices()), lag_ratio=0.2),
                 rename(self, grid, rf"S_{HEAD} / \sqrt{{d_k}}"), run_time=1.4)
             self.panel_formula = f
+            retire(self, grid, S, scaled)
         self.shown[f"{H}.scaled"] = scaled
 
     def softmax(self):
         S, scaled, A = self.grid.mats
         rec = self.record(f"{H}.weights")
         with self.step(f"{H}.weights"):
+            self.add(self.panel_formula)
             self.play(FadeOut(self.panel_formula), run_time=0.4)
+            self.add(A, self.grid.name)
             self.bars = show_row_softmax(self, scaled, A, self.r, panel=self.grid.panel, replace=True, others=1,
                                          keep_bars=False, moment="ch09.softmax-work", row_names=self.tgt)
+            retire(self, self.grid, scaled, A)
             self.play(rename(self, self.grid, rf"A_{HEAD}", self.theme.weights), run_time=0.5)
             f = formula_in(self, rec.formula, self.grid.panel, 32, self.theme.weights, below=self.grid.panel.top - 0.2)
             self.play(FadeIn(f), run_time=0.5)

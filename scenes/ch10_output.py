@@ -15,7 +15,7 @@ from manim import (DOWN, LEFT, RIGHT, UP, AnimationGroup, Arrow, Create, FadeIn,
 
 from scenes.base import ChapterScene
 from scenes.ch03_positional import MIN_FONT, build_matrix_sum, cell_size, play_matrix_sum
-from scenes.ch08_masked_attention import attention_grid, focus_row, ordinal, rename, wrapped_note
+from scenes.ch08_masked_attention import attention_grid, focus_row, rename, retire, wrapped_note
 from scenes.components import (NumericMatrix, ProbabilityBars, Region, TokenRow, content_region, hide,
                                layout_product, reveal, show_matrix_product)
 from scenes.components.choreography import effective_font_size as effective_size
@@ -222,12 +222,13 @@ class OutputScene(ChapterScene):
             self.clear_stage(old, run_time=0.5)
             self.play(ReplacementTransform(old, Lg), FadeIn(grid.name), run_time=1.0)
             Pm.hide_entries()
-            self.add(Pm)
+            self.add(Pm, grid.name)
             self.play(LaggedStart(*(
                 AnimationGroup(*[hide(Lg.get_cell(i, j)) for j in Lg.shown_col_indices()],
                                *[reveal(Pm, i, j) for j in Pm.shown_col_indices()])
                 for i in Pm.shown_row_indices()), lag_ratio=0.2),
                 rename(self, grid, r"P = \mathrm{softmax}(\mathrm{logits})", theme.weights), run_time=1.6)
+            retire(self, grid, Lg, Pm)
             # one position's distribution over the whole vocabulary
             box = Pm.row_box(r, theme.highlight) if r in Pm.shown_row_indices() else None
             bars = self.vocab_bars(P[r], panel, whole)
@@ -337,6 +338,7 @@ class OutputScene(ChapterScene):
                            "it recalls, it does not understand.", theme.dim)]
             else:
                 honest = [(f"Trained for {run.steps} steps, the limit, and still wrong in places.", theme.mask)]
+            self.honesty_text = honest[0][0]
             note = wrapped_note(self, honest, Region(-self.content_width / 2, self.content_width / 2, 0, 1.2),
                                 font_size=24)
             group = VGroup(blocks, *([note] if note is not None else []))
@@ -464,6 +466,7 @@ class OutputScene(ChapterScene):
             text, color = f"Exactly {whole}: memorized in {run.steps} training steps.", theme.weights
         else:
             text, color = f"Not the target: {run.steps} training steps were not enough.", theme.mask
+        self.verdict_text = text
         note = wrapped_note(self, [(text, color)], region, font_size=28)
         if note is not None:
             self.play(FadeOut(bars), FadeIn(note), run_time=0.8)

@@ -37,7 +37,9 @@ def _outline(mob) -> np.ndarray:
     """Points every ~1% of the height along every curve of a flat text, position and size taken out.
     Sampling the curves densely (rather than comparing control points) makes the check blind to how a
     Transform re-subdivided them."""
-    pts = mob.points[: len(mob.points) // 4 * 4].reshape(-1, 4, 3)[:, :, :2]
+    # a Transform may have split the text into parts (each a copy of the outline): take the whole family
+    pts = np.concatenate([m.points[: len(m.points) // 4 * 4].reshape(-1, 4, 3)[:, :, :2]
+                          for m in mob.get_family() if len(m.points) >= 4])
     pts = (pts - pts.reshape(-1, 2).min(axis=0)) / max(float(np.ptp(pts[:, :, 1])), 1e-9)
     out = []
     for a, b, c, d in pts:
@@ -50,7 +52,7 @@ def _outline(mob) -> np.ndarray:
 def shows(mob, s: str, font: str, tol: float = 0.025) -> bool:
     """Whether a flat text mobject draws the string s: its outline matches the string's at one of the
     font sizes the chapters use (glyph proportions vary a little with the size)."""
-    if len(mob.points) < 4:
+    if not any(len(m.points) >= 4 for m in mob.get_family()):
         return False
     got = _outline(mob)
     for size in (18, 20, 22, 24, 26):
@@ -71,48 +73,59 @@ def record_values(ex, name: str) -> np.ndarray:
     return ex.value(name) if ex.has(name) else ex.weights[name]
 
 
-def check_matrix(ex, name: str, m: NumericMatrix, rows, theme, decimals: int):
-    """Every number the matrix shows is the record's, rounded for display only; and it is readable."""
-    rec = np.asarray(record_values(ex, name), dtype=float)
-    if rows is not None:
-        rec = rec[list(rows)]
-    rec = rec.reshape(m.values.shape)
+def check_cells_on_screen(scene, step_id: str, ex, theme) -> list[tuple]:
+    """At a key moment: every cell of a registered matrix that is on screen reads the record's number,
+    rounded for display only, at a readable size. Returns the (name, matrix) pairs seen."""
+    on_screen = {id(m) for m in scene.get_mobject_family_members()}
     probe = flat_text("0", theme.mono, MIN_FONT, theme.text).height
-    for (i, j), cell in m.cells.items():
-        assert cell.value == rec[i, j], f"{name}[{i}, {j}] is not the record's number"
-        assert shows(cell.text, format_number(rec[i, j], decimals), theme.mono), \
-            f"{name}[{i}, {j}] should read {format_number(rec[i, j], decimals)}"
-        # the cell box is 0.9 × 2.1 × the height of a digit at the matrix's font size (after any scaling)
-        assert cell.box.height / (0.9 * 2.1) >= probe * 0.97, f"{name}: numbers smaller than {MIN_FONT} pt"
+    decimals = ex.config.decimals
+    seen = []
+    for name, shown in scene.shown_matrices.items():
+        for m, rows in shown:
+            cells = [(ij, c) for ij, c in m.cells.items() if id(c.text) in on_screen]
+            if not cells:
+                continue
+            seen.append((name, id(m)))
+            rec = np.asarray(record_values(ex, name), dtype=float)
+            rec = (rec[list(rows)] if rows is not None else rec).reshape(m.values.shape)
+            for (i, j), cell in cells:
+                where = f"{step_id}: {name}[{i}, {j}]"
+                assert cell.value == rec[i, j], f"{where} is not the record's number"
+                assert shows(cell.text, format_number(rec[i, j], decimals), theme.mono), \
+                    f"{where} should read {format_number(rec[i, j], decimals)}"
+                # the box is 0.9 × 2.1 × the height of a digit at the matrix's font size, after any scaling
+                assert cell.box.height / (0.9 * 2.1) >= probe * 0.97, f"{where}: smaller than {MIN_FONT} pt"
+    return seen
 
 
 def dry_run(chapter: int, config: str, theme=DARK):
-    """Construct the chapter, keeping which mobjects were on screen at each key moment."""
+    """Construct the chapter; at each key moment, check the numbers on screen and keep what was there."""
+    ex = example(config)
     snaps: dict[str, set[int]] = {}
+    seen: set = set()
     original = ChapterScene.key_moment
 
     def key_moment(self, step_id):
         snaps[step_id] = {id(m) for m in self.get_mobject_family_members()}
+        seen.update(check_cells_on_screen(self, step_id, ex, theme))
         original(self, step_id)
 
     ChapterScene.key_moment = key_moment
     try:
-        scene = construct_chapter(chapter, example(config), theme=theme)
+        scene = construct_chapter(chapter, ex, theme=theme)
     finally:
         ChapterScene.key_moment = original
+    never = [name for name, shown in scene.shown_matrices.items() for m, _ in shown if (name, id(m)) not in seen]
+    assert not never, f"matrices drawn for {never} are never on screen at a key moment"
     return scene, snaps
 
 
 def check_common(scene, chapter: int, config: str, theme):
-    ex = example(config)
     duration = scene.renderer.time
     assert 40 <= duration <= 180, f"chapter {chapter} lasts {duration:.1f} s"
     ids = [e["id"] for e in scene.timeline]
     assert ids == STEPS[chapter], f"steps {ids}"
     assert not mobjects_outside_frame(scene), "something is drawn off-frame at the end"
-    for name, shown in scene.shown_matrices.items():
-        for m, rows in shown:
-            check_matrix(ex, name, m, rows, theme, ex.config.decimals)
 
 
 # ---------------------------------------------------------------- chapter 3
@@ -204,14 +217,23 @@ def test_ch07_widest_feed_forward_is_elided():
     import dataclasses
     cfg = dataclasses.replace(LAYOUT_CONFIGS["twelve-tokens"], d_model=8, n_heads=4, d_ff=32)
     ex = build_example(cfg)
-    scene = construct_chapter(7, ex)
+    seen = set()
+    original = ChapterScene.key_moment
+
+    def key_moment(self, step_id):
+        seen.update(check_cells_on_screen(self, step_id, ex, DARK))
+        original(self, step_id)
+
+    ChapterScene.key_moment = key_moment
+    try:
+        scene = construct_chapter(7, ex)
+    finally:
+        ChapterScene.key_moment = original
     pre = scene.shown_matrices["encoder.0.ffn.pre"][0][0]
     assert None in pre.shown_cols, "32 columns cannot fit: they must be elided with ⋯"
     assert pre.shown_cols[-1] == 31
+    assert ("encoder.0.ffn.pre", id(pre)) in seen
     assert not mobjects_outside_frame(scene)
-    for name, shown in scene.shown_matrices.items():
-        for m, rows in shown:
-            check_matrix(ex, name, m, rows, DARK, ex.config.decimals)
 
 
 @pytest.mark.parametrize("chapter", [3, 6, 7])

@@ -3,15 +3,15 @@ style). Every number they draw is a record number held by a NumericMatrix, or th
 derived from record numbers by mathcore.display; totals shown are always the recorded result.
 
     lay = layout_product(scene, X, W, Q, names=("X", "W_Q", "Q"), left_row_labels=tokens)
-    scene.add(lay.left, lay.right, lay.result.hide_entries(), lay.names)
+    scene.add(lay.left, lay.right, lay.result.hide_entries(), lay.name_group, lay.ops)
     show_matrix_product(scene, lay.left, lay.right, lay.result, panel=lay.panel)
 
     show_row_softmax(scene, scaled, weights, row=0, panel=region)
 
 Only small parts are animated (a row, a column, the few numbers of one entry), so renders stay cheap.
-Submobjects of mobjects already on screen are only ever changed with Transform-like animations (Restore,
-TransformFromCopy, .animate), never introduced or removed by FadeIn/FadeOut, which would split the parent
-off the scene.
+Cells of matrices already on screen are filled and emptied in place (FadeCell, reveal, hide: no copies, so
+a whole matrix stays cheap) or with Transform-like animations, never introduced or removed by FadeIn/FadeOut,
+which would split the matrix off the scene.
 """
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
-from manim import (DOWN, LEFT, RIGHT, UP, Animation, AnimationGroup, Create, FadeIn, FadeOut, LaggedStart, Line, MathTex,
-                   Rectangle, Restore, Transform, TransformFromCopy, VGroup, VMobject, config)
+from manim import (DOWN, LEFT, RIGHT, UP, Animation, AnimationGroup, Create, FadeIn, FadeOut, LaggedStart, Line,
+                   MathTex, Rectangle, Succession, Transform, TransformFromCopy, VGroup, VMobject, config)
 
 from mathcore.display import product_terms, softmax_terms
 
@@ -179,14 +179,17 @@ def layout_product(scene, A, B, C, *, names: Sequence[str] = ("A", "B", "C"),
     dec = scene.cfg.decimals if decimals is None else decimals
     limits = [min(n, max_rows), min(k, max_inner), min(p, max_cols)]
 
+    common = dict(decimals=dec, font_size=font_size, label_font_size=label_font_size)
+    # right and result share a column width: that of their widest number (one 1x1 matrix measures it)
+    widest = max((v for v in np.concatenate([B.ravel(), C.ravel()])),
+                 key=lambda v: flat_text(format_number(float(v), dec), theme.mono, font_size, theme.text).width)
+    w = NumericMatrix(np.array([[widest]]), theme, **common).cell_width
+    name_mobs = [MathTex(s, font_size=36, color=c or theme.text) for s, c in zip(names, colors)]
+
     def build(kind, lim):
         rows = shown_indices(n, lim[0])
         inner = shown_indices(k, lim[1])
         cols = shown_indices(p, lim[2])
-        common = dict(decimals=dec, font_size=font_size, label_font_size=label_font_size)
-        natural_r = NumericMatrix(B, theme, rows=inner, cols=cols, **common).cell_width
-        natural_c = NumericMatrix(C, theme, rows=rows, cols=cols, **common).cell_width
-        w = max(natural_r, natural_c)
         L = NumericMatrix(A, theme, rows=rows, cols=inner, row_labels=left_row_labels,
                           col_labels=left_col_labels, fill_color=fills[0], bracket_color=colors[0], **common)
         R = NumericMatrix(B, theme, rows=inner, cols=cols, col_labels=right_col_labels, cell_width=w,
@@ -196,7 +199,7 @@ def layout_product(scene, A, B, C, *, names: Sequence[str] = ("A", "B", "C"),
         Cm = NumericMatrix(C, theme, rows=rows, cols=cols, cell_width=w, col_labels=res_cols,
                            row_labels=left_row_labels if result_row_labels else None,
                            fill_color=fills[2], bracket_color=colors[2], **common)
-        nm = [MathTex(s, font_size=36, color=c or theme.text) for s, c in zip(names, colors)]
+        nm = [m.copy() for m in name_mobs]
         pitch = Cm.cell_height
         panel_h = panel_rows * pitch + 0.25
         if kind == "row":
@@ -254,13 +257,15 @@ def layout_product(scene, A, B, C, *, names: Sequence[str] = ("A", "B", "C"),
             group, parts, scale = build(kind, lim)
             if scale >= min_scale:
                 return True, (lim[1], lim[0] * lim[2]), (kind, parts, scale, group)
-            need_w = group.width / area.width > 1 / min_scale
-            need_h = group.height / area.height > 1 / min_scale
+            over_w = group.width - area.width / min_scale
+            over_h = group.height - area.height / min_scale
+            need_w, need_h = over_w > 0, over_h > 0
             floor = [min(m, min_shown) for m in limits]
-            if need_h and lim[0] > floor[0]:
-                lim[0] -= 1
-            elif need_w and lim[2] > floor[2]:
-                lim[2] -= 1
+            Cm = parts[2]
+            if need_h and lim[0] > floor[0]:      # every shown row (or ⋮) costs one row pitch
+                lim[0] = max(floor[0], lim[0] - max(1, math.ceil(over_h / Cm.cell_height)))
+            elif need_w and lim[2] > floor[2]:    # every shown column one column width
+                lim[2] = max(floor[2], lim[2] - max(1, math.ceil(over_w / Cm.cell_width)))
             elif lim[0] > floor[0] and not need_w:
                 lim[0] -= 1
             elif lim[1] > floor[1]:
@@ -272,7 +277,11 @@ def layout_product(scene, A, B, C, *, names: Sequence[str] = ("A", "B", "C"),
             else:
                 return False, (lim[1], lim[0] * lim[2]), (kind, parts, scale, group)
 
-    results = [search(kind) for kind in kinds]
+    results = []
+    for kind in kinds:
+        results.append(search(kind))
+        if results[-1][0] and results[-1][1] == (limits[1], limits[0] * limits[2]):
+            break            # fits with nothing elided: no later kind can do better
     fitting = [r for r in results if r[0]]
     pool = fitting or results
     # the kind that shows the most (inner dimension whole first, then most result cells); ties: kinds order
@@ -381,18 +390,23 @@ def show_matrix_product(scene, left: NumericMatrix, right: NumericMatrix, result
         f = 1.0 if n_done == 0 else 0.55
         marks = VGroup(left.row_box(i, hl), right.column_box(j, hl), result.cell_box(i, j, hl))
         w = _product_panel(scene, left, right, result, i, j, panel)
-        scene.play(*(Create(m) for m in marks), run_time=t(0.6 * f))
-        scene.play(TransformFromCopy(w["a_src"], w["a"]), TransformFromCopy(w["b_src"], w["b"]),
-                   FadeIn(w["labels"][0]), Create(w["rule"]), run_time=t(1.1 * f))
-        scene.play(LaggedStart(*(FadeIn(m, shift=DOWN * 0.1) for m in w["p"]), lag_ratio=0.25),
-                   FadeIn(w["labels"][1]), *([FadeIn(w["dots"])] if len(w["dots"]) else []),
-                   run_time=t(1.0 * f))
-        scene.play(LaggedStart(*(FadeIn(m, shift=DOWN * 0.1) for m in w["s"]), lag_ratio=0.3),
-                   FadeIn(w["labels"][2]), run_time=t(1.1 * f))
+        # the row and the column light up, then their numbers line up in the panel
+        scene.play(Succession(
+            AnimationGroup(*(Create(m) for m in marks), run_time=t(0.6 * f)),
+            AnimationGroup(TransformFromCopy(w["a_src"], w["a"]), TransformFromCopy(w["b_src"], w["b"]),
+                           FadeIn(w["labels"][0]), Create(w["rule"]), run_time=t(1.1 * f))))
+        # the products, then the running sum
+        scene.play(Succession(
+            AnimationGroup(LaggedStart(*(FadeIn(m, shift=DOWN * 0.1) for m in w["p"]), lag_ratio=0.25),
+                           FadeIn(w["labels"][1]), *([FadeIn(w["dots"])] if len(w["dots"]) else []),
+                           run_time=t(1.0 * f)),
+            AnimationGroup(LaggedStart(*(FadeIn(m, shift=DOWN * 0.1) for m in w["s"]), lag_ratio=0.3),
+                           FadeIn(w["labels"][2]), run_time=t(1.1 * f))))
         if n_done == 0 and moment:
             scene.key_moment(moment)
         text = result.get_cell(i, j).text.set_opacity(1)
-        scene.play(TransformFromCopy(w["total"], text), FadeCell(result.get_cell(i, j), fill_to=result.get_cell(i, j).fill_opacity),
+        cell = result.get_cell(i, j)
+        scene.play(TransformFromCopy(w["total"], text), FadeCell(cell, fill_to=cell.fill_opacity),
                    run_time=t(0.8 * f))
         if n_done == 0:
             scene.wait(t(0.4))
@@ -408,9 +422,9 @@ def show_matrix_product(scene, left: NumericMatrix, right: NumericMatrix, result
         todo = [c for c in hidden if c[0] == i]
         hidden = [c for c in hidden if c[0] != i]
         box = left.row_box(i, hl)
-        scene.play(Create(box), run_time=t(0.3))
-        scene.play(LaggedStart(*(reveal(result, *c) for c in todo), lag_ratio=0.25), run_time=t(0.7))
-        scene.play(FadeOut(box), run_time=t(0.2))
+        scene.play(Succession(Create(box, run_time=t(0.3)),
+                              LaggedStart(*(reveal(result, *c) for c in todo), lag_ratio=0.25, run_time=t(0.7)),
+                              FadeOut(box, run_time=t(0.2))))
 
     # 3. the rest together
     if rest and hidden:
@@ -474,7 +488,8 @@ def show_row_softmax(scene, scores: NumericMatrix, weights: NumericMatrix, row: 
         s_src.add(src)
         s_row.add(src.copy().set_opacity(1).move_to([xs[c], ys[0], 0]))
         inf = math.isinf(s_vals[j])
-        e_row.add(number(format_number(exps[j], scores.decimals), scores, theme.mask if inf else theme.text)
+        e_row.add(number("0" if inf else format_number(exps[j], scores.decimals), scores,   # e^−∞ is exactly 0
+                         theme.mask if inf else theme.text)
                   .move_to([xs[c], ys[1], 0]))
         p_row.add(number(format_number(weights.values[row, j], weights.decimals), scores, theme.weights)
                   .move_to([xs[c], ys[2], 0]))
@@ -514,12 +529,14 @@ def show_row_softmax(scene, scores: NumericMatrix, weights: NumericMatrix, row: 
     bars = bars_for(row)
 
     marks = scores.row_box(row, hl)
-    scene.play(Create(marks), run_time=t(0.5))
-    scene.play(TransformFromCopy(s_src, s_row), FadeIn(labels[0]), FadeIn(dots),
-               *([FadeIn(note)] if masked else []), run_time=t(0.9))
-    scene.play(LaggedStart(*(FadeIn(m, shift=DOWN * 0.1) for m in e_row), lag_ratio=0.2), FadeIn(labels[1]),
-               run_time=t(1.1))
-    scene.play(FadeIn(sigma, shift=LEFT * 0.2), run_time=t(0.7))
+    scene.play(Succession(
+        Create(marks, run_time=t(0.5)),
+        AnimationGroup(TransformFromCopy(s_src, s_row), FadeIn(labels[0]), FadeIn(dots),
+                       *([FadeIn(note)] if masked else []), run_time=t(0.9))))
+    scene.play(Succession(
+        AnimationGroup(LaggedStart(*(FadeIn(m, shift=DOWN * 0.1) for m in e_row), lag_ratio=0.2),
+                       FadeIn(labels[1]), run_time=t(1.1)),
+        FadeIn(sigma, shift=LEFT * 0.2, run_time=t(0.7))))
     scene.play(LaggedStart(*(FadeIn(m, shift=DOWN * 0.1) for m in p_row), lag_ratio=0.2), FadeIn(labels[2]),
                run_time=t(1.1))
     tag = tag_for(row)
@@ -554,10 +571,10 @@ def show_row_softmax(scene, scores: NumericMatrix, weights: NumericMatrix, row: 
         morph = bars.morph_to(bars_for(r))
         if len(tag.family_members_with_points()) and len(new_tag.family_members_with_points()):
             morph.append(Transform(tag, new_tag))
-        scene.play(Create(box), *morph, run_time=t(0.5))
+        scene.play(Succession(AnimationGroup(Create(box), *morph, run_time=t(0.5)),
+                              AnimationGroup(*fill_row(r), run_time=t(0.6)),
+                              FadeOut(box, run_time=t(0.2))))
         bars.source_row = r
-        scene.play(*fill_row(r), run_time=t(0.6))
-        scene.play(FadeOut(box), run_time=t(0.2))
     remaining = todo[others:]
     if rest and remaining:
         scene.play(LaggedStart(*(AnimationGroup(*fill_row(r)) for r in remaining),
