@@ -7,12 +7,11 @@ residual additions.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
-from manim import (DOWN, LEFT, RIGHT, UP, AnimationGroup, Create, FadeIn, FadeOut, LaggedStart, Line, Succession, MathTex, Mobject,
-                   ReplacementTransform, SurroundingRectangle, Text, TransformFromCopy, VGroup)
+from manim import (DOWN, LEFT, RIGHT, UP, AnimationGroup, Create, FadeIn, FadeOut, LaggedStart, Line, MathTex, Mobject,
+                   ReplacementTransform, Succession, SurroundingRectangle, Text, TransformFromCopy, VGroup)
 
 from mathcore.layers import frequencies
 from scenes.base import ChapterScene
@@ -21,11 +20,19 @@ from scenes.components.waves import PositionalWaveGrid
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Script text (notes, labels) as flat text: built from Text, shaped once per process, cheap to animate.
+# Small helpers shared by chapters 3, 6 and 7.
 
-class WordsMixin:
+class SceneHelpers:
     def words(self, s: str, font_size: float = 26, color: str | None = None):
+        """Script text (notes, labels) as flat text: built from Text, shaped once, cheap to animate."""
         return flat_text(s, self.theme.font, font_size, color or self.theme.text)
+
+    def drop(self, *mobs):
+        """Take mobjects off screen for good, even when animating a part of one (a row) split it into
+        top-level pieces: gather each back into one mobject first, then remove it."""
+        for m in mobs:
+            self.add(m)
+            self.remove(m)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -137,55 +144,81 @@ def build_matrix_sum(scene: ChapterScene, a_vals, b_vals, c_vals, names: tuple[s
 
 
 def panel_width(theme, texs, font_size: float) -> float:
-    """Width of the written-out row sum: index, a + b = c."""
+    """About how wide the written-out row sum is (index, a + b = c) with these names as headings."""
     num = flat_text(format_number(-9.99, 2), theme.mono, font_size, theme.text).width
     cols = [max(num, t.width * 0.75) for t in texs]
     return 0.35 + sum(cols) + 2 * 0.55
 
 
-def sum_panel(scene: ChapterScene, ms: MatrixSum, i: int, token: str, position_word: str = "row",
-              decimals: int = 2) -> VGroup:
-    """Row i of A + B = C written out, one column per line: k   a + b = c. Item 0 is the title, item 1 the
-    headings, item 2 the lines (each: k, a, +, b, =, c). Every number is a record number."""
-    theme = scene.theme
-    side_h = ms.side[3] - ms.side[2]
-    d = ms.c.values.shape[1]
-    for fs in (24, 22, 20, ms.font_size):   # as large as the room beside C allows
-        pitch = flat_text("0", theme.mono, fs, theme.text).height * 2.1
-        if panel_width(theme, [MathTex(t, font_size=24) for t in ms.tex], fs) <= ms.side_width - 0.2 \
-                and (d + 3) * pitch <= side_h:
-            break
-    title = VGroup(flat_text(token, theme.font, 24, theme.highlight),
-                   flat_text(f"· {position_word} {i}", theme.font, 22, theme.dim)).arrange(RIGHT, buff=0.12)
-    heads = [MathTex(t, font_size=24, color=theme.text) for t in ms.tex]
-    num_w = flat_text(format_number(-9.99, decimals), theme.mono, fs, theme.text).width
-    col_w = [max(num_w, hd.width) for hd in heads]
-    k_w, op_w = flat_text("0", theme.mono, fs, theme.text).width + 0.3, 0.55
-    xs = [k_w + col_w[0] / 2, k_w + col_w[0] + op_w + col_w[1] / 2,
-          k_w + col_w[0] + op_w + col_w[1] + op_w + col_w[2] / 2]
-    # each operator midway between the numbers it joins (numbers are right-aligned in their columns)
-    ends = [(x - num_w / 2, x + num_w / 2) for x in xs]
-    ops_x = [(ends[0][1] + ends[1][0]) / 2, (ends[1][1] + ends[2][0]) / 2]
-    lines = VGroup()
-    for r, j in enumerate(range(d)):
-        y = -r * pitch
-        vals = (ms.a_vals[i, j], ms.b_vals[i, j], ms.c.values[i, j])
-        nums = [flat_text(format_number(float(v), decimals), theme.mono, fs,
-                          theme.highlight if c == 2 else theme.text) for c, v in enumerate(vals)]
-        for c, t in enumerate(nums):   # right-aligned in its column, like the matrix cells' decimals
-            t.move_to([xs[c] + num_w / 2 - t.width / 2, y, 0])
-        ops = [flat_text(o, theme.mono, fs, theme.dim).move_to([x, y, 0]) for o, x in zip("+=", ops_x)]
-        k = flat_text(str(j), theme.mono, fs, theme.dim).move_to([(k_w - 0.3) / 2, y, 0])
-        lines.add(VGroup(k, nums[0], ops[0], nums[1], ops[1], nums[2]))
-    for c, hd in enumerate(heads):
-        hd.move_to([xs[c], pitch * 0.9 + hd.height / 2, 0])
-    head = VGroup(*heads)
-    body = VGroup(head, lines)
-    title.next_to(body, UP, buff=0.2).align_to(body, LEFT)
-    panel = VGroup(title, head, lines)
-    scene.fit(panel, width=ms.side_width)
-    panel.move_to(ms.side_center)
-    return panel
+class SumPanel:
+    """One row of A + B = C written out beside C, one column per line:  k   a + b = c.
+
+    The headings are built once; each row's title and lines are built on demand at the same place, so
+    rows can be swapped in turn. Every number is a record number (A, B and C values of that row)."""
+
+    def __init__(self, scene: ChapterScene, ms: MatrixSum, position_word: str = "row", decimals: int = 2):
+        theme = scene.theme
+        self.scene, self.ms, self.theme = scene, ms, theme
+        self.position_word, self.decimals = position_word, decimals
+        self.d = ms.c.values.shape[1]
+        side_h = ms.side[3] - ms.side[2]
+        heads = [MathTex(t, font_size=24, color=theme.text) for t in ms.tex]
+        for fs in (24, 22, 20, ms.font_size):   # as large as the room beside C allows
+            self.fs = fs
+            num_w = flat_text(format_number(-9.99, decimals), theme.mono, fs, theme.text).width
+            col_w = [max(num_w, hd.width) for hd in heads]
+            k_w, op_w = flat_text("0", theme.mono, fs, theme.text).width + 0.3, 0.55
+            pitch = flat_text("0", theme.mono, fs, theme.text).height * 2.1
+            if k_w + sum(col_w) + 2 * op_w <= ms.side_width - 0.2 and (self.d + 3) * pitch <= side_h:
+                break
+        self.num_w, self.k_w, self.pitch = num_w, k_w, pitch
+        self.xs = [k_w + col_w[0] / 2, k_w + col_w[0] + op_w + col_w[1] / 2,
+                   k_w + col_w[0] + op_w + col_w[1] + op_w + col_w[2] / 2]
+        # each operator midway between the numbers it joins (numbers are right-aligned in their columns)
+        ends = [(x - num_w / 2, x + num_w / 2) for x in self.xs]
+        self.ops_x = [(ends[0][1] + ends[1][0]) / 2, (ends[1][1] + ends[2][0]) / 2]
+        for c, hd in enumerate(heads):
+            hd.move_to([self.xs[c], pitch * 0.9 + hd.height / 2, 0])
+        self.heads = VGroup(*heads)
+        self.head_h = max(h.height for h in heads)
+        # where everything goes: fit the headings, a full set of lines and a title into the room beside C
+        sample = VGroup(self.heads.copy(), self._lines(0), self._title(0, "0"))
+        self.k = min(1.0, (ms.side_width - 0.05) / sample.width)
+        sample.scale(self.k, about_point=np.zeros(3))
+        self.shift = ms.side_center - sample.get_center()
+        self._place(self.heads)
+
+    def _place(self, mob):
+        return mob.scale(self.k, about_point=np.zeros(3)).shift(self.shift)
+
+    def _lines(self, i: int) -> VGroup:
+        theme, fs, ms = self.theme, self.fs, self.ms
+        lines = VGroup()
+        for j in range(self.d):
+            y = -j * self.pitch
+            vals = (ms.a_vals[i, j], ms.b_vals[i, j], ms.c.values[i, j])
+            nums = [flat_text(format_number(float(v), self.decimals), theme.mono, fs,
+                              theme.highlight if c == 2 else theme.text) for c, v in enumerate(vals)]
+            for c, t in enumerate(nums):   # right-aligned in its column, like the matrix cells' decimals
+                t.move_to([self.xs[c] + self.num_w / 2 - t.width / 2, y, 0])
+            ops = [flat_text(o, theme.mono, fs, theme.dim).move_to([x, y, 0]) for o, x in zip("+=", self.ops_x)]
+            k = flat_text(str(j), theme.mono, fs, theme.dim).move_to([(self.k_w - 0.3) / 2, y, 0])
+            lines.add(VGroup(k, nums[0], ops[0], nums[1], ops[1], nums[2]))
+        return lines
+
+    def _title(self, i: int, token: str) -> VGroup:
+        title = VGroup(flat_text(token, self.theme.font, 24, self.theme.highlight),
+                       flat_text(f"· {self.position_word} {i}", self.theme.font, 22, self.theme.dim))
+        title.arrange(RIGHT, buff=0.12)
+        top = self.pitch * 0.9 + self.head_h + 0.2
+        return title.move_to([title.width / 2, top + title.height / 2, 0])
+
+    def lines(self, i: int) -> VGroup:
+        """Row i's d lines; line j is (k, a, +, b, =, c)."""
+        return self._place(self._lines(i))
+
+    def title(self, i: int, token: str) -> VGroup:
+        return self._place(self._title(i, token))
 
 
 def sum_callout(theme, a: float, b: float, c: float, decimals: int, font_size: float = 26) -> VGroup:
@@ -264,17 +297,15 @@ def play_matrix_sum(scene: ChapterScene, ms: MatrixSum, focus_row: int, *, a_fro
     # focus layout: C on the left, one row's sum written out beside it
     fades = [FadeOut(m) for m in (a_from, b_from) if m is not None]
     scene.play(*fades, Create(C.brackets), FadeIn(C.row_label_group), FadeIn(ms.names), run_time=0.8)
-    panel = sum_panel(scene, ms, focus_row, tokens[focus_row], position_word, decimals)
-    title, head, lines = panel
+    maker = SumPanel(scene, ms, position_word, decimals)
+    title, lines = maker.title(focus_row, tokens[focus_row]), maker.lines(focus_row)
     box = C.row_box(focus_row, theme.highlight)
-    scene.play(FadeIn(title), FadeIn(head), Create(box), run_time=0.7)
-    for n_done, j in enumerate(range(len(lines))):
+    scene.play(FadeIn(title), FadeIn(maker.heads), Create(box), run_time=0.7)
+    for j in range(min(slow_cells, len(lines))):
         k, a, p, b, e, c = lines[j]
-        slow = n_done < slow_cells
-        if slow:
-            scene.play(FadeIn(VGroup(k, a, p, b)), run_time=0.6)
-            scene.play(FadeIn(VGroup(e, c)), run_time=0.5)
-        if j in cols and slow:
+        scene.play(FadeIn(VGroup(k, a, p, b)), run_time=0.6)
+        scene.play(FadeIn(VGroup(e, c)), run_time=0.5)
+        if j in cols:
             C.show_entry(focus_row, j)
             scene.play(TransformFromCopy(c, C.get_cell(focus_row, j)), run_time=0.7)
             scene.wait(0.3)
@@ -296,15 +327,16 @@ def play_matrix_sum(scene: ChapterScene, ms: MatrixSum, focus_row: int, *, a_fro
     for i in C.shown_row_indices():
         if i == focus_row:
             continue
-        new = sum_panel(scene, ms, i, tokens[i], position_word, decimals)
+        new_title, new_lines = maker.title(i, tokens[i]), maker.lines(i)
         for j in cols:
             C.show_entry(i, j)
-        turns.append(AnimationGroup(FadeOut(panel), FadeIn(new), FadeIn(C.get_row(i), shift=LEFT * 0.2)))
-        panel = new
+        turns.append(AnimationGroup(FadeOut(title), FadeOut(lines), FadeIn(new_title), FadeIn(new_lines),
+                                    FadeIn(C.get_row(i), shift=LEFT * 0.2)))
+        title, lines = new_title, new_lines
     if turns:
         scene.play(Succession(*turns), run_time=row_time * len(turns))
     scene.add(C)
-    return panel
+    return VGroup(maker.heads, title, lines)
 
 
 def sentence_words(scene: ChapterScene, tokens, font_size: float = 28) -> VGroup:
@@ -323,7 +355,7 @@ def sentence_words(scene: ChapterScene, tokens, font_size: float = 28) -> VGroup
 
 # ---------------------------------------------------------------------------------------------------------
 
-class PositionalScene(WordsMixin, ChapterScene):
+class PositionalScene(SceneHelpers, ChapterScene):
     def construct(self):
         self.title_card("Where is each word?")
         self.tokens = list(self.example.tokens["source"])

@@ -6,13 +6,14 @@ a weighted mix of the value rows.
 """
 from __future__ import annotations
 
-from manim import (DOWN, LEFT, RIGHT, UP, AnimationGroup, Brace, Create, FadeIn, FadeOut, LaggedStart, MathTex,
+from manim import (DOWN, LEFT, RIGHT, UP, AnimationGroup, Brace, Create, LaggedStart, MathTex,
                    Rectangle, ReplacementTransform, Transform, TransformFromCopy, VGroup, Write)
 
 from scenes.base import ChapterScene
 from scenes.components import (NumericMatrix, Region, content_region, hide, layout_product, reveal,
                                show_matrix_product, show_row_softmax, shown_indices)
-from scenes.components.choreography import effective_font_size
+from scenes.components.choreography import (clear_stage, effective_font_size, fade_in, fade_out,
+                                             place_formula)
 from scenes.components.matrix import format_number
 from scenes.components.text import flat_text
 
@@ -54,21 +55,6 @@ class SelfAttentionScene(ChapterScene):
     def formula(self, tex: str, font_size: float = 34, color: str | None = None) -> MathTex:
         return MathTex(tex, font_size=font_size, color=color or self.theme.text)
 
-    def place_formula(self, f: MathTex, lay) -> bool:
-        """The record's formula above the layout when there is room (then it stays); else in the work panel's
-        corner, which it leaves while the work is shown. Returns True when it must make way for the work."""
-        area = content_region(self)
-        top = max(m.get_top()[1] for m in (lay.left, lay.right, lay.result, lay.name_group))
-        if top + 0.15 + f.height <= area.top:
-            f.move_to([lay.right.get_grid().get_center()[0] if lay.kind == "scheme" else 0,
-                       top + 0.15 + f.height / 2, 0])
-            if f.get_right()[0] <= area.right:
-                return False
-        region = lay.panel
-        self.fit(f, width=region.width, height=region.height)
-        f.move_to(region.center)
-        return True
-
     # ------------------------------------------------------------ steps
     def tokens_are_rows(self):
         rec = self.record("source.input")
@@ -97,11 +83,11 @@ class SelfAttentionScene(ChapterScene):
             self.fit(side, width=self.content_width - figure.width - 1.0)
             group = VGroup(figure, side).arrange(RIGHT, buff=0.8)
             self.place_in_content(group)
-            self.play(FadeIn(X), run_time=1.0)
-            self.play(FadeIn(rows_brace), FadeIn(rows_note), FadeIn(cols_brace), FadeIn(cols_note),
-                      FadeIn(side[0]), run_time=0.8)
+            self.play(fade_in(X), run_time=1.0)
+            self.play(fade_in(rows_brace), fade_in(rows_note), fade_in(cols_brace), fade_in(cols_note),
+                      fade_in(side[0]), run_time=0.8)
             self.play(Write(side[1]), run_time=0.8)
-            self.play(Write(side[2]), FadeIn(side[3]), run_time=1.0)
+            self.play(Write(side[2]), fade_in(side[3]), run_time=1.0)
             self.rows_extras = VGroup(rows_brace, rows_note, cols_brace, cols_note, side)
             self.x_home = home
 
@@ -114,19 +100,19 @@ class SelfAttentionScene(ChapterScene):
         narration = (f"One entry at a time: the row of '{tok}' meets the first column of W_Q. Multiply the pairs "
                      f"and keep a running sum; it ends at the entry, {first}.")
         with self.step("ch04.one-entry", narration=narration, heading=f"Head {HEAD}: one entry of Q"):
-            self.play(FadeOut(self.rows_extras), X.animate.move_to(self.x_home), run_time=1.0)
+            self.play(fade_out(self.rows_extras), X.animate.move_to(self.x_home), run_time=1.0)
             f = self.formula(rec.formula, 34, self.theme.query)
-            in_panel = self.place_formula(f, lay)
-            self.play(FadeIn(W), FadeIn(Q), FadeIn(lay.name_group), FadeIn(lay.ops), FadeIn(f), run_time=0.8)
+            in_panel = place_formula(self, f, lay)
+            self.play(fade_in(W), fade_in(Q), fade_in(lay.name_group), fade_in(lay.ops), fade_in(f), run_time=0.8)
             self.wait(0.6)
             if in_panel:
-                self.play(FadeOut(f), run_time=0.3)
+                self.play(fade_out(f), run_time=0.3)
             show_matrix_product(self, X, W, Q, detailed=1, rows=0, rest=False, panel=lay.panel,
                                 moment="ch04.one-entry-work")
         with self.step(f"{H}.q"):
             show_matrix_product(self, X, W, Q, detailed=1, rows=2, rest=True, panel=lay.panel)
             if in_panel:
-                self.play(FadeIn(f), run_time=0.4)
+                self.play(fade_in(f), run_time=0.4)
         self.shown[f"{H}.q"] = Q
         self.lay, self.lay_formula = lay, f
 
@@ -136,17 +122,17 @@ class SelfAttentionScene(ChapterScene):
         old = self.lay
         with self.step(f"{H}.{which}"):
             f = self.formula(rec.formula, 34, color)
-            in_panel = self.place_formula(f, lay)
+            in_panel = place_formula(self, f, lay)
             lay.result.hide_entries()
-            self.play(FadeOut(old.right), FadeOut(old.result), FadeOut(old.name_group), FadeOut(old.ops),
-                      FadeOut(self.lay_formula), ReplacementTransform(old.left, lay.left), run_time=0.7)
-            self.play(FadeIn(lay.right), FadeIn(lay.result), FadeIn(lay.name_group), FadeIn(lay.ops), FadeIn(f),
+            self.play(fade_out(old.right), fade_out(old.result), fade_out(old.name_group), fade_out(old.ops),
+                      fade_out(self.lay_formula), ReplacementTransform(old.left, lay.left), run_time=0.7)
+            self.play(fade_in(lay.right), fade_in(lay.result), fade_in(lay.name_group), fade_in(lay.ops), fade_in(f),
                       run_time=0.6)
             if in_panel and speed.get("detailed", 2):
-                self.play(FadeOut(f), run_time=0.3)
+                self.play(fade_out(f), run_time=0.3)
             show_matrix_product(self, lay.left, lay.right, lay.result, panel=lay.panel, **speed)
             if in_panel and speed.get("detailed", 2):
-                self.play(FadeIn(f), run_time=0.3)
+                self.play(fade_in(f), run_time=0.3)
         self.shown[f"{H}.{which}"] = lay.result
         self.shown["source.input"] = lay.left      # the earlier X was transformed into this one
         self.lay, self.lay_formula = lay, f
@@ -159,13 +145,13 @@ class SelfAttentionScene(ChapterScene):
                              right_col_labels=rec.cols, result_col_labels=rec.cols, kinds=("scheme", "row"))
         S = lay.result.hide_entries()
         with self.step(f"{H}.scores"):
-            self.clear_stage(run_time=0.5)
+            clear_stage(self, run_time=0.5)
             f = self.formula(rec.formula, 34)
-            in_panel = self.place_formula(f, lay)
-            self.play(FadeIn(lay.left), FadeIn(lay.right), FadeIn(S), FadeIn(lay.name_group), FadeIn(lay.ops),
-                      FadeIn(f), run_time=0.8)
+            in_panel = place_formula(self, f, lay)
+            self.play(fade_in(lay.left), fade_in(lay.right), fade_in(S), fade_in(lay.name_group), fade_in(lay.ops),
+                      fade_in(f), run_time=0.8)
             if in_panel:
-                self.play(FadeOut(f), run_time=0.3)
+                self.play(fade_out(f), run_time=0.3)
             show_matrix_product(self, lay.left, lay.right, S, detailed=2, rows=1, rest=True, panel=lay.panel,
                                 moment="ch04.scores-work")
             note = VGroup(self.text("a query meets every key:", 24),
@@ -174,7 +160,7 @@ class SelfAttentionScene(ChapterScene):
             region = lay.panel
             self.fit(note, width=region.width, height=region.height)
             note.move_to(region.center)
-            self.play(FadeIn(note), run_time=0.6)
+            self.play(fade_in(note), run_time=0.6)
         self.shown[f"{H}.scores"] = S
         self.scores_lay = lay
 
@@ -239,8 +225,8 @@ class SelfAttentionScene(ChapterScene):
         self.shown[f"{H}.scores"] = S                # the scheme's S is transformed into this one
         with self.step(f"{H}.scaled"):
             old = self.scores_lay.result
-            self.clear_stage(old, run_time=0.5)
-            self.play(ReplacementTransform(old, S), FadeIn(name), run_time=1.0)
+            clear_stage(self, old, run_time=0.5)
+            self.play(ReplacementTransform(old, S), fade_in(name), run_time=1.0)
             scaled.hide_entries()
             A.hide_entries()
             self.add(scaled, A)
@@ -268,7 +254,7 @@ class SelfAttentionScene(ChapterScene):
             ).arrange(DOWN, buff=0.3)
             self.fit(lines, width=self.content_width, height=panel.height - 0.2)
             lines.move_to(panel.center)
-            self.play(FadeOut(self.scale_formula), FadeIn(lines[0]), run_time=0.8)
+            self.play(fade_out(self.scale_formula), fade_in(lines[0]), run_time=0.8)
             self.play(Write(lines[1]), run_time=1.2)
             self.why_lines = lines
 
@@ -276,7 +262,7 @@ class SelfAttentionScene(ChapterScene):
         S, scaled, A, name, panel = self.grid
         rec = self.record(f"{H}.weights")
         with self.step(f"{H}.weights"):
-            self.play(FadeOut(self.why_lines), run_time=0.4)
+            self.play(fade_out(self.why_lines), run_time=0.4)
             self.bars = show_row_softmax(self, scaled, A, ROW, panel=panel, replace=True, others=2,
                                          keep_bars=True, moment="ch04.softmax-work", row_names=self.tokens)
             self.play(Transform(name, self.formula(rf"A_{HEAD}", 34, self.theme.weights)
@@ -286,7 +272,7 @@ class SelfAttentionScene(ChapterScene):
             gap = Region(panel.left, panel.right, bars_top, panel.top)
             self.fit(f, width=gap.width, height=max(gap.height - 0.2, 0.3))
             f.move_to(gap.center)
-            self.play(FadeIn(f), run_time=0.5)
+            self.play(fade_in(f), run_time=0.5)
         self.shown[f"{H}.weights"] = A
 
     def mix(self):
@@ -307,8 +293,8 @@ class SelfAttentionScene(ChapterScene):
         narration = (f"Now mix. The row of '{tok}' takes each value row times its weight, and adds them up: "
                      "value rows with big weights dominate, the weights sum to 1.")
         with self.step("ch04.mix", narration=narration, heading=f"Head {HEAD}: a weighted mix of value rows"):
-            self.clear_stage(run_time=0.5)
-            self.play(FadeIn(A), FadeIn(V), FadeIn(O), FadeIn(lay.name_group), FadeIn(lay.ops), run_time=0.8)
+            clear_stage(self, run_time=0.5)
+            self.play(fade_in(A), fade_in(V), fade_in(O), fade_in(lay.name_group), fade_in(lay.ops), run_time=0.8)
             hl = self.theme.highlight
             box = A.row_box(ROW, hl)
             self.play(Create(box), run_time=0.5)
@@ -333,8 +319,8 @@ class SelfAttentionScene(ChapterScene):
                 glow.set_stroke(self.theme.weights, width=1 + 4 * strength, opacity=0.15 + 0.85 * strength)
                 glows.add(glow.move_to(row))
             self.play(TransformFromCopy(srcs, VGroup(*(it[0] for it in col))),
-                      FadeIn(VGroup(*(it[1] for it in col))), run_time=1.2)
-            self.play(FadeIn(glows), run_time=0.8)
+                      fade_in(VGroup(*(it[1] for it in col))), run_time=1.2)
+            self.play(fade_in(glows), run_time=0.8)
             self.wait(0.5)
             # each column of V flows down into the output row's entry (the weighted sum, from the record)
             flows, targets = VGroup(), []
@@ -347,7 +333,7 @@ class SelfAttentionScene(ChapterScene):
             self.remove(flows)
             self.key_moment("ch04.mix")
         with self.step(f"{H}.out"):
-            self.play(FadeOut(col), FadeOut(glows), FadeOut(box), run_time=0.5)
+            self.play(fade_out(col), fade_out(glows), fade_out(box), run_time=0.5)
             show_matrix_product(self, A, V, O, detailed=0, rows=1, rest=True, speed=1.2)
         self.shown[f"{H}.out"] = O
         self.mix_layout = lay
@@ -357,7 +343,7 @@ class SelfAttentionScene(ChapterScene):
                      "key, scale, take a softmax of each row, and mix the value rows. Next: several heads side by "
                      "side.")
         with self.step("ch04.recap", narration=narration, heading="One head"):
-            self.clear_stage(run_time=0.5)
+            clear_stage(self, run_time=0.5)
             big = self.formula(rf"\mathrm{{head}}_{HEAD} = \mathrm{{softmax}}\!\left("
                                rf"\frac{{Q_{HEAD}\,K_{HEAD}^\top}}{{\sqrt{{d_k}}}}\right) V_{HEAD}", 52)
             parts = VGroup(self.formula(r"Q = X\,W_Q", 36, self.theme.query),
@@ -366,4 +352,4 @@ class SelfAttentionScene(ChapterScene):
             group = VGroup(big, parts).arrange(DOWN, buff=0.7)
             self.place_in_content(group)
             self.play(Write(big), run_time=1.5)
-            self.play(FadeIn(parts, lag_ratio=0.3), run_time=1.0)
+            self.play(LaggedStart(*(fade_in(m) for m in parts), lag_ratio=0.3), run_time=1.0)

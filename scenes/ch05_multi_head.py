@@ -6,13 +6,13 @@ Works for 1 to 8 heads (d_model 8 with 8 heads: d_k = 1).
 """
 from __future__ import annotations
 
-from manim import (DOWN, LEFT, RIGHT, UP, Create, FadeIn, FadeOut, LaggedStart, Line, MathTex,
+from manim import (DOWN, LEFT, RIGHT, UP, Create, LaggedStart, Line, MathTex,
                    ReplacementTransform, SurroundingRectangle, TransformFromCopy, VGroup, Write)
 
 from scenes.base import ChapterScene
 from scenes.components import (NumericMatrix, content_region, layout_product, show_matrix_product,
                                shown_indices)
-from scenes.components.choreography import FadeCell
+from scenes.components.choreography import FadeCell, clear_stage, fade_in, fade_out, place_formula
 from scenes.components.heatmap import WeightsHeatmap
 from scenes.components.text import flat_text
 
@@ -87,17 +87,17 @@ class MultiHeadScene(ChapterScene):
             self.fit(side, width=self.content_width * 0.42)
             group = VGroup(fig, side).arrange(RIGHT, buff=0.7)
             self.place_in_content(group)
-            self.play(FadeIn(W), FadeIn(name), run_time=1.0)
-            self.play(LaggedStart(*(Create(m) if isinstance(m, Line) else FadeIn(m) for m in marks),
+            self.play(fade_in(W), fade_in(name), run_time=1.0)
+            self.play(LaggedStart(*(Create(m) if isinstance(m, Line) else fade_in(m) for m in marks),
                                   lag_ratio=0.15), run_time=1.0)
             boxes = [SurroundingRectangle(VGroup(*(W.get_column(j) for j in range((k - 1) * dk, k * dk))),
                                           color=self.theme.highlight, buff=0.04, stroke_width=3)
                      for k in range(1, h + 1)]
-            self.play(Create(boxes[0]), FadeIn(side[0]), run_time=0.8)
+            self.play(Create(boxes[0]), fade_in(side[0]), run_time=0.8)
             for prev, box in zip(boxes, boxes[1:4]):
                 self.play(ReplacementTransform(prev, box), run_time=0.4)
             last = boxes[min(len(boxes), 4) - 1]
-            self.play(FadeIn(side[1:]), FadeOut(last), run_time=0.8)
+            self.play(fade_in(side[1:]), fade_out(last), run_time=0.8)
 
     def head_blocks(self):
         """Every head's weights (numbers when they fit, else a heatmap) above its output, heads in a row."""
@@ -175,7 +175,7 @@ class MultiHeadScene(ChapterScene):
             narration = (f"Here is the one head of encoder layer 0 on {rows}: its attention pattern (top) and "
                          "its output (bottom).")
         with self.step("ch05.heads", narration=narration, heading="All heads at once"):
-            self.clear_stage(run_time=0.5)
+            clear_stage(self, run_time=0.5)
             row, f, numeric = self.head_blocks()
             if f < 1.0:
                 row.scale(f)
@@ -183,8 +183,8 @@ class MultiHeadScene(ChapterScene):
             self.head_row = row
             for k, block in enumerate(row):
                 g, o, lab = block
-                self.play(FadeIn(lab), FadeIn(g), run_time=1.0 if k == 0 else 0.45)
-                self.play(FadeIn(o), run_time=0.8 if k == 0 else 0.35)
+                self.play(fade_in(lab), fade_in(g), run_time=1.0 if k == 0 else 0.45)
+                self.play(fade_in(o), run_time=0.8 if k == 0 else 0.35)
                 if numeric:
                     self.shown[f"{LAYER}.head{k + 1}.weights"] = g
                 else:
@@ -207,7 +207,7 @@ class MultiHeadScene(ChapterScene):
             C.brackets.set_stroke(opacity=0)
             C.row_label_group.set_fill(opacity=0)
             grids = VGroup(*(VGroup(block[0], block[2]) for block in self.head_row))
-            self.play(FadeOut(grids), run_time=0.6)
+            self.play(fade_out(grids), run_time=0.6)
             self.add(C)
             moves, reveals = [], []
             for k, o in enumerate(outs):
@@ -219,7 +219,7 @@ class MultiHeadScene(ChapterScene):
                                                                             for i in C.shown_row_indices()))))
                     reveals += [FadeCell(C.get_cell(i, j), fill_to=C.get_cell(i, j).fill_opacity)
                                 for i in C.shown_row_indices()]
-            self.play(*moves, *reveals, *(FadeOut(o) for o in outs), C.brackets.animate.set_stroke(opacity=1),
+            self.play(*moves, *reveals, *(fade_out(o) for o in outs), C.brackets.animate.set_stroke(opacity=1),
                       C.row_label_group.animate.set_fill(opacity=1), run_time=1.6)
             marks = self.head_marks(C)
             name = self.formula(rec.formula, 34)
@@ -231,7 +231,7 @@ class MultiHeadScene(ChapterScene):
             self.play(C.animate.shift(delta), run_time=0.7)
             marks.shift(delta)
             name.shift(delta)
-            self.play(LaggedStart(*(FadeIn(m) for m in marks), lag_ratio=0.1), Write(name), run_time=1.0)
+            self.play(LaggedStart(*(fade_in(m) for m in marks), lag_ratio=0.1), Write(name), run_time=1.0)
         self.shown[f"{LAYER}.concat"] = C
         self.concat, self.concat_extras = C, VGroup(marks, name)
 
@@ -244,17 +244,15 @@ class MultiHeadScene(ChapterScene):
                              kinds=("scheme", "row"))
         with self.step(f"{LAYER}.out"):
             lay.result.hide_entries()
-            self.play(FadeOut(self.concat_extras), ReplacementTransform(self.concat, lay.left), run_time=0.8)
+            self.play(fade_out(self.concat_extras), ReplacementTransform(self.concat, lay.left), run_time=0.8)
             marks = self.head_marks(lay.left, labels=False)
-            self.play(FadeIn(lay.right), FadeIn(lay.result), FadeIn(lay.name_group), FadeIn(lay.ops),
-                      FadeIn(marks), run_time=0.8)
+            self.play(fade_in(lay.right), fade_in(lay.result), fade_in(lay.name_group), fade_in(lay.ops),
+                      fade_in(marks), run_time=0.8)
             show_matrix_product(self, lay.left, lay.right, lay.result, detailed=1, rows=1, rest=True,
                                 panel=lay.panel, moment="ch05.out-work")
             f = self.formula(rec.formula, 34)
-            region = lay.panel
-            self.fit(f, width=region.width, height=region.height)
-            f.move_to(region.center)
-            self.play(FadeIn(f), run_time=0.6)
+            place_formula(self, f, lay)
+            self.play(fade_in(f), run_time=0.6)
         self.shown[f"{LAYER}.out"] = lay.result
         self.shown[f"{LAYER}.concat"] = lay.left     # the earlier concat was transformed into this one
 
@@ -263,7 +261,7 @@ class MultiHeadScene(ChapterScene):
                      "concatenated, and W_O mixes them back into one row per token. Next: add the input back "
                      "and normalize.")
         with self.step("ch05.recap", narration=narration, heading="Multi-head attention"):
-            self.clear_stage(run_time=0.5)
+            clear_stage(self, run_time=0.5)
             big = self.formula(r"\mathrm{MultiHead}(X) = \mathrm{Concat}(\mathrm{head}_1, \dots, "
                                r"\mathrm{head}_h)\,W_O", 46)
             small = self.formula(r"\mathrm{head}_i = \mathrm{softmax}\!\left(\frac{Q_i K_i^\top}{\sqrt{d_k}}"
@@ -271,4 +269,4 @@ class MultiHeadScene(ChapterScene):
             group = VGroup(big, small).arrange(DOWN, buff=0.6)
             self.place_in_content(group)
             self.play(Write(big), run_time=1.5)
-            self.play(FadeIn(small), run_time=0.8)
+            self.play(fade_in(small), run_time=0.8)

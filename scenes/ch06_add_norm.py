@@ -10,7 +10,7 @@ from manim import (DOWN, LEFT, RIGHT, UP, Arrow, Circle, Create, DashedLine, Fad
 
 from mathcore.layers import LN_EPS
 from scenes.base import ChapterScene
-from scenes.ch03_positional import MIN_FONT, WordsMixin, build_matrix_sum, cell_size, play_matrix_sum
+from scenes.ch03_positional import MIN_FONT, SceneHelpers, build_matrix_sum, cell_size, play_matrix_sum
 from scenes.components import NumericMatrix, flat_text, format_number
 
 P = "encoder.0.norm1"
@@ -76,7 +76,7 @@ class RowChart(VGroup):
                              color=self.theme.highlight, stroke_width=4) for x, v in zip(self.xs, values)))
 
 
-class AddNormScene(WordsMixin, ChapterScene):
+class AddNormScene(SceneHelpers, ChapterScene):
     def construct(self):
         self.title_card("Keep the row, then rescale it")
         self.tokens = list(self.example.tokens["source"])
@@ -357,7 +357,8 @@ class AddNormScene(WordsMixin, ChapterScene):
             col = VGroup(g, b, out_name, zh).arrange(DOWN, buff=0.15)
             for m in (g, b, out_name):
                 m.shift(RIGHT * (zh.get_grid().get_x() - (m.get_grid().get_x() if m is not out_name else m.get_x())))
-            col.move_to([-self.content_width / 2 + col.width / 2 + 0.2, (self.content_top + self.content_bottom) / 2, 0])
+            col.move_to([-self.content_width / 2 + col.width / 2 + 0.2,
+                         (self.content_top + self.content_bottom) / 2, 0])
             out.move_to(zh)
             name.move_to(out_name)
             self.play(FadeIn(zh), FadeIn(name), run_time=0.8)
@@ -393,6 +394,6 @@ class AddNormScene(WordsMixin, ChapterScene):
             self.play(FadeOut(marks), *(Transform(zh.get_cell(i, j).text, out.get_cell(i, j).text.copy())
                                         for (i, j) in zh.cells),
                       ReplacementTransform(name, out_name), FadeIn(words), run_time=1.5)
-            self.remove(zh)
+            self.drop(zh)
             self.add(out)
             self.wait(1.0)

@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import numpy as np
 from manim import (DOWN, LEFT, RIGHT, UP, AnimationGroup, Arrow, Create, FadeIn, FadeOut, Group, LaggedStart, MathTex,
-                   ReplacementTransform, Succession,
-                   RoundedRectangle, SurroundingRectangle, Transform, TransformFromCopy, VGroup)
+                   ReplacementTransform, RoundedRectangle, Succession, Transform, TransformFromCopy, VGroup)
 
 from scenes.base import ChapterScene
-from scenes.ch03_positional import MIN_FONT, PREFERRED_FONT, WordsMixin, build_matrix_sum, cell_size, \
+from scenes.ch03_positional import MIN_FONT, PREFERRED_FONT, SceneHelpers, build_matrix_sum, cell_size, \
     columns_that_fit, play_matrix_sum
 from scenes.components import NumericMatrix, flat_text
 
 L = "encoder.0"
 
 
-class FeedForwardScene(WordsMixin, ChapterScene):
+class FeedForwardScene(SceneHelpers, ChapterScene):
     def construct(self):
         self.title_card("Each row on its own")
         self.tokens = list(self.example.tokens["source"])
@@ -151,7 +150,8 @@ class FeedForwardScene(WordsMixin, ChapterScene):
             self.wait(0.6)
             self.fill_rows(pre, skip=r)
             self.play(FadeOut(box), run_time=0.3)
-            self.pre, self.x_row, self.arrow, self.what, self.shapes = pre, x_row, arrow, what, VGroup(shape_in, shape_out)
+            self.pre, self.x_row, self.arrow, self.what = pre, x_row, arrow, what
+            self.shapes = VGroup(shape_in, shape_out)
 
     def relu(self):
         rec = self.record(f"{L}.ffn.hidden")
@@ -176,7 +176,7 @@ class FeedForwardScene(WordsMixin, ChapterScene):
                           run_time=1.2)
                 self.play(FadeOut(boxes), run_time=0.4)
             # the on-screen matrix is now the ReLU's output, cell for cell
-            self.remove(self.pre)
+            self.drop(self.pre)
             self.add(hidden)
             self.wait(0.5)
             self.hidden, self.relu_formula = hidden, relu
@@ -294,7 +294,7 @@ class FeedForwardScene(WordsMixin, ChapterScene):
                           AnimationGroup(Transform(z.get_row(i), zh.get_row(i).copy()), FadeOut(marks),
                                          run_time=0.3 * slow)]
             self.play(Succession(*turns))
-            self.remove(z)
+            self.drop(z)
             self.add(zh)
             self.wait(0.5)
         with self.step(f"{L}.norm2.out", heading="Add & Norm, again"):
@@ -312,7 +312,8 @@ class FeedForwardScene(WordsMixin, ChapterScene):
         self.register("encoder.output", H)
         name = MathTex(r"H = \mathrm{Enc}(X)", font_size=34, color=theme.text)
         block = VGroup(name, H).arrange(DOWN, buff=0.25)
-        block.move_to([-self.content_width / 2 + block.width / 2 + 0.2, (self.content_top + self.content_bottom) / 2, 0])
+        block.move_to([-self.content_width / 2 + block.width / 2 + 0.2,
+                       (self.content_top + self.content_bottom) / 2, 0])
         right_l = block.get_right()[0] + 1.4
         right_w = self.content_width / 2 - right_l
         title = self.words("Decoder", font_size=28, color=theme.text)
@@ -332,7 +333,7 @@ class FeedForwardScene(WordsMixin, ChapterScene):
                       stroke_width=5)
         target = H.get_center().copy()
         H.move_to(out2)            # start where the Add & Norm output stands, then slide aside
-        self.remove(out2)
+        self.drop(out2)
         self.add(H)
         with self.step("encoder.output"):
             self.play(FadeOut(self.everything_but(H)), run_time=0.5)

@@ -109,9 +109,11 @@ class AttentionGrid:
 
 
 def attention_grid(scene: ChapterScene, recs, *, fills=None, name_tex: str = "S", name_color: str | None = None,
-                   panel_rows: int = PANEL_ROWS, bars: float = BARS, min_scale: float = 0.9) -> AttentionGrid:
+                   panel_rows: int = PANEL_ROWS, bars: float = BARS, min_scale: float = 0.9,
+                   col_candidates=None) -> AttentionGrid:
     """recs: records of one shape (e.g. scores, scaled, masked, weights). As many columns as fit beside the
-    labels and the softmax's Σ, then as many rows as leave room below for the softmax panel."""
+    labels and the softmax's Σ, then as many rows as leave room below for the softmax panel.
+    col_candidates: column choices (lists of indices, None for ⋯), best first; default: the first ones."""
     theme = scene.theme
     fills = fills or [None] * len(recs)
     n, p = recs[0].value.shape
@@ -135,11 +137,10 @@ def attention_grid(scene: ChapterScene, recs, *, fills=None, name_tex: str = "S"
         height = ms[0].height + panel_h + 0.35 + name_h
         return ms, extra_left, min(1.0, area.width / width, area.height / height)
 
-    col_limits = list(range(min(p, 12), min(p, 4) - 1, -1))
     row_limits = list(range(min(n, 12), min(n, 4) - 1, -1))
-    cols = shown_indices(p, col_limits[-1])
-    for limit in col_limits:             # as many columns as fit (the width does not depend on the rows)
-        cols = shown_indices(p, limit)
+    candidates = list(col_candidates or []) + [shown_indices(p, limit)
+                                                for limit in range(min(p, 12), min(p, 4) - 1, -1)]
+    for cols in candidates:              # as many columns as fit (the width does not depend on the rows)
         ms, extra_left, f = build(shown_indices(n, 1)[:1], cols)
         if (ms[0].width + extra_left + sigma_w) * min_scale <= area.width:
             break

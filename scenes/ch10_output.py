@@ -18,8 +18,7 @@ from scenes.ch03_positional import MIN_FONT, build_matrix_sum, cell_size, play_m
 from scenes.ch08_masked_attention import attention_grid, focus_row, rename, retire, wrapped_note
 from scenes.components import (NumericMatrix, ProbabilityBars, Region, TokenRow, content_region, hide,
                                layout_product, reveal, show_matrix_product)
-from scenes.components.choreography import effective_font_size as effective_size
-from scenes.components.matrix import format_number
+from scenes.components.matrix import format_number, shown_subset
 from scenes.components.text import flat_text
 from scenes.components.tokens import chip_widths
 
@@ -33,7 +32,7 @@ class OutputScene(ChapterScene):
     def construct(self):
         self.title_card("From rows to words")
         self.shown: dict[str, NumericMatrix] = {}                 # step id -> matrix shown (for tests)
-        self.prob_bars: list[tuple[ProbabilityBars, str]] = []    # bars drawn and the step whose values they show
+        self.prob_bars: list[tuple] = []   # (bars, step id, row or None): bars drawn and the values they show
         self.tgt = list(self.example.tokens["target_input"])
         self.labels = list(self.example.tokens["target_labels"])
         self.vocab = list(self.example.vocab)
@@ -79,6 +78,7 @@ class OutputScene(ChapterScene):
         self.shown[f"{norm}.sum"] = C
         N = NumericMatrix(self.value(f"{norm}.out"), theme, decimals=self.dec, row_labels=self.tgt,
                           font_size=ms.font_size, cell_width=C.cell_width, rows=C.shown_rows, cols=C.shown_cols)
+        N.font_size = ms.font_size
         N.move_to(self.left_home(N))
         name = MathTex(out_tex, font_size=32, color=theme.residual)
         self.fit(name, width=self.content_width)
@@ -94,10 +94,12 @@ class OutputScene(ChapterScene):
             norm_note.move_to([(N.get_right()[0] + content_region(self).right) / 2, N.get_y(), 0])
         self.play(*(FadeOut(m) for m in self.everything_but(C)), C.animate.move_to(N), FadeIn(name),
                   run_time=0.8)
-        rows = [C.get_row(i) for i in C.shown_row_indices()]
-        self.play(LaggedStart(*(Transform(row, N.get_row(i).copy()) for i, row in zip(C.shown_row_indices(), rows)),
-                              lag_ratio=0.15), *([FadeIn(norm_note)] if show_note else []), run_time=1.2)
+        # C's rows turn into N's (C itself stays as it was: it still shows the sum, for the record)
         self.drop_parts(C)
+        self.add(N.brackets, N.row_label_group, N.ellipses)
+        self.play(LaggedStart(*(TransformFromCopy(C.get_row(i), N.get_row(i)) for i in C.shown_row_indices()),
+                              lag_ratio=0.15), *([FadeIn(norm_note)] if show_note else []), run_time=1.2)
+        self.drop_parts(N)
         self.add(N)
         self.shown[f"{norm}.out"] = N
         return N, VGroup(name, *([norm_note] if show_note else []))
@@ -121,9 +123,8 @@ class OutputScene(ChapterScene):
             X, (name, *old_notes) = self.N2, self.N2_name
             area = content_region(self)
             F = NumericMatrix(rec.value, theme, decimals=self.dec, row_labels=self.tgt,
-                              font_size=effective_size(X), cell_width=X.cell_width, rows=X.shown_rows,
-                              cols=X.shown_cols)
-            F.scale(X.get_grid().width / F.get_grid().width).move_to(X)
+                              font_size=X.font_size, cell_width=X.cell_width, rows=X.shown_rows,
+                              cols=X.shown_cols).move_to(X)
             new_name = MathTex(r"\mathrm{FFN}(Y_2)", font_size=32, color=theme.ffn).move_to(name, aligned_edge=LEFT)
             what = VGroup(MathTex(r"\mathrm{FFN}(x) = \max(0,\ x W_1 + b_1)\, W_2 + b_2", font_size=30,
                                   color=theme.ffn),
@@ -137,15 +138,18 @@ class OutputScene(ChapterScene):
                 self.fit(what, width=area.width)
                 what.next_to(X, DOWN, buff=0.2)
             self.play(*(FadeOut(m) for m in old_notes), FadeIn(what), run_time=0.7)
-            rows = [X.get_row(i) for i in X.shown_row_indices()]
-            first = X.shown_row_indices()[0]
+            idx = X.shown_row_indices()
+            first = idx[0]
             box = X.row_box(first, theme.ffn)
             self.play(Create(box), run_time=0.4)
-            self.play(Transform(rows[0], F.get_row(first).copy()), run_time=0.8)
-            self.play(FadeOut(box), LaggedStart(*(Transform(row, F.get_row(i).copy()) for i, row in
-                                                  zip(X.shown_row_indices()[1:], rows[1:])), lag_ratio=0.2),
-                      Transform(name, new_name), run_time=1.4)
+            # a stand-in's rows turn into F's, one then the rest (X keeps showing Y_2, for the record)
+            stand = X.copy()
             self.drop_parts(X)
+            self.add(stand, box)
+            self.play(Transform(stand.get_row(first), F.get_row(first).copy()), run_time=0.8)
+            self.play(FadeOut(box), LaggedStart(*(Transform(stand.get_row(i), F.get_row(i).copy()) for i in idx[1:]),
+                                                lag_ratio=0.2), Transform(name, new_name), run_time=1.4)
+            self.drop_parts(stand)
             self.add(F)
             self.F, self.F_notes = F, VGroup(name, what)
         self.shown[f"{DEC}.ffn.out"] = F
@@ -213,36 +217,44 @@ class OutputScene(ChapterScene):
         P = rec.value
         recs = [self.record("output.logits"), rec]
         whole = self.V <= WHOLE_VOCAB
+        # the columns of the words the positions should predict (the focus row's first), as many as fit
+        ids = []
+        for w in [self.labels[r]] + self.labels:
+            if self.vocab.index(w) not in ids:
+                ids.append(self.vocab.index(w))
+        candidates = [shown_subset(self.V, ids[:k], limit=12) for k in range(len(ids), 0, -1)]
         grid = attention_grid(self, recs, fills=[None, theme.weights], name_tex=r"\mathrm{logits}", panel_rows=0,
-                              bars=2.6)
+                              bars=0.2, col_candidates=[c for c in candidates if len(c) <= 13])
         Lg, Pm = grid.mats
-        panel = grid.panel
         with self.step("output.probs"):
             old = self.logits_lay.result
             self.clear_stage(old, run_time=0.5)
-            self.play(ReplacementTransform(old, Lg), FadeIn(grid.name), run_time=1.0)
+            self.drop_parts(old)          # it stays as it was (the record's logits); a copy moves into the grid
+            self.play(TransformFromCopy(old, Lg), FadeIn(grid.name), run_time=1.0)
             Pm.hide_entries()
             self.add(Pm, grid.name)
             self.play(LaggedStart(*(
                 AnimationGroup(*[hide(Lg.get_cell(i, j)) for j in Lg.shown_col_indices()],
                                *[reveal(Pm, i, j) for j in Pm.shown_col_indices()])
                 for i in Pm.shown_row_indices()), lag_ratio=0.2),
-                rename(self, grid, r"P = \mathrm{softmax}(\mathrm{logits})", theme.weights), run_time=1.6)
+                rename(self, grid, r"P = \mathrm{softmax}(\mathrm{logits})", theme.weights), run_time=1.4)
             retire(self, grid, Lg, Pm)
-            # one position's distribution over the whole vocabulary
-            box = Pm.row_box(r, theme.highlight) if r in Pm.shown_row_indices() else None
-            bars = self.vocab_bars(P[r], panel, whole)
-            tag = VGroup(self.text(f"after '{self.tgt[r]}'", 22, theme.highlight),
-                         self.text(f"true next: '{self.labels[r]}'", 20, theme.dim)).arrange(DOWN, buff=0.08,
-                                                                                            aligned_edge=LEFT)
-            tag.next_to(bars, UP, buff=0.15).align_to(bars, LEFT)
-            if tag.get_top()[1] > panel.top:
-                tag.shift(DOWN * (tag.get_top()[1] - panel.top))
+            if r in Pm.shown_row_indices():
+                box = Pm.row_box(r, theme.highlight)
+                self.play(Create(box), run_time=0.5)
+            self.key_moment("ch10.probs-grid")
+            # one position's distribution over the whole vocabulary, as large as the stage allows
+            area = content_region(self)
+            tag = VGroup(self.text(f"after '{self.tgt[r]}', position {r + 1}", 24, theme.highlight),
+                         self.text(f"true next word: '{self.labels[r]}'", 22, theme.dim)).arrange(RIGHT, buff=0.6)
+            self.fit(tag, width=area.width)
+            tag.move_to([area.left + tag.width / 2, area.top - 0.1 - tag.height / 2, 0])
+            region = Region(area.left, area.right, area.bottom, tag.get_bottom()[1] - 0.3)
+            bars = self.vocab_bars(P[r], region, whole)
+            self.play(*(FadeOut(m) for m in self.everything_but()), FadeIn(tag), run_time=0.6)
             self.add(bars)
-            self.play(*([Create(box)] if box is not None else []), bars.grow(run_time=1.4), FadeIn(tag),
-                      run_time=1.4)
+            self.play(bars.grow(run_time=1.4), run_time=1.4)
             self.prob_bars.append((bars, "output.probs", r))
-            self.vocab_view = VGroup(bars, tag, *([box] if box is not None else []))
         self.shown["output.probs"] = Pm
         self.probs_grid = grid
 
@@ -251,7 +263,7 @@ class OutputScene(ChapterScene):
         most probable words and "+k more". Heights are the record's probabilities (1.0 = full length)."""
         theme = self.theme
         top = [int(k) for k in np.argsort(-probs, kind="stable")[:TOP_WORDS]]
-        label_room = 0.9
+        label_room = max(flat_text(w, theme.font, 20, theme.text).width for w in self.vocab) + 0.2
         if whole:
             slot = min(0.55, (panel.width - 1.0) / self.V)
             labels = [w if k in top else "" for k, w in enumerate(self.vocab)]

@@ -80,7 +80,7 @@ class ProbabilityBars(VGroup):
 
         raw_labels = {k: flat_text(str(labels[k]), theme.font, lfs, theme.dim)
                       for k in shown if k is not None} if labels is not None else {}
-        rotate = direction == "up" and any(t.width > slot * 0.96 for t in raw_labels.values())
+        rotate = direction == "up" and any(t.width > slot * 0.88 for t in raw_labels.values())
 
         for s, k in enumerate(shown):
             center = along * (s * slot)          # the slot's point on the baseline

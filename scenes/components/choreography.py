@@ -21,7 +21,8 @@ from typing import Sequence
 
 import numpy as np
 from manim import (DOWN, LEFT, RIGHT, UP, Animation, AnimationGroup, Create, FadeIn, FadeOut, LaggedStart, Line,
-                   MathTex, Rectangle, Succession, Transform, TransformFromCopy, VGroup, VMobject, config)
+                   MathTex, Mobject, Rectangle, Succession, Transform, TransformFromCopy, VGroup, VMobject,
+                   config)
 
 from mathcore.display import product_terms, softmax_terms
 
@@ -91,6 +92,60 @@ class FadeCell(Animation):
             self.mobject.text.set_opacity(self.text_from + (self.text_to - self.text_from) * a)
         if self.fill_to is not None:
             self.mobject.box.set_fill(opacity=self.fill_from + (self.fill_to - self.fill_from) * a)
+
+
+class QuickFade(Animation):
+    """FadeIn or FadeOut without copies: Manim's own fades deep-copy the mobject twice, which for a whole
+    matrix costs more than the frames. This one scales the opacities of the mobject's own points in place
+    and puts them back when it is done (after a fade-out the mobject leaves the scene at full opacity, so it
+    can come back)."""
+
+    def __init__(self, mobject: Mobject, fade_in: bool, **kwargs):
+        self.fade_in = fade_in
+        super().__init__(mobject, introducer=fade_in, remover=not fade_in, **kwargs)
+
+    def begin(self):
+        self.saved = [(m, m.fill_rgbas[:, 3].copy(), m.stroke_rgbas[:, 3].copy(),
+                       m.background_stroke_rgbas[:, 3].copy())
+                      for m in self.mobject.get_family() if isinstance(m, VMobject)]
+        super().begin()
+
+    def create_starting_mobject(self):
+        return self.mobject
+
+    def _scale(self, factor: float):
+        for m, fill, stroke, back in self.saved:
+            if len(m.fill_rgbas) == len(fill):
+                m.fill_rgbas[:, 3] = fill * factor
+            if len(m.stroke_rgbas) == len(stroke):
+                m.stroke_rgbas[:, 3] = stroke * factor
+            if len(m.background_stroke_rgbas) == len(back):
+                m.background_stroke_rgbas[:, 3] = back * factor
+
+    def interpolate_mobject(self, alpha: float) -> None:
+        a = self.rate_func(alpha)
+        self._scale(a if self.fade_in else 1 - a)
+
+    def clean_up_from_scene(self, scene) -> None:
+        super().clean_up_from_scene(scene)
+        self._scale(1.0)
+
+
+def fade_in(mob: Mobject, **kwargs) -> QuickFade:
+    return QuickFade(mob, True, **kwargs)
+
+
+def fade_out(mob: Mobject, **kwargs) -> QuickFade:
+    return QuickFade(mob, False, **kwargs)
+
+
+def clear_stage(scene, *keep: Mobject, run_time: float = 0.5):
+    """Like ChapterScene.clear_stage (fade out everything but the heading, the chapter tag and keep), with
+    QuickFade."""
+    fixed = {id(m) for m in (scene.heading, getattr(scene, "chapter_tag", None), *keep) if m is not None}
+    gone = [m for m in scene.mobjects if id(m) not in fixed]
+    if gone:
+        scene.play(*(fade_out(m) for m in gone), run_time=run_time)
 
 
 def reveal(matrix: NumericMatrix, i: int, j: int, **kwargs) -> FadeCell:
@@ -304,6 +359,29 @@ def layout_product(scene, A, B, C, *, names: Sequence[str] = ("A", "B", "C"),
     return lay
 
 
+def place_formula(scene, f: VMobject, lay: ProductLayout, min_scale: float = 0.7) -> bool:
+    """Put a formula (e.g. the record's) where a product layout leaves room: above it when it fits there
+    (returns False: it may stay), else in the work panel's corner (returns True: it must make way while the
+    work is shown). If neither has room at min_scale or more, the formula is made invisible (the names
+    already say it) and False is returned."""
+    area = content_region(scene)
+    top = max(m.get_top()[1] for m in (lay.left, lay.right, lay.result, lay.name_group))
+    if top + 0.15 + f.height <= area.top:
+        x = lay.right.get_grid().get_center()[0] if lay.kind == "scheme" else 0
+        f.move_to([x, top + 0.15 + f.height / 2, 0])
+        if f.get_left()[0] < area.left:
+            f.shift(RIGHT * (area.left - f.get_left()[0]))
+        if f.get_right()[0] <= area.right:
+            return False
+    region = lay.panel
+    factor = min(1.0, region.width / max(f.width, 1e-9), region.height / max(f.height, 1e-9))
+    if factor >= min_scale:
+        f.scale(factor).move_to(region.center)
+        return True
+    f.set_opacity(0)
+    return False
+
+
 # ---------------------------------------------------------------- a matrix product, entry by entry
 
 def _product_panel(scene, left: NumericMatrix, right: NumericMatrix, result: NumericMatrix, i: int, j: int,
@@ -411,7 +489,7 @@ def show_matrix_product(scene, left: NumericMatrix, right: NumericMatrix, result
         if n_done == 0:
             scene.wait(t(0.4))
         gone = [w[k] for k in ("a", "b", "p", "s", "dots", "labels", "rule")]
-        scene.play(*(FadeOut(m) for m in (*gone, marks) if len(m.family_members_with_points())),
+        scene.play(*(fade_out(m) for m in (*gone, marks) if len(m.family_members_with_points())),
                    run_time=t(0.35 * f))
 
     # 2. rows one at a time
@@ -424,7 +502,7 @@ def show_matrix_product(scene, left: NumericMatrix, right: NumericMatrix, result
         box = left.row_box(i, hl)
         scene.play(Succession(Create(box, run_time=t(0.3)),
                               LaggedStart(*(reveal(result, *c) for c in todo), lag_ratio=0.25, run_time=t(0.7)),
-                              FadeOut(box, run_time=t(0.2))))
+                              fade_out(box, run_time=t(0.2))))
 
     # 3. the rest together
     if rest and hidden:
@@ -553,7 +631,7 @@ def show_row_softmax(scene, scores: NumericMatrix, weights: NumericMatrix, row: 
     if replace:
         fill += [hide(scores.get_cell(row, j)) for j in scores.shown_col_indices()]
     scene.play(*fill, run_time=t(0.9))
-    scene.play(*(FadeOut(m) for m in (s_row, e_row, p_row, labels, sigma, dots, marks, *([note] if masked else []))
+    scene.play(*(fade_out(m) for m in (s_row, e_row, p_row, labels, sigma, dots, marks, *([note] if masked else []))
                  if len(m.family_members_with_points())), run_time=t(0.4))
 
     todo = [r for r in weights.shown_row_indices()
@@ -573,7 +651,7 @@ def show_row_softmax(scene, scores: NumericMatrix, weights: NumericMatrix, row: 
             morph.append(Transform(tag, new_tag))
         scene.play(Succession(AnimationGroup(Create(box), *morph, run_time=t(0.5)),
                               AnimationGroup(*fill_row(r), run_time=t(0.6)),
-                              FadeOut(box, run_time=t(0.2))))
+                              fade_out(box, run_time=t(0.2))))
         bars.source_row = r
     remaining = todo[others:]
     if rest and remaining:
@@ -581,5 +659,5 @@ def show_row_softmax(scene, scores: NumericMatrix, weights: NumericMatrix, row: 
                                lag_ratio=min(0.3, 2.0 / len(remaining))), run_time=t(1.4))
     if keep_bars:
         return bars
-    scene.play(FadeOut(bars), run_time=t(0.4))
+    scene.play(fade_out(bars), run_time=t(0.4))
     return None

@@ -50,7 +50,7 @@ class WeightsHeatmap(VGroup):
                 self.row_labels[i] = t
         if col_labels is not None:
             raw = {j: flat_text(str(col_labels[j]), theme.font, label_font_size, theme.dim) for j in range(n_cols)}
-            rotate = any(t.width > cell_size * 0.98 for t in raw.values())
+            rotate = any(t.width > cell_size * 0.88 for t in raw.values())
             for j, t in raw.items():
                 if rotate:
                     t.rotate(PI / 2)

@@ -161,7 +161,7 @@ class NumericMatrix(VGroup):
         if col_labels is not None:
             raw = {j: flat_text(str(col_labels[j]), theme.font, lfs, lc)
                    for j in self.shown_cols if j is not None}
-            rotate = any(t.width > w * 0.98 for t in raw.values())
+            rotate = any(t.width > w * 0.88 for t in raw.values())   # keep a gap between neighbours
             for c, j in enumerate(self.shown_cols):
                 if j is None:
                     continue

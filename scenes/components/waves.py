@@ -17,8 +17,8 @@ import math
 from typing import Sequence
 
 import numpy as np
-from manim import (DOWN, LEFT, RIGHT, UP, Axes, DashedLine, DashedVMobject, Dot, Line, ManimColor, RoundedRectangle, VGroup,
-                   VMobject, interpolate_color)
+from manim import (DOWN, LEFT, RIGHT, UP, Axes, DashedLine, DashedVMobject, Dot, Line, ManimColor, RoundedRectangle,
+                   VGroup, VMobject, interpolate_color)
 
 from ..theme import Theme
 from .matrix import format_number
@@ -35,7 +35,9 @@ def frequency_label(omega: float) -> str:
 
 def wave_color(theme: Theme, k: int) -> str:
     """Sines in the positional colour, cosines in a paler tint of it."""
-    return theme.positional if k % 2 == 0 else interpolate_color(ManimColor(theme.positional), ManimColor(theme.text), 0.55).to_hex()
+    if k % 2 == 0:
+        return theme.positional
+    return interpolate_color(ManimColor(theme.positional), ManimColor(theme.text), 0.55).to_hex()
 
 
 class PositionalWave(VGroup):
@@ -114,10 +116,12 @@ class PositionalWavePanel(VGroup):
         readout_w = flat_text(format_number(-0.99, decimals), theme.mono, font_size, "#fff").width + 0.22
         axes_w, axes_h = width - readout_w, height - line_h - 0.12
         self.axes = Axes(x_range=[0, self.x_max, 1], y_range=[-1, 1, 1], x_length=axes_w, y_length=axes_h,
-                         tips=False, axis_config={"color": theme.dim, "stroke_width": 1.5, "include_ticks": False},
+                         tips=False, axis_config={"color": theme.positional, "stroke_width": 1.5,
+                                                  "stroke_opacity": 0.7, "include_ticks": False},
                          x_axis_config={"include_ticks": True, "tick_size": 0.035})
         self.rails = VGroup(*(DashedLine(self.axes.c2p(0, y), self.axes.c2p(self.x_max, y), dash_length=0.05,
-                                         stroke_width=1, color=theme.dim).set_stroke(opacity=0.5) for y in (-1, 1)))
+                                         stroke_width=1, color=theme.positional).set_stroke(opacity=0.35)
+                            for y in (-1, 1)))
         self.waves = [PositionalWave(pe[:, k], k, omega, self.axes, self.x_max, theme, font_size=font_size,
                                      decimals=decimals) for k in (2 * i, 2 * i + 1) if k < d]
         # the pair's two readings at one position must not overlap: push them apart symmetrically
@@ -132,13 +136,14 @@ class PositionalWavePanel(VGroup):
                     self.waves[1].label_offsets[pos] = -sign * need / 2
         self.x_labels: dict[int, VMobject] = {}
         for pos in ([n - 1] if n > 1 else []):   # the last position; the one being read is lit on demand
-            t = flat_text(str(pos), theme.mono, font_size, theme.dim)
+            t = flat_text(str(pos), theme.mono, font_size, theme.positional)
             self.x_labels[pos] = t.next_to(self.axes.c2p(pos, -1), DOWN, buff=0.08)
         self.x_label_group = VGroup(*self.x_labels.values())
         self.add(self.rails, self.axes, self.x_label_group, *self.waves)
 
     def get_x_label(self, pos: int, color: str) -> VMobject:
-        return flat_text(str(pos), self.theme.mono, self.font_size, color).next_to(self.axes.c2p(pos, -1), DOWN, buff=0.08)
+        label = flat_text(str(pos), self.theme.mono, self.font_size, color)
+        return label.next_to(self.axes.c2p(pos, -1), DOWN, buff=0.08)
 
     def get_guide(self, pos: int) -> Line:
         return DashedLine(self.axes.c2p(pos, -1.08), self.axes.c2p(pos, 1.08), dash_length=0.06, stroke_width=2,
@@ -146,8 +151,9 @@ class PositionalWavePanel(VGroup):
 
 
 class PositionalWaveGrid(VGroup):
-    """Every PE column as a wave: one panel per frequency pair i, stacked, each with its name and ω on the
-    left and a legend (which line is which column) above."""
+    """Every PE column as a wave: one panel per frequency pair i, stacked; on the left of each, the pair,
+    its ω and a legend (which line is which column). Built at its final size: dots and labels are placed
+    on demand from the axes as they stand, so do not scale the grid after building it."""
 
     def __init__(self, pe, freqs: Sequence[float], theme: Theme, *, width: float = 6.5, height: float = 5.5,
                  font_size: float = 18, decimals: int = 2, **kwargs):
