@@ -135,3 +135,11 @@ def test_bars_elide_by_index_like_a_matrix():
     assert len(bars.ellipses) == 1
     with pytest.raises(IndexError):
         bars.get_bar(5)
+
+
+def test_exponentials_stay_as_narrow_as_their_column():
+    from scenes.components.choreography import compact_number
+    assert compact_number(1.49, 2, 5) == "1.49"
+    assert compact_number(658.93, 2, 5) == "658.9"
+    assert compact_number(11498.82, 2, 5) == "11499"
+    assert compact_number(3.3e6, 2, 5) == "3.3e6"

@@ -28,7 +28,7 @@ from mathcore.display import product_terms, softmax_terms
 
 from ..theme import Theme
 from .bars import ProbabilityBars
-from .matrix import Cell, NumericMatrix, format_number, shown_indices
+from .matrix import MINUS, Cell, NumericMatrix, format_number, shown_indices
 from .text import flat_text
 
 
@@ -171,6 +171,17 @@ def number(s: str, like: NumericMatrix, color: str) -> VMobject:
     size and scaled, so its glyphs come from the same cache."""
     mob = flat_text(s, like.theme.mono, 20, color)
     return mob.scale(effective_font_size(like) / 20)
+
+
+def compact_number(v: float, decimals: int, max_chars: int) -> str:
+    """format_number, with fewer decimals (then a short power of ten) when the number would be wider than
+    max_chars: an exponential such as e^9.35 = 11498.82 must still fit its column."""
+    for d in range(decimals, -1, -1):
+        s = format_number(v, d)
+        if len(s) <= max_chars:
+            return s
+    mant, exp = f"{v:.1e}".split("e")
+    return f"{mant}e{int(exp)}".replace("-", MINUS)
 
 
 def column_xs(matrix: NumericMatrix) -> list[float]:
@@ -556,6 +567,8 @@ def show_row_softmax(scene, scores: NumericMatrix, weights: NumericMatrix, row: 
     masked = bool(np.any(np.isinf(s_vals)))
     col_of = {j: c for c, j in enumerate(scores.shown_cols) if j is not None}
 
+    # exponentials may not be wider than the row's widest score (at least 5 characters, as in −0.24)
+    width = max([5] + [len(format_number(float(v), scores.decimals)) for v in s_vals])
     s_row, e_row, p_row, s_src, dots = VGroup(), VGroup(), VGroup(), VGroup(), VGroup()
     for c, j in enumerate(scores.shown_cols):
         if j is None:
@@ -566,8 +579,8 @@ def show_row_softmax(scene, scores: NumericMatrix, weights: NumericMatrix, row: 
         s_src.add(src)
         s_row.add(src.copy().set_opacity(1).move_to([xs[c], ys[0], 0]))
         inf = math.isinf(s_vals[j])
-        e_row.add(number("0" if inf else format_number(exps[j], scores.decimals), scores,   # e^−∞ is exactly 0
-                         theme.mask if inf else theme.text)
+        e_row.add(number("0" if inf else compact_number(exps[j], scores.decimals, width),  # e^−∞ is exactly 0
+                         scores, theme.mask if inf else theme.text)
                   .move_to([xs[c], ys[1], 0]))
         p_row.add(number(format_number(weights.values[row, j], weights.decimals), scores, theme.weights)
                   .move_to([xs[c], ys[2], 0]))
@@ -579,7 +592,7 @@ def show_row_softmax(scene, scores: NumericMatrix, weights: NumericMatrix, row: 
     colw = (xs[1] - xs[0]) if len(xs) > 1 else next(iter(scores.cells.values())).box.width / 0.94
     right_x = xs[-1] + colw / 2 + 0.25
     sigma = VGroup(MathTex(r"\Sigma =", **lab),
-                   number(format_number(total, scores.decimals), scores, theme.text))
+                   number(compact_number(total, scores.decimals, width + 2), scores, theme.text))
     sigma.arrange(RIGHT, buff=0.12).move_to([0, ys[1], 0]).align_to([right_x, 0, 0], LEFT)
     note = VGroup()
     if masked:
