@@ -81,6 +81,12 @@ class MatrixSum:
         l, r, b, t = self.side
         return np.array([(l + r) / 2, (b + t) / 2, 0.0])
 
+    def place_beside(self, mob):
+        """Put mob in the room beside C, level with C's middle when it fits there."""
+        l, r, b, t = self.side
+        y = min(max(self.c.get_y(), b + mob.height / 2), t - mob.height / 2)
+        return mob.move_to([(l + r) / 2, y, 0])
+
     @property
     def side_width(self) -> float:
         return self.side[1] - self.side[0]
@@ -132,7 +138,7 @@ def build_matrix_sum(scene: ChapterScene, a_vals, b_vals, c_vals, names: tuple[s
         texs[2].align_to(C.get_grid(), LEFT)
         everything = VGroup(pair, C, *texs)     # centred in the room when the rows are few
         everything.shift(UP * ((top + scene.content_bottom) / 2 - everything.get_y()))
-        side = (C.get_right()[0] + 0.3, W / 2, C.get_bottom()[1], C.get_top()[1] + name_h)
+        side = (C.get_right()[0] + 0.3, W / 2, scene.content_bottom, B.get_bottom()[1] - 0.15)
         return MatrixSum(A, B, C, VGroup(*texs), VGroup(plus), a_vals, b_vals, names, layout, fs, side)
     texs = [None, None, MathTex(f"{names[2]} = {names[0]} + {names[1]}", font_size=32, color=theme.text)]
     C.move_to([x0 + C.width / 2, (top - name_h - 0.05 + scene.content_bottom) / 2, 0])
@@ -221,11 +227,17 @@ class SumPanel:
         return self._place(self._title(i, token))
 
 
+def operand(v: float, decimals: int) -> str:
+    """A record number as the right-hand operand of + or ×: negative ones in parentheses."""
+    s = format_number(float(v), decimals)
+    return f"({s})" if s.startswith("\u2212") else s
+
+
 def sum_callout(theme, a: float, b: float, c: float, decimals: int, font_size: float = 26) -> VGroup:
     """The worked cell, numbers from the record: a + b = c."""
     parts = [flat_text(format_number(a, decimals), theme.mono, font_size, theme.text),
              flat_text("+", theme.mono, font_size, theme.dim),
-             flat_text(format_number(b, decimals), theme.mono, font_size, theme.text),
+             flat_text(operand(b, decimals), theme.mono, font_size, theme.text),
              flat_text("=", theme.mono, font_size, theme.dim),
              flat_text(format_number(c, decimals), theme.mono, font_size, theme.highlight)]
     return VGroup(*parts).arrange(RIGHT, buff=0.18)
@@ -239,7 +251,7 @@ def sum_note(scene: ChapterScene, ms: MatrixSum, n: int, d: int) -> VGroup:
                    scene.words("not a concatenation", font_size=22, color=theme.dim)).arrange(DOWN, buff=0.1)
     note = VGroup(shapes, words).arrange(DOWN, buff=0.2)
     scene.fit(note, width=ms.side_width - 0.1)
-    return note.move_to(ms.side_center)
+    return ms.place_beside(note)
 
 
 def play_matrix_sum(scene: ChapterScene, ms: MatrixSum, focus_row: int, *, a_from: Mobject | None = None,
@@ -266,7 +278,7 @@ def play_matrix_sum(scene: ChapterScene, ms: MatrixSum, focus_row: int, *, a_fro
             new = sum_callout(theme, A.values[focus_row, j], B.values[focus_row, j], C.values[focus_row, j],
                               decimals)
             scene.fit(new, width=ms.side_width - 0.1)
-            new.move_to(ms.side_center)
+            ms.place_beside(new)
             anims = [Create(marks)] + ([FadeOut(callout)] if callout is not None else []) + [FadeIn(new)]
             scene.play(*anims, run_time=0.8 if n_done == 0 else 0.5)
             C.show_entry(focus_row, j)
@@ -424,6 +436,10 @@ class PositionalScene(SceneHelpers, ChapterScene):
             else:
                 block = VGroup(name, E).arrange(DOWN, buff=0.2)
                 block.move_to([0, space_top - 0.2 - block.height / 2, 0])
+                # few tokens: centre the sentence and the matrix together, leaving room for a note below
+                spare = block.get_bottom()[1] - self.content_bottom - 0.6
+                if spare > 0:
+                    VGroup(sentence, block).shift(DOWN * spare / 2)
             self.play(FadeIn(words, lag_ratio=0.1), FadeIn(idx), run_time=1.2)
             self.play(FadeIn(E), FadeIn(name), run_time=1.0)
             if rep:
@@ -477,8 +493,8 @@ class PositionalScene(SceneHelpers, ChapterScene):
             for fs in (PREFERRED_FONT, MIN_FONT):
                 pe = NumericMatrix(rec.value, self.theme, decimals=self.cfg.decimals,
                                    row_labels=[str(p) for p in range(n)], col_labels=[str(k) for k in range(d)],
-                                   max_rows=12, font_size=fs)
-                if self.content_width - pe.width - 0.5 >= 6.2:
+                                   max_rows=12, font_size=fs, cell_width=cell_size(rec.value, self.theme, fs)[0])
+                if self.content_width - pe.width - 0.5 >= 6.5:   # the waves need room too
                     break
             self.register("source.positional", pe)
             pe.hide_entries()

@@ -6,6 +6,7 @@ a weighted mix of the value rows.
 """
 from __future__ import annotations
 
+import numpy as np
 from manim import (DOWN, LEFT, RIGHT, UP, AnimationGroup, Brace, Create, LaggedStart, MathTex,
                    Rectangle, ReplacementTransform, Transform, TransformFromCopy, VGroup, Write)
 
@@ -178,12 +179,17 @@ class SelfAttentionScene(ChapterScene):
         name_h = 0.45
         min_scale = 0.9      # numbers no smaller than 18 (base 20)
 
-        def build(rows, cols):
-            w = max(NumericMatrix(r.value, self.theme, rows=rows, cols=cols).cell_width for r in recs)
+        # one cell width for all three (they lie on top of each other): that of the widest number
+        values = np.concatenate([r.value.ravel() for r in recs])
+        widest = max(values, key=lambda v: flat_text(format_number(float(v), self.cfg.decimals), self.theme.mono,
+                                                      20, self.theme.text).width)
+        w = NumericMatrix(np.array([[widest]]), self.theme).cell_width
+
+        def build(rows, cols, all_three=True):
             ms = [NumericMatrix(r.value, self.theme, rows=rows, cols=cols, cell_width=w,
                                 row_labels=r.rows if idx == 0 else None, col_labels=r.cols if idx == 0 else None,
                                 fill_color=self.theme.weights if idx == 2 else None)
-                  for idx, r in enumerate(recs)]
+                  for idx, r in enumerate(recs if all_three else recs[:1])]
             extra_left = max(0.0, lab_w + 0.3 - (ms[0].get_grid().get_left()[0] - ms[0].get_left()[0]))
             width = ms[0].width + extra_left + sigma_w
             height = ms[0].height + panel_h + 0.35 + name_h
@@ -193,13 +199,18 @@ class SelfAttentionScene(ChapterScene):
         cols = shown_indices(n, limits[-1])
         for limit in limits:             # as many columns as fit (width does not depend on the rows)
             cols = shown_indices(n, limit)
-            ms, extra_left, f = build([ROW], cols)
+            ms, extra_left, f = build([ROW], cols, all_three=False)
             if (ms[0].width + extra_left + sigma_w) * min_scale <= area.width:
                 break
-        for limit in limits:             # then as many rows as fit
-            ms, extra_left, f = build(shown_indices(n, limit), cols)
-            if f >= min_scale:
+        # then as many rows as fit: each shown row (or ⋮) adds one row pitch to the one-row build's height
+        one_row_h = ms[0].height
+        rows_limit = limits[-1]
+        for limit in limits:
+            height = one_row_h + (limit - 1) * ms[0].cell_height + panel_h + 0.35 + name_h
+            if height * min_scale <= area.height:
+                rows_limit = limit
                 break
+        ms, extra_left, f = build(shown_indices(n, rows_limit), cols)
         if f < 1.0:
             for m in ms:
                 m.scale(f, about_point=ms[0].get_center())

@@ -10,7 +10,7 @@ from manim import (DOWN, LEFT, RIGHT, UP, Arrow, Circle, Create, DashedLine, Fad
 
 from mathcore.layers import LN_EPS
 from scenes.base import ChapterScene
-from scenes.ch03_positional import MIN_FONT, SceneHelpers, build_matrix_sum, cell_size, play_matrix_sum
+from scenes.ch03_positional import MIN_FONT, SceneHelpers, build_matrix_sum, cell_size, operand, play_matrix_sum
 from scenes.components import NumericMatrix, flat_text, format_number
 
 P = "encoder.0.norm1"
@@ -160,7 +160,7 @@ class AddNormScene(SceneHelpers, ChapterScene):
             note.arrange(DOWN, buff=0.15)
             note[2].shift(DOWN * 0.2)
             self.fit(note, width=ms.side_width - 0.1)
-            note.move_to(ms.side_center)
+            ms.place_beside(note)
             self.play(FadeIn(note), run_time=0.6)
             self.wait(0.8)
             self.sum = ms
@@ -309,7 +309,7 @@ class AddNormScene(SceneHelpers, ChapterScene):
             new_bars = VGroup(*(chart.bar(j, v) for j, v in enumerate(Zh[r])))
             zero_line = chart.level(0.0, theme.residual)
             new_dists = chart.distances(Zh[r], 0.0)
-            mean0 = flat_text("mean 0", theme.font, 22, theme.residual)
+            mean0 = flat_text("mean 0,", theme.font, 20, theme.residual)
             mean0.move_to([self.label_x + mean0.width / 2, zero_line.get_y(), 0])
             ones = VGroup(chart.level(1.0, theme.dim), chart.level(-1.0, theme.dim))
             ones.set_stroke(width=2, opacity=0.7)
@@ -317,7 +317,7 @@ class AddNormScene(SceneHelpers, ChapterScene):
                                 flat_text(format_number(-1.0, 0), theme.mono, 20, theme.dim))
             for t, ln in zip(one_labels, ones):
                 t.move_to([self.label_x + t.width / 2, ln.get_y(), 0])
-            var1 = flat_text("variance 1", theme.font, 22, theme.highlight)
+            var1 = flat_text("variance 1", theme.font, 20, theme.highlight)
             self.play(ReplacementTransform(self.row.body, new_row.body),
                       ReplacementTransform(self.row_name, new_name),
                       *(Transform(b, nb) for b, nb in zip(chart.bars, new_bars)),
@@ -326,7 +326,7 @@ class AddNormScene(SceneHelpers, ChapterScene):
                       run_time=2.0)
             self.remove(self.row.row_label_group, self.row.brackets)
             self.add(new_row)
-            var1.next_to(mean0, DOWN, buff=0.12).align_to(mean0, LEFT)
+            var1.next_to(mean0, RIGHT, buff=0.12).align_to(mean0, DOWN)
             self.play(Create(ones), FadeIn(one_labels), FadeIn(var1), run_time=0.8)
             self.wait(0.8)
             self.row, self.row_name, self.formula = new_row, new_name, eq
@@ -369,9 +369,9 @@ class AddNormScene(SceneHelpers, ChapterScene):
             formula = MathTex(r"\mathrm{out}_j = \gamma_j\,\hat z_j + \beta_j", font_size=34, color=theme.text)
             cell = VGroup(flat_text(format_number(float(gamma[0]), dec), theme.mono, 24, theme.text),
                           flat_text("×", theme.mono, 24, theme.dim),
-                          flat_text(format_number(float(Zh[r, 0]), dec), theme.mono, 24, theme.text),
+                          flat_text(operand(Zh[r, 0], dec), theme.mono, 24, theme.text),
                           flat_text("+", theme.mono, 24, theme.dim),
-                          flat_text(format_number(float(beta[0]), dec), theme.mono, 24, theme.text),
+                          flat_text(operand(beta[0], dec), theme.mono, 24, theme.text),
                           flat_text("=", theme.mono, 24, theme.dim),
                           flat_text(format_number(float(rec.value[r, 0]), dec), theme.mono, 24, theme.highlight))
             cell.arrange(RIGHT, buff=0.15)

@@ -236,7 +236,7 @@ class FeedForwardScene(SceneHelpers, ChapterScene):
             note.arrange(DOWN, buff=0.15)
             note[2].shift(DOWN * 0.2)
             self.fit(note, width=ms.side_width - 0.1)
-            note.move_to(ms.side_center)
+            ms.place_beside(note)
             self.play(FadeOut(left), FadeIn(note), run_time=0.6)
             self.sum2 = ms
 
@@ -280,6 +280,9 @@ class FeedForwardScene(SceneHelpers, ChapterScene):
         for f in (name, out_name):
             self.fit(f, width=room, height=top.height + 0.1)
             f.next_to(top, RIGHT, buff=0.4)
+        # centred across the frame when it is narrower than the content area
+        everything = VGroup(block, zh, out, name, out_name)
+        everything.shift(RIGHT * (0 - VGroup(block, out_name, name).get_x()))
         with self.step(f"{L}.norm2.normalized", heading="Add & Norm, again"):
             self.play(FadeOut(self.everything_but()), run_time=0.6)
             self.play(FadeIn(z, shift=LEFT * 0.3), run_time=0.7)
@@ -299,22 +302,30 @@ class FeedForwardScene(SceneHelpers, ChapterScene):
             self.wait(0.5)
         with self.step(f"{L}.norm2.out", heading="Add & Norm, again"):
             self.play(FadeIn(g), FadeIn(b), ReplacementTransform(name, out_name), run_time=0.9)
-            self.play(ReplacementTransform(zh, out), run_time=1.2)
+            # the numbers change in place: morph the entries only, then the output matrix takes over
+            self.play(*(Transform(zh.get_cell(i, j).text, out.get_cell(i, j).text.copy()) for (i, j) in zh.cells),
+                      run_time=1.2)
+            self.drop(zh)
+            self.add(out)
             self.wait(0.6)
-            self.out2, self.out2_name, self.norm2_fs = out, out_name, fs
+            self.out2, self.out2_name = out, out_name
 
     def encoder_output(self):
         rec = self.record("encoder.output")
         theme = self.theme
-        out2 = self.out2   # H is drawn exactly like the Add & Norm output it is, then moved aside
-        H = NumericMatrix(rec.value, theme, decimals=self.dec, row_labels=rec.rows, font_size=self.norm2_fs,
-                          cell_width=out2.cell_width, max_rows=12)
+        # H beside a box for the decoder: the largest numbers that leave the box room to be read
+        for fs in (PREFERRED_FONT, MIN_FONT):
+            w, _ = cell_size(rec.value, theme, fs)
+            H = NumericMatrix(rec.value, theme, decimals=self.dec, row_labels=rec.rows, font_size=fs,
+                              cell_width=w, max_rows=12)
+            if self.content_width - H.width - 1.2 >= 4.2:
+                break
         self.register("encoder.output", H)
         name = MathTex(r"H = \mathrm{Enc}(X)", font_size=34, color=theme.text)
         block = VGroup(name, H).arrange(DOWN, buff=0.25)
-        block.move_to([-self.content_width / 2 + block.width / 2 + 0.2,
+        block.move_to([-self.content_width / 2 + block.width / 2 + 0.1,
                        (self.content_top + self.content_bottom) / 2, 0])
-        right_l = block.get_right()[0] + 1.4
+        right_l = block.get_right()[0] + 1.0
         right_w = self.content_width / 2 - right_l
         title = self.words("Decoder", font_size=28, color=theme.text)
         inner = VGroup(self.words("cross-attention", font_size=26, color=theme.key),
@@ -323,21 +334,16 @@ class FeedForwardScene(SceneHelpers, ChapterScene):
                        self.words("queries: from the decoder", font_size=22, color=theme.dim))
         inner.arrange(DOWN, buff=0.18)
         content = VGroup(title, inner).arrange(DOWN, buff=0.3)
-        self.fit(content, width=right_w - 0.5)
-        frame = RoundedRectangle(corner_radius=0.2, width=content.width + 0.5, height=content.height + 0.5,
+        self.fit(content, width=right_w - 0.4)
+        frame = RoundedRectangle(corner_radius=0.2, width=content.width + 0.4, height=content.height + 0.5,
                                  stroke_color=theme.dim, stroke_width=2, fill_color=theme.panel, fill_opacity=0.6)
-        box = VGroup(frame, content)
         content.move_to(frame)
-        box.move_to([right_l + right_w / 2, H.get_y(), 0])
-        arrow = Arrow(H.get_right() + RIGHT * 0.1, frame.get_left() + LEFT * 0.05, buff=0.1, color=theme.key,
-                      stroke_width=5)
-        target = H.get_center().copy()
-        H.move_to(out2)            # start where the Add & Norm output stands, then slide aside
-        self.drop(out2)
-        self.add(H)
+        VGroup(frame, content).move_to([right_l + right_w / 2, H.get_y(), 0])
+        arrow = Arrow(H.get_right() + RIGHT * 0.05, frame.get_left(), buff=0.1, color=theme.key, stroke_width=5)
         with self.step("encoder.output"):
-            self.play(FadeOut(self.everything_but(H)), run_time=0.5)
-            self.play(H.animate.move_to(target), FadeIn(name), run_time=0.9)
+            # the Add & Norm output is the encoder's output: it slides aside, now called H
+            self.play(FadeOut(self.everything_but(self.out2)), run_time=0.5)
+            self.play(FadeOut(self.out2, shift=LEFT * 0.5), FadeIn(H, shift=LEFT * 0.5), FadeIn(name), run_time=0.9)
             self.play(FadeIn(frame), FadeIn(content), run_time=0.8)
             self.play(Create(arrow), run_time=0.8)
             self.wait(1.0)

@@ -252,20 +252,29 @@ def layout_product(scene, A, B, C, *, names: Sequence[str] = ("A", "B", "C"),
     w = NumericMatrix(np.array([[widest]]), theme, **common).cell_width
     name_mobs = [MathTex(s, font_size=36, color=c or theme.text) for s, c in zip(names, colors)]
 
+    built: dict[tuple, NumericMatrix] = {}   # candidates share matrices: build each one once
+
+    def matrix(key, make):
+        if key not in built:
+            built[key] = make()
+        return built[key]
+
     def build(kind, lim):
-        rows = shown_indices(n, lim[0])
-        inner = shown_indices(k, lim[1])
-        cols = shown_indices(p, lim[2])
-        L = NumericMatrix(A, theme, rows=rows, cols=inner, row_labels=left_row_labels,
-                          col_labels=left_col_labels, fill_color=fills[0], bracket_color=colors[0], **common)
-        R = NumericMatrix(B, theme, rows=inner, cols=cols, col_labels=right_col_labels, cell_width=w,
-                          row_labels=right_row_labels,
-                          fill_color=fills[1], bracket_color=colors[1], **common)
+        rows = tuple(shown_indices(n, lim[0]))
+        inner = tuple(shown_indices(k, lim[1]))
+        cols = tuple(shown_indices(p, lim[2]))
+        L = matrix(("L", rows, inner), lambda: NumericMatrix(
+            A, theme, rows=rows, cols=inner, row_labels=left_row_labels, col_labels=left_col_labels,
+            fill_color=fills[0], bracket_color=colors[0], **common))
+        R = matrix(("R", inner, cols), lambda: NumericMatrix(
+            B, theme, rows=inner, cols=cols, col_labels=right_col_labels, cell_width=w,
+            row_labels=right_row_labels, fill_color=fills[1], bracket_color=colors[1], **common))
         res_cols = result_col_labels if kind == "row" else None
-        Cm = NumericMatrix(C, theme, rows=rows, cols=cols, cell_width=w, col_labels=res_cols,
-                           row_labels=left_row_labels if result_row_labels else None,
-                           fill_color=fills[2], bracket_color=colors[2], **common)
-        nm = [m.copy() for m in name_mobs]
+        Cm = matrix(("C", rows, cols, res_cols is not None), lambda: NumericMatrix(
+            C, theme, rows=rows, cols=cols, cell_width=w, col_labels=res_cols,
+            row_labels=left_row_labels if result_row_labels else None,
+            fill_color=fills[2], bracket_color=colors[2], **common))
+        nm = name_mobs           # placed anew by every build
         pitch = Cm.cell_height
         panel_h = panel_rows * pitch + 0.25
         if kind == "row":
@@ -322,7 +331,7 @@ def layout_product(scene, A, B, C, *, names: Sequence[str] = ("A", "B", "C"),
         while True:
             group, parts, scale = build(kind, lim)
             if scale >= min_scale:
-                return True, (lim[1], lim[0] * lim[2]), (kind, parts, scale, group)
+                return True, (lim[1], lim[0] * lim[2]), (kind, list(lim), scale)
             over_w = group.width - area.width / min_scale
             over_h = group.height - area.height / min_scale
             need_w, need_h = over_w > 0, over_h > 0
@@ -341,7 +350,7 @@ def layout_product(scene, A, B, C, *, names: Sequence[str] = ("A", "B", "C"),
             elif lim[0] > floor[0]:
                 lim[0] -= 1
             else:
-                return False, (lim[1], lim[0] * lim[2]), (kind, parts, scale, group)
+                return False, (lim[1], lim[0] * lim[2]), (kind, list(lim), scale)
 
     results = []
     for kind in kinds:
@@ -355,7 +364,8 @@ def layout_product(scene, A, B, C, *, names: Sequence[str] = ("A", "B", "C"),
     if not fitting:          # nothing fits at the minimum size: shrink the least elided one anyway
         best = max(results, key=lambda r: r[2][2])[2]
 
-    kind, (L, R, Cm, nm, ops, holder), scale, group = best
+    kind, lim, _ = best
+    group, (L, R, Cm, nm, ops, holder), scale = build(kind, lim)   # placed again: candidates share matrices
     if scale < 1.0:
         group.scale(scale)
     group.move_to(area.center)
