@@ -10,7 +10,8 @@ from manim import (DOWN, LEFT, RIGHT, UP, Arrow, Circle, Create, DashedLine, Fad
 
 from mathcore.layers import LN_EPS
 from scenes.base import ChapterScene
-from scenes.ch03_positional import MIN_FONT, SceneHelpers, build_matrix_sum, cell_size, operand, play_matrix_sum
+from scenes.ch03_positional import (MIN_FONT, PREFERRED_FONT, SceneHelpers, build_matrix_sum, cell_size, operand,
+                                    play_matrix_sum)
 from scenes.components import NumericMatrix, flat_text, format_number
 
 P = "encoder.0.norm1"
@@ -174,7 +175,7 @@ class AddNormScene(SceneHelpers, ChapterScene):
         theme = self.theme
         with self.step(f"{P}.mean"):
             # the worked row on top, its numbers as bars below, every row's μ and σ² on the right
-            stats_fs = MIN_FONT if n > 8 else 20
+            stats_fs = MIN_FONT if n > 8 or d > 6 else PREFERRED_FONT
             mu = NumericMatrix(mean, theme, decimals=dec, column_vector=True, row_labels=self.tokens,
                                col_labels=["μ"], font_size=stats_fs, max_rows=12).hide_entries()
             sig = NumericMatrix(var, theme, decimals=dec, column_vector=True, col_labels=["σ²"],
@@ -186,7 +187,7 @@ class AddNormScene(SceneHelpers, ChapterScene):
             stats.move_to([self.content_width / 2 - stats.width / 2, 0, 0])
             stats.set_y((self.content_top + self.content_bottom) / 2 - 0.1)
             # left to right: the row and its bars, a column for their labels, then μ and σ² of every row
-            label_w = 2.6
+            label_w = 2.25
             self.label_w = label_w
             room = stats.get_left()[0] - (-self.content_width / 2) - 0.4 - label_w
             for fs in (24, 22, 20, MIN_FONT):
@@ -266,7 +267,7 @@ class AddNormScene(SceneHelpers, ChapterScene):
                           self.words("population variance", font_size=20, color=theme.dim))
             note.arrange(DOWN, buff=0.06, aligned_edge=LEFT)
             block = VGroup(label, note).arrange(DOWN, buff=0.12, aligned_edge=LEFT)
-            self.fit(block, width=self.label_w - 0.4)
+            self.fit(block, width=self.label_w - 0.3)
             chart = self.chart
             low_mean = self.mean_line.get_y() < (chart.y(chart.lo) + chart.y(chart.hi)) / 2
             y = chart.y(chart.hi) - block.height / 2 if low_mean else chart.y(chart.lo) + block.height / 2
@@ -309,15 +310,17 @@ class AddNormScene(SceneHelpers, ChapterScene):
             new_bars = VGroup(*(chart.bar(j, v) for j, v in enumerate(Zh[r])))
             zero_line = chart.level(0.0, theme.residual)
             new_dists = chart.distances(Zh[r], 0.0)
-            mean0 = flat_text("mean 0,", theme.font, 20, theme.residual)
+            # on the right: mean 0 on its line, variance 1 under it; the ±1 guides are labelled on the left
+            mean0 = flat_text("mean 0", theme.font, 22, theme.residual)
             mean0.move_to([self.label_x + mean0.width / 2, zero_line.get_y(), 0])
+            var1 = flat_text("variance 1", theme.font, 22, theme.highlight)
+            var1.next_to(mean0, DOWN, buff=0.12).align_to(mean0, LEFT)
             ones = VGroup(chart.level(1.0, theme.dim), chart.level(-1.0, theme.dim))
             ones.set_stroke(width=2, opacity=0.7)
             one_labels = VGroup(flat_text("+1", theme.mono, 20, theme.dim),
                                 flat_text(format_number(-1.0, 0), theme.mono, 20, theme.dim))
             for t, ln in zip(one_labels, ones):
-                t.move_to([self.label_x + t.width / 2, ln.get_y(), 0])
-            var1 = flat_text("variance 1", theme.font, 20, theme.highlight)
+                t.next_to(ln, LEFT, buff=0.1)
             self.play(ReplacementTransform(self.row.body, new_row.body),
                       ReplacementTransform(self.row_name, new_name),
                       *(Transform(b, nb) for b, nb in zip(chart.bars, new_bars)),
@@ -326,7 +329,6 @@ class AddNormScene(SceneHelpers, ChapterScene):
                       run_time=2.0)
             self.remove(self.row.row_label_group, self.row.brackets)
             self.add(new_row)
-            var1.next_to(mean0, RIGHT, buff=0.12).align_to(mean0, DOWN)
             self.play(Create(ones), FadeIn(one_labels), FadeIn(var1), run_time=0.8)
             self.wait(0.8)
             self.row, self.row_name, self.formula = new_row, new_name, eq

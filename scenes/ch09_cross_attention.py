@@ -54,12 +54,15 @@ class CrossAttentionScene(ChapterScene):
         H_rec, Y_rec = self.record(ENC_OUT), self.record(DEC_IN)
         d = H_rec.value.shape[1]
         room_w = (self.content_width - 0.5) / 2
-        room_h = self.content_height - 2.3
+        room_h = self.content_height - 2.1
         both = np.concatenate([H_rec.value.ravel(), Y_rec.value.ravel()])
-        for fs, max_cols in ((20, d), (18, d), (18, 6), (18, 5), (18, 4)):
+        tries = [(fs, c, r) for fs in (20, 18) for r in (12, 10, 8, 6) for c in (d, 6, 5, 4)
+                 if c <= d and (fs == 18 or (c == d and r == 12))]
+        for fs, max_cols, max_rows in tries:      # the largest numbers, then the most rows, then columns
             w, _ = cell_size(both, theme, fs)
-            mats = [NumericMatrix(r.value, theme, row_labels=r.rows, font_size=fs, max_rows=12, max_cols=max_cols,
-                                  cell_width=w, decimals=self.cfg.decimals) for r in (H_rec, Y_rec)]
+            mats = [NumericMatrix(r.value, theme, row_labels=r.rows, font_size=fs, max_rows=max_rows,
+                                  max_cols=max_cols, cell_width=w, decimals=self.cfg.decimals)
+                    for r in (H_rec, Y_rec)]
             if all(m.width <= room_w for m in mats) and max(m.height for m in mats) <= room_h:
                 break
         for mat in mats:
@@ -111,12 +114,12 @@ class CrossAttentionScene(ChapterScene):
             # top to bottom: names, matrices, arrows, formulas, notes; the whole centred in the content area
             mat_h = max(H_target.height, Ym.height)
             head_h = max(h.height for h in heads)
-            total = head_h + 0.15 + mat_h + 0.9 + kv.height + 0.15 + q_note.height
+            total = head_h + 0.15 + mat_h + 0.75 + kv.height + 0.15 + q_note.height
             top = (area.top + area.bottom) / 2 + total / 2
             for head, mat, x in ((heads[0], H_target, left_x), (heads[1], Ym, right_x)):
                 head.move_to([x, top - head_h / 2, 0])
                 mat.move_to([x, top - head_h - 0.15 - mat.height / 2, 0])
-            y_f = top - head_h - 0.15 - mat_h - 0.9 - kv.height / 2
+            y_f = top - head_h - 0.15 - mat_h - 0.75 - kv.height / 2
             q.move_to([right_x, y_f, 0])
             kv.move_to([left_x, y_f, 0])
             q_note.next_to(q, DOWN, buff=0.15)

@@ -172,7 +172,7 @@ class OutputScene(ChapterScene):
             Y = NumericMatrix(rec.value, theme, decimals=self.dec, row_labels=rec.rows, font_size=fs, max_rows=12)
             name = MathTex(r"Y = \mathrm{Dec}(\mathrm{target}, H)", font_size=34, color=theme.text)
             block = VGroup(name, Y).arrange(DOWN, buff=0.25)
-            self.fit(block, width=self.content_width * 0.55)
+            self.fit(block, width=self.content_width - 4.2)       # leaves room for the notes on the right
             area = content_region(self)
             block.move_to([area.left + block.width / 2 + 0.2, (area.top + area.bottom) / 2, 0])
             notes = VGroup(self.text("one row per target position", 24),
