@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from manim import (DOWN, LEFT, RIGHT, UP, AnimationGroup, Arrow, Create, FadeIn, FadeOut, LaggedStart, Line,
+from manim import (DOWN, LEFT, RIGHT, UP, Animation, AnimationGroup, Arrow, Create, FadeIn, FadeOut, LaggedStart, Line, VMobject,
                    MathTex, ReplacementTransform, RoundedRectangle, Transform, TransformFromCopy, VGroup, Write)
 
 from scenes.base import ChapterScene
@@ -29,6 +29,58 @@ HEAD = 1
 H = f"{LAYER}.head{HEAD}"
 PANEL_ROWS = 3     # s, e^s, e^s/Σ under the grid
 BARS = 0.9         # at least this much room for the softmax bars
+
+
+class FadeInPlace(Animation):
+    """FadeIn or FadeOut without copies: the family's own opacities are scaled (saved at the start, restored
+    when a fade-out ends), so fading a whole matrix costs no deep copy (Manim's fades copy the mobject)."""
+
+    def __init__(self, mobject, fade_in: bool = True, **kwargs):
+        self.fade_in = fade_in
+        super().__init__(mobject, introducer=fade_in, remover=not fade_in, **kwargs)
+
+    def create_starting_mobject(self):
+        return self.mobject
+
+    def begin(self):
+        self.saved = [(m, m.get_fill_rgbas().copy(), m.get_stroke_rgbas().copy(),
+                       m.get_stroke_rgbas(background=True).copy())
+                      for m in self.mobject.family_members_with_points() if isinstance(m, VMobject)]
+        super().begin()
+
+    def _set(self, k: float):
+        scale = np.array([1.0, 1.0, 1.0, k])
+        for m, f, s, b in self.saved:
+            m.fill_rgbas, m.stroke_rgbas, m.background_stroke_rgbas = f * scale, s * scale, b * scale
+
+    def interpolate_mobject(self, alpha: float) -> None:
+        a = self.rate_func(alpha)
+        self._set(a if self.fade_in else 1.0 - a)
+
+    def clean_up_from_scene(self, scene) -> None:
+        super().clean_up_from_scene(scene)
+        if not self.fade_in:
+            self._set(1.0)      # invisible because removed; its colours are as before, should it come back
+
+
+def fade_in(mob, **kwargs) -> FadeInPlace:
+    return FadeInPlace(mob, True, **kwargs)
+
+
+def fade_out(mob, **kwargs) -> FadeInPlace:
+    return FadeInPlace(mob, False, **kwargs)
+
+
+def clear_stage(scene: ChapterScene, *keep, run_time: float = 0.5):
+    """Like ChapterScene.clear_stage (everything but the heading, the tag and keep fades out), without copies."""
+    fixed = {id(m) for m in (scene.heading, getattr(scene, "chapter_tag", None), *keep) if m is not None}
+    kept_parts = {id(x) for k in keep if k is not None for x in k.get_family()}
+    shared = [m for m in scene.mobjects if id(m) not in fixed and any(id(x) in kept_parts for x in m.get_family())]
+    scene.remove(*shared)       # groups of a kept matrix's cells that animations left behind: not to be faded
+    gone = [m for m in scene.mobjects if id(m) not in fixed]
+    if gone:
+        scene.add(*gone)        # last in the drawing order: the rest is not re-drawn while they fade
+        scene.play(*(fade_out(m) for m in gone), run_time=run_time)
 
 
 def focus_row(m: int) -> int:
@@ -239,8 +291,8 @@ class ProjectionSteps:
         lay.result.hide_entries()
         old = self.lay
         if old is None:
-            scene.play(FadeIn(lay.left), FadeIn(lay.right), FadeIn(lay.result), FadeIn(lay.name_group),
-                       FadeIn(lay.ops), FadeIn(f), run_time=0.8)
+            scene.play(fade_in(lay.left), fade_in(lay.right), fade_in(lay.result), fade_in(lay.name_group),
+                       fade_in(lay.ops), fade_in(f), run_time=0.8)
         else:
             gone = [old.right, old.result, old.ops, self.formula]
             if same_input:
@@ -250,25 +302,25 @@ class ProjectionSteps:
                 new = [lay.names["right"], lay.names["result"]]
             else:
                 gone += [old.left, old.name_group]
-                keep = [FadeIn(lay.left)]
+                keep = [fade_in(lay.left)]
                 new = [lay.name_group]
             scene.add(*gone, old.left, old.name_group)     # last in the drawing order: only they re-draw
-            scene.play(*(FadeOut(m) for m in gone), *keep, run_time=0.7)
-            scene.play(FadeIn(lay.right), FadeIn(lay.result), *(FadeIn(m) for m in new), FadeIn(lay.ops),
-                       FadeIn(f), run_time=0.6)
+            scene.play(*(fade_out(m) for m in gone), *keep, run_time=0.7)
+            scene.play(fade_in(lay.right), fade_in(lay.result), *(fade_in(m) for m in new), fade_in(lay.ops),
+                       fade_in(f), run_time=0.6)
         works = speed.get("detailed", 0) > 0
         if in_panel and works:
-            scene.play(FadeOut(f), run_time=0.3)
+            scene.play(fade_out(f), run_time=0.3)
         show_matrix_product(scene, lay.left, lay.right, lay.result, panel=lay.panel, **speed)
         if in_panel and works:
-            scene.play(FadeIn(f), run_time=0.3)
+            scene.play(fade_in(f), run_time=0.3)
         if note is not None:
             scene.fit(note, width=lay.panel.width, height=max(lay.panel.height, 0.3))
             note.move_to(lay.panel.center)
             if in_panel:   # the formula is in the panel: the note goes beside it, or not at all
                 note.next_to(f, DOWN, buff=0.15)
             if content_region(scene).bottom <= note.get_bottom()[1]:
-                scene.play(FadeIn(note), run_time=0.5)
+                scene.play(fade_in(note), run_time=0.5)
                 lay.note = note
         self.lay, self.formula = lay, f
         return lay
@@ -323,12 +375,12 @@ class MaskedAttentionScene(ChapterScene):
             note.next_to(t_lab, DOWN, buff=0.6).set_x(rows.get_x())
             self.fit(block, width=self.content_width, height=self.content_height - 0.2)
             block.move_to([0, (self.content_top + self.content_bottom) / 2, 0])
-            self.play(FadeIn(top), FadeIn(t_in), run_time=0.8)
+            self.play(fade_in(top), fade_in(t_in), run_time=0.8)
             self.play(LaggedStart(*(Create(a) for a in arrows), lag_ratio=0.1),
                       *(TransformFromCopy(a.get_word(), b.get_word()) for a, b in zip(top.chips[1:], bottom.chips)),
-                      FadeIn(bottom.chips[-1].get_word(), shift=LEFT * 0.3), FadeIn(t_lab), run_time=1.6)
+                      FadeIn(bottom.chips[-1].get_word(), shift=LEFT * 0.3), fade_in(t_lab), run_time=1.6)
             self.add(bottom)
-            self.play(FadeIn(note), run_time=0.6)
+            self.play(fade_in(note), run_time=0.6)
             self.shift_rows = (top, bottom)
 
     def projections(self):
@@ -336,7 +388,7 @@ class MaskedAttentionScene(ChapterScene):
         X = self.value("target.input")
         self.proj = ProjectionSteps(self, LAYER, HEAD)
         with self.step(f"{H}.q"):
-            self.clear_stage()
+            clear_stage(self)
             self.proj.play("q", "W_Q", theme.query, X, "Y", self.tokens, same_input=True, detailed=1, rows=1,
                            speed=1.6)
         self.shown["target.input"] = self.proj.lay.left
@@ -356,19 +408,19 @@ class MaskedAttentionScene(ChapterScene):
                              right_col_labels=rec.cols, result_col_labels=rec.cols, kinds=("scheme", "row"))
         S = lay.result.hide_entries()
         with self.step(f"{H}.scores"):
-            self.clear_stage(run_time=0.5)
+            clear_stage(self, run_time=0.5)
             f = MathTex(rec.formula, font_size=34, color=self.theme.text)
             in_panel = place_formula(self, f, lay)
-            self.play(FadeIn(lay.left), FadeIn(lay.right), FadeIn(S), FadeIn(lay.name_group), FadeIn(lay.ops),
-                      FadeIn(f), run_time=0.8)
+            self.play(fade_in(lay.left), fade_in(lay.right), fade_in(S), fade_in(lay.name_group), fade_in(lay.ops),
+                      fade_in(f), run_time=0.8)
             if in_panel:
-                self.play(FadeOut(f), run_time=0.3)
+                self.play(fade_out(f), run_time=0.3)
             show_matrix_product(self, lay.left, lay.right, S, detailed=1, rows=1, rest=True, panel=lay.panel,
                                 speed=1.4)
             note = wrapped_note(self, [("As in chapter 4: every query meets every key,", self.theme.text),
                                        ("the keys of later positions too.", self.theme.mask)], lay.panel)
             if note is not None:
-                self.play(FadeIn(note), run_time=0.6)
+                self.play(fade_in(note), run_time=0.6)
         self.shown[f"{H}.scores"] = S
         self.scores_lay = lay
 
@@ -383,8 +435,8 @@ class MaskedAttentionScene(ChapterScene):
         self.grid = grid
         with self.step(f"{H}.scaled"):
             old = self.scores_lay.result
-            self.clear_stage(old, run_time=0.5)
-            self.play(ReplacementTransform(old, S), FadeIn(grid.name), run_time=1.0)
+            clear_stage(self, old, run_time=0.5)
+            self.play(ReplacementTransform(old, S), fade_in(grid.name), run_time=1.0)
             for mat in (scaled, masked, A):
                 mat.hide_entries()
             self.add(scaled, grid.name)
@@ -413,7 +465,7 @@ class MaskedAttentionScene(ChapterScene):
             self.fit(words, width=panel.width - 0.2, height=max(panel.height - f.height - 0.4, 0.3))
             words.next_to(f, DOWN, buff=0.3)
             self.add(masked, self.grid.name, self.panel_formula)
-            self.play(FadeOut(self.panel_formula), FadeIn(f), run_time=0.7)
+            self.play(fade_out(self.panel_formula), fade_in(f), run_time=0.7)
             # the kept cells change nothing: the masked matrix takes their place silently
             for i, j in past:
                 c = scaled.get_cell(i, j)
@@ -434,7 +486,7 @@ class MaskedAttentionScene(ChapterScene):
                 self.play(rename(self, self.grid, rf"S_{HEAD} / \sqrt{{d_k}} + M", theme.mask), run_time=0.6)
             retire(self, self.grid, scaled, masked)
             stair = self.staircase(masked)
-            self.play(Create(stair), FadeIn(words), run_time=1.0)
+            self.play(Create(stair), fade_in(words), run_time=1.0)
             self.mask_words, self.panel_formula, self.stair = words, f, stair
         self.shown[f"{H}.masked"] = masked
 
@@ -479,10 +531,10 @@ class MaskedAttentionScene(ChapterScene):
             if r + 1 in masked.shown_col_indices() and masked.has_cell(r, r + 1):
                 marks.append(masked.cell_box(r, r + 1, theme.mask, buff=0.03))
             self.add(self.panel_formula, self.mask_words)
-            self.play(FadeOut(self.panel_formula), FadeOut(self.mask_words), Create(box), run_time=0.7)
-            self.play(FadeIn(lines[0]), *(Create(mk) for mk in marks[1:]), run_time=0.8)
-            self.play(FadeIn(lines[1]), run_time=0.8)
-            self.play(FadeIn(lines[2]), run_time=0.8)
+            self.play(fade_out(self.panel_formula), fade_out(self.mask_words), Create(box), run_time=0.7)
+            self.play(fade_in(lines[0]), *(Create(mk) for mk in marks[1:]), run_time=0.8)
+            self.play(fade_in(lines[1]), run_time=0.8)
+            self.play(fade_in(lines[2]), run_time=0.8)
             self.why_lines = VGroup(lines, *marks)
 
     def softmax(self):
@@ -490,7 +542,7 @@ class MaskedAttentionScene(ChapterScene):
         rec = self.record(f"{H}.weights")
         with self.step(f"{H}.weights"):
             self.add(self.why_lines, self.stair)
-            self.play(FadeOut(self.why_lines), FadeOut(self.stair), run_time=0.4)
+            self.play(fade_out(self.why_lines), fade_out(self.stair), run_time=0.4)
             self.add(A, self.grid.name)
             self.bars = show_row_softmax(self, masked, A, self.r, panel=self.grid.panel, replace=True, others=1,
                                          keep_bars=True, moment="ch08.softmax-work", row_names=self.tokens)
@@ -502,16 +554,16 @@ class MaskedAttentionScene(ChapterScene):
             zero = self.text("masked cells: exactly 0", 24, self.theme.mask)
             if f.width + zero.width + 0.6 <= gap.width:
                 VGroup(f, zero).arrange(RIGHT, buff=0.6).move_to(gap.center)
-                self.play(FadeIn(f), FadeIn(zero), run_time=0.6)
+                self.play(fade_in(f), fade_in(zero), run_time=0.6)
                 self.weights_notes = VGroup(f, zero)
             else:
-                self.play(FadeIn(f), run_time=0.5)
+                self.play(fade_in(f), run_time=0.5)
                 self.weights_notes = VGroup(f)
             zeros = VGroup(*(A.cell_box(i, j, self.theme.mask, buff=0.0) for (i, j) in A.cells
                              if math.isinf(masked.values[i, j])))
             if len(zeros):
                 self.play(Create(zeros, lag_ratio=0.03), run_time=0.9)
-                self.play(FadeOut(zeros), run_time=0.4)
+                self.play(fade_out(zeros), run_time=0.4)
         self.shown[f"{H}.weights"] = A
 
     def who_sees_what(self):
@@ -525,7 +577,7 @@ class MaskedAttentionScene(ChapterScene):
                   f"{'their' if later > 1 else 'its'} weight exactly 0") if later else "nothing is hidden"
         narration = f"The {ordinal(r + 1)} position, '{tok}', may look at {sees}; {hidden}."
         with self.step("ch08.sees", narration=narration, heading=f"What position {r + 1} may see"):
-            self.clear_stage(run_time=0.5)
+            clear_stage(self, run_time=0.5)
             fs, nfs = 28, 24
             # every key up to a few after this position; far later ones elided with ⋯ (all hidden anyway)
             idx = list(range(self.m)) if self.m <= r + 7 else list(range(r + 5)) + [None, self.m - 1]
@@ -579,13 +631,13 @@ class MaskedAttentionScene(ChapterScene):
                 block.add(curtain)
             self.fit(block, width=self.content_width, height=self.content_height - 0.2)
             block.move_to([0, (self.content_top + self.content_bottom) / 2, 0])
-            self.play(FadeIn(keys), FadeIn(dots), FadeIn(t_keys), run_time=0.8)
-            self.play(FadeIn(query), FadeIn(t_query), run_time=0.6)
-            self.play(FadeIn(nums), run_time=0.6)
+            self.play(fade_in(keys), fade_in(dots), fade_in(t_keys), run_time=0.8)
+            self.play(fade_in(query), fade_in(t_query), run_time=0.6)
+            self.play(fade_in(nums), run_time=0.6)
             self.play(LaggedStart(*(Create(a) for a in arrows), lag_ratio=0.25), run_time=1.2)
             if later:
                 self.play(*(slot[j].animate.set_opacity(0.45) for j in shown if j > r),
-                          FadeIn(curtain), run_time=1.0)
+                          fade_in(curtain), run_time=1.0)
             self.sees = (keys, query, nums, arrows, curtain)
 
     def mix(self):
@@ -599,11 +651,11 @@ class MaskedAttentionScene(ChapterScene):
         A, V, O = lay.left, lay.right, lay.result.hide_entries()
         style_masked(A, self.value(f"{H}.masked"), self.theme, zero=True)
         with self.step(f"{H}.out"):
-            self.clear_stage(run_time=0.5)
-            self.play(FadeIn(A), FadeIn(V), FadeIn(O), FadeIn(lay.name_group), FadeIn(lay.ops), run_time=0.8)
+            clear_stage(self, run_time=0.5)
+            self.play(fade_in(A), fade_in(V), fade_in(O), fade_in(lay.name_group), fade_in(lay.ops), run_time=0.8)
             show_matrix_product(self, A, V, O, detailed=0, rows=1, rest=True, speed=1.2)
             note = wrapped_note(self, [("Zero weights: the value rows of later positions add nothing to a "
                                         "position's mix.", self.theme.mask)], lay.panel)
             if note is not None:
-                self.play(FadeIn(note), run_time=0.6)
+                self.play(fade_in(note), run_time=0.6)
         self.shown[f"{H}.out"] = O

@@ -13,8 +13,9 @@ from manim import (DOWN, LEFT, RIGHT, UP, AnimationGroup, Arrow, Create, FadeIn,
 
 from scenes.base import ChapterScene
 from scenes.ch03_positional import cell_size
-from scenes.ch08_masked_attention import (ProjectionSteps, Region, attention_grid, focus_row, formula_in, ordinal,
-                                          place_formula, rename, retire, wrapped_note)
+from scenes.ch08_masked_attention import (ProjectionSteps, Region, attention_grid, clear_stage, fade_in, fade_out,
+                                          focus_row, formula_in, ordinal, place_formula, rename, retire,
+                                          wrapped_note)
 from scenes.components import (NumericMatrix, content_region, hide, layout_product, reveal, show_matrix_product,
                                show_row_softmax)
 from scenes.components.choreography import effective_font_size
@@ -78,8 +79,8 @@ class CrossAttentionScene(ChapterScene):
             where = self.text(f"one row per source word: {self.n} × {self.cfg.d_model}", 22, theme.dim)
             block = VGroup(name, Hm, where).arrange(DOWN, buff=0.25)
             self.place_in_content(block)
-            self.play(FadeIn(Hm), FadeIn(name), run_time=1.0)
-            self.play(FadeIn(where), run_time=0.6)
+            self.play(fade_in(Hm), fade_in(name), run_time=1.0)
+            self.play(fade_in(where), run_time=0.6)
         self.shown[ENC_OUT] = Hm
         self.H_block, self.H_name, self.H_where = Hm, name, where
         self.Y_mat = Ym
@@ -128,13 +129,13 @@ class CrossAttentionScene(ChapterScene):
             a_k = Arrow(H_target.get_bottom(), k.get_top(), buff=0.1, color=theme.key, stroke_width=5)
             a_v = Arrow(H_target.get_bottom(), v.get_top(), buff=0.1, color=theme.value, stroke_width=5)
             h_head, y_head = heads
-            self.play(ReplacementTransform(Hm, H_target), FadeOut(self.H_name), FadeOut(self.H_where),
-                      FadeIn(h_head), run_time=1.0)
-            self.play(FadeIn(Ym), FadeIn(y_head), run_time=0.8)
+            self.play(ReplacementTransform(Hm, H_target), fade_out(self.H_name), fade_out(self.H_where),
+                      fade_in(h_head), run_time=1.0)
+            self.play(fade_in(Ym), fade_in(y_head), run_time=0.8)
             self.play(Create(a_q), Write(q), run_time=0.9)
-            self.play(FadeIn(q_note), run_time=0.5)
+            self.play(fade_in(q_note), run_time=0.5)
             self.play(Create(a_k), Create(a_v), Write(k), Write(v), run_time=1.0)
-            self.play(FadeIn(kv_note), run_time=0.5)
+            self.play(fade_in(kv_note), run_time=0.5)
         self.shown[DEC_IN] = Ym
 
     def projections(self):
@@ -142,7 +143,7 @@ class CrossAttentionScene(ChapterScene):
         Y, Hv = self.value(DEC_IN), self.value(ENC_OUT)
         self.proj = ProjectionSteps(self, LAYER, HEAD)
         with self.step(f"{H}.q"):
-            self.clear_stage()
+            clear_stage(self)
             self.proj.play("q", "W_Q", theme.query, Y, "Y", self.tgt, same_input=False, detailed=1, rows=1,
                            speed=1.8)
         self.q_input = self.proj.lay.left
@@ -163,19 +164,19 @@ class CrossAttentionScene(ChapterScene):
                              right_col_labels=rec.cols, result_col_labels=rec.cols, kinds=("scheme", "row"))
         S = lay.result.hide_entries()
         with self.step(f"{H}.scores"):
-            self.clear_stage(run_time=0.5)
+            clear_stage(self, run_time=0.5)
             f = MathTex(rec.formula, font_size=34, color=self.theme.text)
             in_panel = place_formula(self, f, lay)
-            self.play(FadeIn(lay.left), FadeIn(lay.right), FadeIn(S), FadeIn(lay.name_group), FadeIn(lay.ops),
-                      FadeIn(f), run_time=0.8)
+            self.play(fade_in(lay.left), fade_in(lay.right), fade_in(S), fade_in(lay.name_group), fade_in(lay.ops),
+                      fade_in(f), run_time=0.8)
             if in_panel:
-                self.play(FadeOut(f), run_time=0.3)
+                self.play(fade_out(f), run_time=0.3)
             show_matrix_product(self, lay.left, lay.right, S, detailed=1, rows=1, rest=True, panel=lay.panel,
                                 speed=1.4)
             note = wrapped_note(self, [(f"{self.m} target positions × {self.n} source words:", self.theme.text),
                                        ("no mask here, the whole source is known.", self.theme.dim)], lay.panel)
             if note is not None:
-                self.play(FadeIn(note), run_time=0.6)
+                self.play(fade_in(note), run_time=0.6)
         self.shown[f"{H}.scores"] = S
         self.scores_lay = lay
 
@@ -187,8 +188,8 @@ class CrossAttentionScene(ChapterScene):
         self.grid = grid
         with self.step(f"{H}.scaled"):
             old = self.scores_lay.result
-            self.clear_stage(old, run_time=0.5)
-            self.play(ReplacementTransform(old, S), FadeIn(grid.name), run_time=1.0)
+            clear_stage(self, old, run_time=0.5)
+            self.play(ReplacementTransform(old, S), fade_in(grid.name), run_time=1.0)
             scaled.hide_entries()
             A.hide_entries()
             self.add(scaled, grid.name)
@@ -208,14 +209,14 @@ class CrossAttentionScene(ChapterScene):
         rec = self.record(f"{H}.weights")
         with self.step(f"{H}.weights"):
             self.add(self.panel_formula)
-            self.play(FadeOut(self.panel_formula), run_time=0.4)
+            self.play(fade_out(self.panel_formula), run_time=0.4)
             self.add(A, self.grid.name)
             self.bars = show_row_softmax(self, scaled, A, self.r, panel=self.grid.panel, replace=True, others=1,
                                          keep_bars=False, moment="ch09.softmax-work", row_names=self.tgt)
             retire(self, self.grid, scaled, A)
             self.play(rename(self, self.grid, rf"A_{HEAD}", self.theme.weights), run_time=0.5)
             f = formula_in(self, rec.formula, self.grid.panel, 32, self.theme.weights, below=self.grid.panel.top - 0.2)
-            self.play(FadeIn(f), run_time=0.5)
+            self.play(fade_in(f), run_time=0.5)
             self.weights_formula = f
         self.shown[f"{H}.weights"] = A
 
@@ -237,8 +238,8 @@ class CrossAttentionScene(ChapterScene):
             row_box = A.row_box(r, theme.query)
             col_mark = SurroundingRectangle(S.col_label_group, color=theme.key, buff=0.06, stroke_width=2.5)
             row_mark = SurroundingRectangle(S.row_label_group, color=theme.query, buff=0.06, stroke_width=2.5)
-            self.play(FadeIn(rows_t), Create(row_mark), run_time=0.8)
-            self.play(FadeIn(cols_t), Create(col_mark), run_time=0.8)
+            self.play(fade_in(rows_t), Create(row_mark), run_time=0.8)
+            self.play(fade_in(cols_t), Create(col_mark), run_time=0.8)
             self.play(Create(row_box), run_time=0.6)
             self.grid_marks = VGroup(words, row_box, col_mark, row_mark, self.weights_formula)
 
@@ -260,8 +261,8 @@ class CrossAttentionScene(ChapterScene):
         narration = (f"Now the mix. The row of '{tok}' takes each encoder value row, one per source word, times its "
                      "weight, and adds them up: this is how the source sentence reaches the decoder.")
         with self.step("ch09.mix", narration=narration, heading="A weighted mix of the encoder's value rows"):
-            self.clear_stage(run_time=0.5)
-            self.play(FadeIn(A), FadeIn(V), FadeIn(O), FadeIn(lay.name_group), FadeIn(lay.ops), run_time=0.8)
+            clear_stage(self, run_time=0.5)
+            self.play(fade_in(A), fade_in(V), fade_in(O), fade_in(lay.name_group), fade_in(lay.ops), run_time=0.8)
             box = A.row_box(r, theme.highlight)
             self.play(Create(box), run_time=0.5)
             fs_eff = effective_font_size(A)
@@ -286,7 +287,7 @@ class CrossAttentionScene(ChapterScene):
                 glows.add(glow.move_to(row))
             self.play(TransformFromCopy(srcs, VGroup(*(it[0] for it in col))),
                       FadeIn(VGroup(*(it[1] for it in col))), run_time=1.2)
-            self.play(FadeIn(glows), run_time=0.8)
+            self.play(fade_in(glows), run_time=0.8)
             self.wait(0.4)
             sums = []
             for j in O.shown_col_indices():
@@ -301,10 +302,10 @@ class CrossAttentionScene(ChapterScene):
         lay = self.mix_lay
         A, V, O = lay.left, lay.right, lay.result
         with self.step(f"{H}.out"):
-            self.play(FadeOut(self.mix_marks), run_time=0.5)
+            self.play(fade_out(self.mix_marks), run_time=0.5)
             show_matrix_product(self, A, V, O, detailed=0, rows=1, rest=True, speed=1.2)
             note = wrapped_note(self, [("One row per target position, each a mix of source words.",
                                         self.theme.text)], lay.panel) if lay.panel.height > 0.6 else None
             if note is not None:
-                self.play(FadeIn(note), run_time=0.5)
+                self.play(fade_in(note), run_time=0.5)
         self.shown[f"{H}.out"] = O

@@ -15,7 +15,8 @@ from manim import (DOWN, LEFT, RIGHT, UP, AnimationGroup, Arrow, Create, FadeIn,
 
 from scenes.base import ChapterScene
 from scenes.ch03_positional import MIN_FONT, build_matrix_sum, cell_size, play_matrix_sum
-from scenes.ch08_masked_attention import attention_grid, focus_row, rename, retire, wrapped_note
+from scenes.ch08_masked_attention import (attention_grid, clear_stage, fade_in, fade_out, focus_row, rename, retire,
+                                          wrapped_note)
 from scenes.components import (NumericMatrix, ProbabilityBars, Region, TokenRow, content_region, hide,
                                layout_product, reveal, show_matrix_product)
 from scenes.components.matrix import format_number, shown_subset
@@ -92,13 +93,13 @@ class OutputScene(ChapterScene):
         if show_note:
             self.fit(norm_note, width=room)
             norm_note.move_to([(N.get_right()[0] + content_region(self).right) / 2, N.get_y(), 0])
-        self.play(*(FadeOut(m) for m in self.everything_but(C)), C.animate.move_to(N), FadeIn(name),
+        self.play(*(fade_out(m) for m in self.everything_but(C)), C.animate.move_to(N), fade_in(name),
                   run_time=0.8)
         # C's rows turn into N's (C itself stays as it was: it still shows the sum, for the record)
         self.drop_parts(C)
         self.add(N.brackets, N.row_label_group, N.ellipses)
         self.play(LaggedStart(*(TransformFromCopy(C.get_row(i), N.get_row(i)) for i in C.shown_row_indices()),
-                              lag_ratio=0.15), *([FadeIn(norm_note)] if show_note else []), run_time=1.2)
+                              lag_ratio=0.15), *([fade_in(norm_note)] if show_note else []), run_time=1.2)
         self.drop_parts(N)
         self.add(N)
         self.shown[f"{norm}.out"] = N
@@ -137,7 +138,7 @@ class OutputScene(ChapterScene):
             else:
                 self.fit(what, width=area.width)
                 what.next_to(X, DOWN, buff=0.2)
-            self.play(*(FadeOut(m) for m in old_notes), FadeIn(what), run_time=0.7)
+            self.play(*(fade_out(m) for m in old_notes), fade_in(what), run_time=0.7)
             idx = X.shown_row_indices()
             first = idx[0]
             box = X.row_box(first, theme.ffn)
@@ -147,7 +148,7 @@ class OutputScene(ChapterScene):
             self.drop_parts(X)
             self.add(stand, box)
             self.play(Transform(stand.get_row(first), F.get_row(first).copy()), run_time=0.8)
-            self.play(FadeOut(box), LaggedStart(*(Transform(stand.get_row(i), F.get_row(i).copy()) for i in idx[1:]),
+            self.play(fade_out(box), LaggedStart(*(Transform(stand.get_row(i), F.get_row(i).copy()) for i in idx[1:]),
                                                 lag_ratio=0.2), Transform(name, new_name), run_time=1.4)
             self.drop_parts(stand)
             self.add(F)
@@ -158,7 +159,7 @@ class OutputScene(ChapterScene):
         narration = ("And a third Add & Norm: the feed-forward output is added to its input and each row normalized. "
                      "This is the decoder's output.")
         with self.step("ch10.add-norm-3", narration=narration, heading="Add & Norm, a third time"):
-            self.clear_stage(run_time=0.4)
+            clear_stage(self, run_time=0.4)
             self.N3, self.N3_name = self.residual_and_norm(
                 f"{DEC}.norm2.out", f"{DEC}.ffn.out", f"{DEC}.norm3",
                 ("Y_2", r"\mathrm{FFN}(Y_2)", "Z_3"), r"Y_3 = \mathrm{LayerNorm}(Y_2 + \mathrm{FFN}(Y_2))",
@@ -181,8 +182,8 @@ class OutputScene(ChapterScene):
                            self.text("next: which word comes after t?", 24, theme.highlight)).arrange(DOWN, buff=0.18)
             self.fit(notes, width=area.right - block.get_right()[0] - 0.6)
             notes.move_to([(block.get_right()[0] + area.right) / 2, block.get_y(), 0])
-            self.play(*(FadeOut(m) for m in self.everything_but(self.N3)), ReplacementTransform(self.N3, Y),
-                      FadeIn(name), run_time=1.0)
+            self.play(*(fade_out(m) for m in self.everything_but(self.N3)), ReplacementTransform(self.N3, Y),
+                      fade_in(name), run_time=1.0)
             self.play(FadeIn(notes, lag_ratio=0.3), run_time=1.2)
         self.shown["decoder.output"] = Y
 
@@ -198,8 +199,8 @@ class OutputScene(ChapterScene):
                              kinds=("scheme", "row"))
         L = lay.result.hide_entries()
         with self.step("output.logits"):
-            self.clear_stage(run_time=0.5)
-            self.play(FadeIn(lay.left), FadeIn(lay.right), FadeIn(L), FadeIn(lay.name_group), FadeIn(lay.ops),
+            clear_stage(self, run_time=0.5)
+            self.play(fade_in(lay.left), fade_in(lay.right), fade_in(L), fade_in(lay.name_group), fade_in(lay.ops),
                       run_time=0.8)
             show_matrix_product(self, lay.left, lay.right, L, detailed=1, rows=2, rest=True, panel=lay.panel,
                                 speed=1.5, moment="ch10.logits-work")
@@ -207,7 +208,7 @@ class OutputScene(ChapterScene):
                                        (f"{self.cfg.d_model} numbers in, one score per word out "
                                         f"({self.V} words).", theme.dim)], lay.panel)
             if note is not None:
-                self.play(FadeIn(note), run_time=0.6)
+                self.play(fade_in(note), run_time=0.6)
         self.shown["output.logits"] = L
         self.logits_lay = lay
 
@@ -228,9 +229,9 @@ class OutputScene(ChapterScene):
         Lg, Pm = grid.mats
         with self.step("output.probs"):
             old = self.logits_lay.result
-            self.clear_stage(old, run_time=0.5)
+            clear_stage(self, old, run_time=0.5)
             self.drop_parts(old)          # it stays as it was (the record's logits); a copy moves into the grid
-            self.play(TransformFromCopy(old, Lg), FadeIn(grid.name), run_time=1.0)
+            self.play(TransformFromCopy(old, Lg), fade_in(grid.name), run_time=1.0)
             Pm.hide_entries()
             self.add(Pm, grid.name)
             self.play(LaggedStart(*(
@@ -251,7 +252,7 @@ class OutputScene(ChapterScene):
             tag.move_to([area.left + tag.width / 2, area.top - 0.1 - tag.height / 2, 0])
             region = Region(area.left, area.right, area.bottom, tag.get_bottom()[1] - 0.3)
             bars = self.vocab_bars(P[r], region, whole)
-            self.play(*(FadeOut(m) for m in self.everything_but()), FadeIn(tag), run_time=0.6)
+            self.play(*(fade_out(m) for m in self.everything_but()), fade_in(tag), run_time=0.6)
             self.add(bars)
             self.play(bars.grow(run_time=1.4), run_time=1.4)
             self.prob_bars.append((bars, "output.probs", r))
@@ -303,7 +304,7 @@ class OutputScene(ChapterScene):
         pred = list(self.example.tokens["predicted"])
         run = self.example.training
         with self.step("output.predicted"):
-            self.clear_stage(run_time=0.5)
+            clear_stage(self, run_time=0.5)
             fs = 24
             widths = [max(a, b, c) + 0.05 for a, b, c in zip(chip_widths(self.tgt, theme, fs),
                                                              chip_widths(pred, theme, fs),
@@ -359,15 +360,15 @@ class OutputScene(ChapterScene):
             self.fit(group, width=self.content_width, height=self.content_height - 0.2)
             group.move_to([0, (self.content_top + self.content_bottom) / 2, 0])
             for block in blocks:
-                self.play(FadeIn(block[0][0]), FadeIn(block.rows[0]), run_time=0.6)
-            self.play(*(FadeIn(block[0][1]) for block in blocks), *(FadeIn(block[0][2]) for block in blocks),
-                      *(FadeIn(block.rows[2]) for block in blocks), run_time=0.7)
+                self.play(fade_in(block[0][0]), fade_in(block.rows[0]), run_time=0.6)
+            self.play(*(fade_in(block[0][1]) for block in blocks), *(fade_in(block[0][2]) for block in blocks),
+                      *(fade_in(block.rows[2]) for block in blocks), run_time=0.7)
             self.play(LaggedStart(*(FadeIn(c, shift=DOWN * 0.15) for c in self.pred_chips), lag_ratio=0.12),
                       run_time=1.4)
             self.play(LaggedStart(*(FadeIn(t, scale=1.4) for t in marks.family_members_with_points()),
                                   lag_ratio=0.08), run_time=1.0)
             if note is not None:
-                self.play(FadeIn(note), run_time=0.7)
+                self.play(fade_in(note), run_time=0.7)
 
     # ------------------------------------------------------------ generation
     def generate(self):
@@ -432,9 +433,9 @@ class OutputScene(ChapterScene):
 
         # step 0 in full: input, logits, probabilities, the chosen token
         with self.step("generate.0.input"):
-            self.clear_stage(run_time=0.5)
-            self.play(FadeIn(src_line), FadeIn(row_label), FadeIn(row.get_chip(0)), run_time=0.8)
-            self.play(Create(arrow_in), FadeIn(model), FadeIn(model_t), run_time=0.8)
+            clear_stage(self, run_time=0.5)
+            self.play(fade_in(src_line), fade_in(row_label), fade_in(row.get_chip(0)), run_time=0.8)
+            self.play(Create(arrow_in), fade_in(model), fade_in(model_t), run_time=0.8)
         with self.step("generate.0.logits"):
             rec = self.record("generate.0.logits")
             vec = NumericMatrix(rec.value, theme, decimals=self.dec, col_labels=self.vocab, max_cols=9,
@@ -444,12 +445,12 @@ class OutputScene(ChapterScene):
             name = MathTex(rec.formula, font_size=32, color=theme.text).next_to(vec, LEFT, buff=0.3)
             if name.get_left()[0] < area.left:
                 name.next_to(vec, UP, buff=0.2)
-            self.play(Create(arrow_out), FadeIn(vec), FadeIn(name), run_time=1.0)
+            self.play(Create(arrow_out), fade_in(vec), fade_in(name), run_time=1.0)
             self.shown["generate.0.logits"] = vec
         with self.step("generate.0.probs"):
             bars = bars_for(0)
             self.add(bars)
-            self.play(FadeOut(vec), FadeOut(name), bars.grow(run_time=1.2), run_time=1.2)
+            self.play(fade_out(vec), fade_out(name), bars.grow(run_time=1.2), run_time=1.2)
         with self.step("generate.0.token"):
             append(0, bars)
             if steps == 1:
@@ -459,7 +460,7 @@ class OutputScene(ChapterScene):
             with self.step(f"generate.{t}.token"):
                 new = bars_for(t)
                 self.add(new)
-                self.play(FadeOut(bars), new.grow(run_time=0.8), Transform(arrow_in, arrow_from(t)),
+                self.play(fade_out(bars), new.grow(run_time=0.8), Transform(arrow_in, arrow_from(t)),
                           Indicate(row.get_chip(t), color=theme.highlight, scale_factor=1.1), run_time=0.8)
                 bars = new
                 append(t, bars)
@@ -481,5 +482,5 @@ class OutputScene(ChapterScene):
         self.verdict_text = text
         note = wrapped_note(self, [(text, color)], region, font_size=28)
         if note is not None:
-            self.play(FadeOut(bars), FadeIn(note), run_time=0.8)
+            self.play(fade_out(bars), fade_in(note), run_time=0.8)
             self.verdict = note
