@@ -255,7 +255,7 @@ def build_example(cfg: Config = Config()) -> Example:
     """
     vocab, source, target = prepare(cfg)
     V = len(vocab)
-    weights = model.init_weights(cfg, V)
+    weights = initial = model.init_weights(cfg, V)
     run = _train.train(cfg, weights, vocab) if cfg.trained else None
     if run is not None:
         weights = run.weights  # rounded to run.decimals: the numbers shown are the numbers used
@@ -352,9 +352,87 @@ def build_example(cfg: Config = Config()) -> Example:
         if vocab[nxt] == END:
             break
 
+    if run is not None:
+        _record_first_update(rec, cfg, vocab, initial, run, src_ids, tgt_ids, encode(tgt_lab, vocab), tgt_in)
+
     tokens = {"source": tuple(source), "target_input": tuple(tgt_in), "target_labels": tuple(tgt_lab),
               "predicted": tuple(pred_tokens), "generated": tuple(generated)}
     return Example(cfg, tuple(vocab), tokens, weights, tuple(rec.steps), run)
+
+
+def _record_first_update(rec: "_Recorder", cfg: Config, vocab, initial, run: "_train.TrainingRun",
+                         src_ids, tgt_ids, lab_ids, tgt_in) -> None:
+    """The first training step, for chapter 14: the loss of the initial weights on the example's pair, its
+    gradient traced back through the output layer by the chain rule, and Adam's first update of the output
+    matrix W_out (= W_E transposed when tied), all recorded as train.0.* steps."""
+    V, m, d = len(vocab), len(tgt_ids), cfg.d_model
+    enc_inp, enc_layers = model.encode(src_ids, cfg, initial)
+    _, dec_layers, logits, probs = model.decode(tgt_ids, enc_layers[-1].norm2.out, cfg, initial)
+    Y = dec_layers[-1].norm3.out                                              # (m, d)
+    W = model.output_matrix(cfg, initial)                                     # (d, V)
+    token_loss = -_train.log_softmax(logits)[np.arange(m), lab_ids]           # (m,)
+    dlogits = _train.softmax_cross_entropy_backward(probs, lab_ids)           # (m, V) = (P - onehot) / m
+    _, dW = _train.output_layer_backward(Y, W, dlogits)                       # (d, V) = Y^T dlogits
+    full = run.grads["embedding.W_E"].T if cfg.tied_output else run.grads["output.W_out"]   # (d, V)
+    lr = _train.learning_rate_at(0, cfg.learning_rate, run.warmup)
+    after, state = _train.adam_step({"W": W}, {"W": full}, _train.adam_init({"W": W}), lr)
+    m1, v1 = state.m["W"], state.v["W"]
+    update = W - after["W"]
+    dims = [f"d{j + 1}" for j in range(d)]
+    lab = [vocab[i] for i in lab_ids]
+    w_tex = r"W_E^\top" if cfg.tied_output else r"W_{\mathrm{out}}"
+
+    def w_at(k: int) -> str:   # the output matrix after k updates
+        return rf"W_E^{{({k})\top}}" if cfg.tied_output else rf"W_{{\mathrm{{out}}}}^{{({k})}}"
+    w_name = "embedding.W_E" if cfg.tied_output else "output.W_out"
+    pair = ("" if run.pairs == 1 else
+            f" (training averages this over {run.pairs} pairs; here is the example's own pair)")
+    tied = (" With tied weights W_E also gets gradient from its use as the embedding, so the whole gradient "
+            "of the output matrix differs from this part." if cfg.tied_output else "")
+    P = "train.0"
+    rec.add(f"{P}.probs", "Before training: probabilities", r"P^{(0)} = \mathrm{softmax}(Y^{(0)} W^{(0)})", probs,
+            (w_name,), "Before training, the random initial weights give these probabilities for the word after "
+            "each position.", rows=tgt_in, cols=vocab)
+    rec.add(f"{P}.token_loss", "Loss at each position", r"\ell_t = -\log P^{(0)}_{t,\,y_t}", token_loss,
+            (f"{P}.probs",),
+            "The loss at each position is minus the log of the probability given to the true next word "
+            f"({_quote(lab)}): small when the model is sure and right, large when it is wrong.", rows=tgt_in)
+    rec.add(f"{P}.loss", "Loss", r"L = \tfrac{1}{m}\sum_t \ell_t", np.array(token_loss.mean()), (f"{P}.token_loss",),
+            f"The loss is the mean over the {m} positions: {token_loss.mean():.{max(cfg.decimals, 3)}f}{pair}. "
+            "Training lowers it.")
+    rec.add(f"{P}.decoder.output", "Before training: decoder output", r"Y^{(0)}", Y, (),
+            "The decoder's output rows with the initial weights: the input of the output layer.", rows=tgt_in)
+    rec.add(f"{P}.dlogits", "Gradient of the logits", r"\frac{\partial L}{\partial z_{t,w}} = \frac{P_{t,w} - [w = y_t]}{m}",
+            dlogits, (f"{P}.probs",),
+            "By the chain rule through softmax and the log, the gradient of each logit is its probability minus 1 "
+            f"for the true word (minus 0 for the others), divided by the {m} positions: push the true word up, "
+            "every other word down.", rows=tgt_in, cols=vocab)
+    rec.add(f"{P}.dW_out", "Gradient of the output layer", rf"\frac{{\partial L}}{{\partial {w_tex}}} = Y^{{(0)\top}} \frac{{\partial L}}{{\partial z}}",
+            dW, (f"{P}.decoder.output", f"{P}.dlogits"),
+            "Since z = Y W, the gradient of W is Y transposed times the gradient of z: each entry sums, over the "
+            "positions, a decoder number times a logit gradient." + tied, rows=dims, cols=vocab)
+    rec.add(f"{P}.W_out", "Output matrix before training", w_at(0), W, (w_name,),
+            "The output matrix's initial, random values.", rows=dims, cols=vocab)
+    rec.add(f"{P}.grad", "Whole gradient of the output matrix", rf"g = \frac{{\partial L}}{{\partial {w_tex}}}", full,
+            (f"{P}.dW_out",), "The gradient Adam uses: the one from backpropagation through the whole network"
+            + (", the output layer's part plus the embedding's." if cfg.tied_output else
+               ", which for an untied output layer is exactly the part above.") + pair,
+            rows=dims, cols=vocab)
+    rec.add(f"{P}.adam.m", "Adam: first moment", rf"m_1 = (1-\beta_1)\,g = {1 - _train.BETA1:.2f}\,g", m1, (f"{P}.grad",),
+            "Adam keeps a running mean of the gradients; after one step it is a tenth of the gradient.",
+            rows=dims, cols=vocab)
+    rec.add(f"{P}.adam.v", "Adam: second moment", rf"v_1 = (1-\beta_2)\,g^2 = {1 - _train.BETA2:.2f}\,g^2", v1,
+            (f"{P}.grad",), "and a running mean of the squared gradients.", rows=dims, cols=vocab)
+    rec.add(f"{P}.adam.update", "Adam: the update",
+            rf"\Delta = \eta\,\frac{{\hat m}}{{\sqrt{{\hat v}} + \epsilon}},\ \hat m = \frac{{m_1}}{{1-\beta_1}},\ \hat v = \frac{{v_1}}{{1-\beta_2}}",
+            update, (f"{P}.adam.m", f"{P}.adam.v"),
+            f"Corrected for their zero start, the means are g and g squared, so the first update is the learning "
+            f"rate {lr:.4g} times the sign of g: every weight moves by the same small amount, against its gradient.",
+            rows=dims, cols=vocab)
+    rec.add(f"{P}.adam.after", "Output matrix after one step", w_at(1) + " = " + w_at(0) + r" - \Delta",
+            after["W"], (f"{P}.W_out", f"{P}.adam.update"),
+            "Subtracting the update gives the weights of the next step; "
+            f"{run.steps} such step{'s' * (run.steps != 1)} trained the model.", rows=dims, cols=vocab)
 
 
 def _trained_on(run: "_train.TrainingRun") -> str:

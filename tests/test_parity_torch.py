@@ -186,6 +186,7 @@ EDGE_CASES = {
     "char mode letters": Config(tokenizer="char", source="storm", target="winter", d_model=5, n_heads=5),
     "words outside the corpus": Config(source="winter is coming", target="hold the door"),
     "more decimals": Config(decimals=6, seed=2),
+    "trained on the corpus too": Config(train_on_corpus=True, train_steps=40),
 }
 
 

@@ -355,6 +355,65 @@ def reference(config, vocab: Sequence[str], tokens: Mapping[str, Sequence[str]],
     return rec
 
 
+BETAS, ADAM_EPS = (0.9, 0.98), 1e-9   # the paper's Adam settings, as mathcore/train.py documents them
+
+
+def first_update(config, vocab: Sequence[str], tokens: Mapping[str, Sequence[str]], initial: Mapping[str, Any],
+                 lr: float, pairs: Sequence[tuple[Sequence[int], Sequence[int], Sequence[int]]]) -> Reference:
+    """The train.0.* steps: the loss of the initial weights on the example's pair, the output layer's gradient
+    by autograd, and torch.optim.Adam's first step on the output matrix (d, V) with the whole gradient, the
+    mean over `pairs` (id lists: source, <start> + target, target + <end>; the example's pair first)."""
+    rec = Reference()
+    with torch.enable_grad():
+        model = TorchTransformer(config, vocab, initial)
+        # the example's pair: logits = Y W with Y held fixed, so autograd gives exactly the output layer's part
+        seen = Reference()
+        memory = model.encode(model.ids(list(tokens["source"])), None)
+        model.decode(model.ids(list(tokens["target_input"])), memory, seen)
+        Y = torch.as_tensor(seen.values["decoder.output"], dtype=DTYPE)
+        W = model.output.weight.detach().T.clone().requires_grad_(True)            # (d, V)
+        logits = Y @ W
+        logits.retain_grad()
+        labels = model.ids(list(tokens["target_labels"]))
+        loss = F.cross_entropy(logits, labels)
+        loss.backward()
+        rec.put("train.0.probs", torch.softmax(logits, dim=-1))
+        rec.put("train.0.token_loss", F.cross_entropy(logits, labels, reduction="none"))
+        rec.put("train.0.loss", loss)
+        rec.put("train.0.decoder.output", Y)
+        rec.put("train.0.dlogits", logits.grad)
+        rec.put("train.0.dW_out", W.grad)
+        rec.put("train.0.W_out", W)
+        # the whole gradient of the output matrix: backpropagation through every layer, averaged over the pairs
+        for p in (model.embedding.weight, model.output.weight):
+            p.grad = None
+        total = sum(F.cross_entropy(model.decode(torch.as_tensor(t), model.encode(torch.as_tensor(s), None), None)[0],
+                                    torch.as_tensor(l)) for s, t, l in pairs) / len(pairs)
+        total.backward()
+        grad = model.output.weight.grad + (model.embedding.weight.grad if config.tied_output else 0.0)   # (V, d)
+        rec.put("train.0.grad", grad.T)
+        param = nn.Parameter(W.detach().clone())
+        opt = torch.optim.Adam([param], lr=lr, betas=BETAS, eps=ADAM_EPS)
+        param.grad = grad.T.clone()
+        opt.step()
+        state = opt.state[param]
+        rec.put("train.0.adam.m", state["exp_avg"])
+        rec.put("train.0.adam.v", state["exp_avg_sq"])
+        rec.put("train.0.adam.update", W.detach() - param.detach())
+        rec.put("train.0.adam.after", param)
+    return rec
+
+
 def reference_for(example) -> Reference:
-    """The torch reference for a mathcore Example: reads only its config, vocabulary, tokens and weights."""
-    return reference(example.config, example.vocab, example.tokens, example.weights)
+    """The torch reference for a mathcore Example: reads only its config, vocabulary, tokens and weights (and,
+    for a trained example, the initial weights, the warm-up and the training pairs' token ids)."""
+    rec = reference(example.config, example.vocab, example.tokens, example.weights)
+    run = example.training
+    if run is not None:
+        from mathcore.train import training_pairs   # token ids only: which sentences, not any computation
+        cfg = example.config
+        lr = cfg.learning_rate * min(1 / run.warmup, math.sqrt(run.warmup))   # the schedule at s = 1
+        pairs = [tuple(np.asarray(a).tolist() for a in p) for p in training_pairs(cfg, list(example.vocab))]
+        rec.values.update(first_update(cfg, example.vocab, example.tokens, run.checkpoints[0].weights, lr,
+                                       pairs).values)
+    return rec
