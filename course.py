@@ -37,6 +37,23 @@ class RenderSettings:
     code: str = ""          # version of the drawing code: part of the cache key
     model: str = "gpt3-175b"  # the preset the scale chapters describe
 
+    def tag(self) -> str:
+        """The run's sub-folder name: what makes two renders of the same sentence differ on disk, so a
+        draft and a 1080p60 render (or dark and light) can run at once and both be kept."""
+        if self.quality == "draft":
+            size, fps = "draft", None
+        else:
+            size, fps = {"l": (480, 15), "m": (720, 30), "h": (1080, 60), "p": (1440, 60), "k": (2160, 60)}[self.quality]
+            size = f"{size}p{self.fps or fps}"
+        parts = [size if self.quality != "draft" or not self.fps else f"draft{self.fps}", self.theme]
+        if self.transparent:
+            parts.append("transparent")
+        if self.fmt not in ("mp4", "png"):
+            parts.append(self.fmt)
+        if self.model != RenderSettings.model:
+            parts.append(self.model)
+        return "-".join(parts)
+
     def key(self, example_json: str, slug: str) -> str:
         s = dataclasses.asdict(self)
         s.pop("verbose")
@@ -135,6 +152,7 @@ def _run_all(jobs_list: list[tuple], jobs: int, verbose: bool) -> dict:
                         progress.update(tasks[slug], total=1, completed=0, status="[red]failed")
                         continue
                     info = json.loads(out.strip().splitlines()[-1])
+                    info["render_seconds"] = time.time() - t0
                     results[slug] = info
                     status = (f"{info['duration']:.1f} s of video" if "duration" in info
                               else f"{len(info.get('stills', []))} stills")
@@ -177,6 +195,12 @@ def render_course(ex: Example, chapters: list, folder: Path, settings: RenderSet
         results = _run_all([(ch, starter(ch, media)) for ch, _, media in todo], jobs, settings.verbose)
         for ch, key, media in todo:
             movie = Path(results[ch.slug]["video"])
+            steps_file = movie.with_suffix(".steps.json")
+            if steps_file.exists():    # how long it took, for `list` and the README's speed table
+                data = json.loads(steps_file.read_text())
+                data["render_seconds"] = round(results[ch.slug]["render_seconds"], 1)
+                data["render_jobs"] = min(jobs, len(todo))
+                steps_file.write_text(json.dumps(data, indent=1, ensure_ascii=False))
             for src, dst in ((movie.with_suffix(".srt"), f"{ch.slug}.srt"),
                              (movie.with_suffix(".steps.json"), f"{ch.slug}.steps.json"),
                              (movie, f"{ch.slug}.{ext}")):
@@ -207,7 +231,9 @@ def assemble(ex: Example, chapters: list, folder: Path, settings: RenderSettings
         dur = exports.video_duration(video) if ext != "gif" else steps["duration"]
         durations[video.name] = dur
         course_chapters.append({"number": ch.number, "slug": ch.slug, "title": ch.title, "start": t,
-                                "duration": dur, "steps": steps["steps"], "key_moments": steps["key_moments"]})
+                                "duration": dur, "steps": steps["steps"], "key_moments": steps["key_moments"],
+                                "render_seconds": steps.get("render_seconds"),
+                                "render_jobs": steps.get("render_jobs")})
         t += dur
     course_video = folder / f"course.{ext}"
     if ext == "gif":
@@ -219,7 +245,7 @@ def assemble(ex: Example, chapters: list, folder: Path, settings: RenderSettings
     exports.write_atomic(folder / "course.srt", exports.course_srt(course_chapters))
     exports.write_atomic(folder / "narration.md", exports.narration_md(course_chapters, ex))
     exports.write_atomic(folder / "course.json", json.dumps(
-        {"chapters": [{k: c[k] for k in ("number", "slug", "title", "start", "duration")} for c in course_chapters]},
+        {"chapters": [{k: c[k] for k in ("number", "slug", "title", "start", "duration", "render_seconds", "render_jobs")} for c in course_chapters]},
         indent=1, ensure_ascii=False) + "\n")
     exports.write_atomic(folder / "manifest.json", exports.manifest(folder, durations))
     return course_video

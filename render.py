@@ -208,13 +208,21 @@ def _select_chapters(keys):
     return out
 
 
-def _run_folder(ex, out_dir: str | None) -> Path:
+def _example_folder(ex) -> Path:
+    """media/runs/<sentence>-<hash>: one per example (the hash covers every option and number)."""
     import exports
+    digest = hashlib.sha256(ex.to_json().encode()).hexdigest()[:8]
+    return Path("media") / "runs" / f"{exports.slugify(ex.config.source)}-{digest}"
+
+
+def _run_folder(ex, out_dir: str | None, settings=None) -> Path:
+    """--out as given, else the example's folder with one sub-folder per look (e.g. 480p15-dark)."""
     if out_dir:
         folder = Path(out_dir)
     else:
-        digest = hashlib.sha256(ex.to_json().encode()).hexdigest()[:8]
-        folder = Path("media") / "runs" / f"{exports.slugify(ex.config.source)}-{digest}"
+        folder = _example_folder(ex)
+        if settings is not None:
+            folder = folder / settings.tag()
     try:
         folder.mkdir(parents=True, exist_ok=True)
         probe = folder / ".write-test"
@@ -251,14 +259,13 @@ def list_cmd(cfg: Config, out_dir: str | None):
     durations = {}
     try:
         ex = build_example(cfg)
-        folder = Path(out_dir) if out_dir else None
-        if folder is None:
-            digest = hashlib.sha256(ex.to_json().encode()).hexdigest()[:8]
-            import exports
-            folder = Path("media") / "runs" / f"{exports.slugify(ex.config.source)}-{digest}"
-        mf = folder / "course.json"
-        if mf.exists():
-            durations = {c["slug"]: c["duration"] for c in json.loads(mf.read_text())["chapters"]}
+        if out_dir:
+            manifests = [Path(out_dir) / "course.json"]
+        else:   # any look of this example: durations do not depend on resolution or theme
+            manifests = sorted(_example_folder(ex).glob("*/course.json"), key=lambda p: p.stat().st_mtime)
+        for mf in manifests:
+            if mf.exists():
+                durations.update({c["slug"]: c["duration"] for c in json.loads(mf.read_text())["chapters"]})
     except ConfigError as e:
         raise click.ClickException(str(e)) from None
     for ch in scenes.CHAPTERS:
@@ -294,9 +301,9 @@ def video(cfg: Config, chapters, quality, fps, theme, transparent, out_dir, jobs
         raise click.ClickException("MP4 cannot be transparent: use --format mov or --format webm with --transparent.")
     chosen = _select_chapters(chapters)
     ex = _build(cfg)
-    folder = _run_folder(ex, out_dir)
     settings = course.RenderSettings(quality=quality, fps=fps, theme=theme, transparent=transparent, fmt=fmt,
                                      verbose=verbose, code=_code_version(), model=model)
+    folder = _run_folder(ex, out_dir, settings)
     result = course.render_course(ex, chosen, folder, settings, jobs=jobs or os.cpu_count() or 1, force=force)
     click.echo(f"\nCourse: {result} ({len(chosen)} chapter{'s' * (len(chosen) > 1)}) in {folder}")
     if preview:
@@ -323,9 +330,9 @@ def stills(cfg: Config, chapters, quality, fps, theme, transparent, out_dir, job
     import course
     chosen = _select_chapters(chapters)
     ex = _build(cfg)
-    folder = _run_folder(ex, out_dir)
     settings = course.RenderSettings(quality=quality, fps=fps, theme=theme, transparent=transparent, fmt="png",
                                      verbose=verbose, code=_code_version(), model=model)
+    folder = _run_folder(ex, out_dir, settings)
     paths, _ = course.render_stills(ex, chosen, folder / "stills", settings, set(at) or None,
                                  jobs=jobs or os.cpu_count() or 1)
     if at and not paths:
@@ -381,9 +388,9 @@ def post(cfg: Config, chapters, quality, fps, theme, transparent, out_dir, jobs,
     import course
     chosen = _select_chapters(chapters)
     ex = _build(cfg)
-    folder = _run_folder(ex, out_dir)
     settings = course.RenderSettings(quality=quality, fps=fps, theme=theme, transparent=transparent, fmt="png",
                                      verbose=verbose, code=_code_version(), model=model)
+    folder = _run_folder(ex, out_dir, settings)
     path = course.write_post(ex, chosen, folder, settings, jobs=jobs or os.cpu_count() or 1)
     click.echo(f"Wrote {path}")
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,14 @@ from manim import (DOWN, LEFT, UP, UR, UL, FadeIn, FadeOut, Mobject, Scene, Text
 from mathcore import Config, Example, build_example
 
 from .theme import Theme, get_theme
+from . import fastcopy  # noqa: F401  (a faster Mobject copy: most of a scene's build time)
+
+
+@lru_cache(maxsize=1024)
+def _text(s: str, font: str, font_size: float, color: str) -> Text:
+    """Each distinct text is shaped and parsed once per process (a quarter of a second each); callers get
+    copies."""
+    return Text(s, font=font, font_size=font_size, color=color)
 
 READING_WORDS_PER_SECOND = 2.8   # captions stay up at least this long
 FRAME_MARGIN = 0.3
@@ -85,6 +94,13 @@ class ChapterScene(Scene):
             # stills (and dry runs) need only the end state of each animation: jump there instead of rendering frames
             self.renderer._original_skipping_status = True
             self.renderer.skip_animations = True
+            # Manim still draws the whole static frame at every play() and wait() when skipping; nothing
+            # looks at those frames, so draw only the key moments' stills (a third of a dry run's time)
+            r = self.renderer
+            self._draw_frame = r.update_frame
+            r.update_frame = lambda *args, **kwargs: None
+            r.save_static_frame_data = lambda *args, **kwargs: None
+            r.static_image = None
 
     # ------------------------------------------------------------ steps
     def record(self, step_id: str):
@@ -131,7 +147,7 @@ class ChapterScene(Scene):
         self.key_moment_content[step_id] = sum(1 for m in self.mobjects if id(m) not in fixed)
         if self.stills and (self.stills.at is None or step_id in self.stills.at):
             from PIL import Image
-            self.renderer.update_frame(self)
+            getattr(self, "_draw_frame", self.renderer.update_frame)(self)
             frame = self.renderer.get_frame()
             self.stills.folder.mkdir(parents=True, exist_ok=True)
             path = self.stills.folder / f"{self.slug}-{step_id}.png"
@@ -183,8 +199,7 @@ class ChapterScene(Scene):
 
     def text(self, s: str, font_size: float = 26, color: str | None = None, mono: bool = False) -> Text:
         """User or script text: always Text (never LaTeX, never Pango markup)."""
-        return Text(s, font=self.theme.mono if mono else self.theme.font, font_size=font_size,
-                    color=color or self.theme.text)
+        return _text(s, self.theme.mono if mono else self.theme.font, font_size, str(color or self.theme.text)).copy()
 
     def set_heading(self, heading: str):
         """The step's title in the header band, top left; replaces the previous one."""

@@ -12,7 +12,7 @@ from manim import (DOWN, LEFT, RIGHT, UP, Create, LaggedStart, Line, MathTex,
 from scenes.base import ChapterScene
 from scenes.components import (NumericMatrix, content_region, layout_product, show_matrix_product,
                                shown_indices)
-from scenes.components.choreography import FadeCell, clear_stage, fade_in, fade_out, place_formula
+from scenes.components.choreography import clear_stage, fade_in, fade_out, place_formula
 from scenes.components.heatmap import WeightsHeatmap
 from scenes.components.text import flat_text
 
@@ -130,18 +130,16 @@ class MultiHeadScene(ChapterScene):
             row = VGroup(*blocks).arrange(RIGHT, buff=gap, aligned_edge=UP)
             return row, min(1.0, area.width / row.width, area.height / row.height)
 
-        # numbers, when every grid fits with readable numbers
-        for limit in range(min(n, 12), min(n, 4) - 1, -1):
-            rows = shown_indices(n, limit)
+        # numbers, when every head's whole grid fits with readable numbers
+        if h * n * n <= 2 * 36:
+            rows = list(range(n))
             grids = [NumericMatrix(w.value, theme, rows=rows, cols=rows, fill_color=theme.weights,
                                    row_labels=w.rows if k == 0 else None, col_labels=w.cols)
                      for k, w in enumerate(weights)]
             row, f = arrange(grids, outputs(rows))
-            if f >= MIN_SCALE and limit == min(n, 12):
+            if f >= MIN_SCALE:
                 return row, f, True
-            if row.width * MIN_SCALE > area.width:
-                break        # too wide for numbers at any height: heatmaps
-        # heatmaps: as big as fits beside each other (up to CELL per row), the outputs below with as many rows
+        # heatmaps: as big as fits beside each other (rows up to 0.3 tall), the outputs below with as many rows
         # as the rest of the height allows (at least 5 shown, else the heatmaps shrink)
         label_w = max(flat_text(t, theme.font, 20, theme.dim).width for t in self.tokens) + 0.2
         free_w = (area.width - label_w - (h - 1) * gap) / h
@@ -209,17 +207,19 @@ class MultiHeadScene(ChapterScene):
             grids = VGroup(*(VGroup(block[0], block[2]) for block in self.head_row))
             self.play(fade_out(grids), run_time=0.6)
             self.add(C)
-            moves, reveals = [], []
+            # the heads' cells slide into their columns of the concatenation (copies take their place)
+            moves = []
             for k, o in enumerate(outs):
                 for c in range(self.dk):
                     j = k * self.dk + c
                     for i in C.shown_row_indices():
-                        C.get_cell(i, j).text.set_opacity(1)
-                    moves.append(TransformFromCopy(o.get_column(c), VGroup(*(C.get_cell(i, j).text
+                        C.show_entry(i, j)
+                    moves.append(TransformFromCopy(o.get_column(c), VGroup(*(C.get_cell(i, j)
                                                                             for i in C.shown_row_indices()))))
-                    reveals += [FadeCell(C.get_cell(i, j), fill_to=C.get_cell(i, j).fill_opacity)
-                                for i in C.shown_row_indices()]
-            self.play(*moves, *reveals, *(fade_out(o) for o in outs), C.brackets.animate.set_stroke(opacity=1),
+            frames = VGroup(*(VGroup(o.brackets, o.row_label_group) for o in outs))
+            self.remove(*outs)
+            self.add(frames)
+            self.play(*moves, fade_out(frames), C.brackets.animate.set_stroke(opacity=1),
                       C.row_label_group.animate.set_fill(opacity=1), run_time=1.6)
             marks = self.head_marks(C)
             name = self.formula(rec.formula, 34)

@@ -194,6 +194,8 @@ class AddNormScene(SceneHelpers, ChapterScene):
                 w, _ = cell_size(np.concatenate([Z[r], Zh[r]]), theme, fs)
                 if d * w + 1.6 <= room:
                     break
+            if d * w + 1.6 > room:   # still too wide: tighter cells
+                w -= 0.05
             row = NumericMatrix(Z[r:r + 1], theme, decimals=dec, row_labels=[self.tokens[r]], font_size=fs,
                                 cell_width=w)
             self.register(f"{P}.sum", row, rows=[r])
@@ -202,6 +204,9 @@ class AddNormScene(SceneHelpers, ChapterScene):
             row.move_to([0, self.content_top - formula_h - 0.35, 0])
             row.set_x(-self.content_width / 2 + max(room - row.width, 0) / 2 + row.width - row.get_grid().width / 2)
             row_name.next_to(row.row_label_group, LEFT, buff=0.25)
+            self.show_row_name = row_name.get_left()[0] >= -self.content_width / 2
+            if not self.show_row_name:    # a wide row leaves no room for the name
+                row_name.set_opacity(0)
             self.label_x = row.get_grid().get_right()[0] + 0.35
             lo = min(float(np.min(Z[r])), float(np.min(Zh[r])), -1.0) - 0.15
             hi = max(float(np.max(Z[r])), float(np.max(Zh[r])), 1.0) + 0.15
@@ -306,6 +311,8 @@ class AddNormScene(SceneHelpers, ChapterScene):
             new_row.move_to(self.row)
             self.register(f"{P}.normalized", new_row, rows=[r])
             new_name = MathTex(r"\hat z", font_size=34, color=theme.text).move_to(self.row_name)
+            if not self.show_row_name:
+                new_name.set_opacity(0)
             chart = self.chart
             new_bars = VGroup(*(chart.bar(j, v) for j, v in enumerate(Zh[r])))
             zero_line = chart.level(0.0, theme.residual)
@@ -377,6 +384,9 @@ class AddNormScene(SceneHelpers, ChapterScene):
                           flat_text("=", theme.mono, 24, theme.dim),
                           flat_text(format_number(float(rec.value[r, 0]), dec), theme.mono, 24, theme.highlight))
             cell.arrange(RIGHT, buff=0.15)
+            if cell.width > side_w:    # a narrow side: the worked cell on two lines
+                cell = VGroup(VGroup(*cell[:3]), VGroup(*cell[3:]).arrange(RIGHT, buff=0.15))
+                cell.arrange(DOWN, buff=0.15)
             if untouched:
                 lines = ["γ starts at 1 and β at 0:", "until training changes them,", "the output equals Ẑ"]
             else:

@@ -178,12 +178,17 @@ def attention_grid(scene: ChapterScene, recs, *, fills=None, name_tex: str = "S"
     sigma_w = max(MathTex(r"\Sigma =", font_size=27).width + 0.9, MathTex(r"e^{-\infty} = 0", font_size=27).width) + 0.6
     name_h = 0.45
 
-    def build(rows, cols):
-        w = max(NumericMatrix(r.value, theme, rows=rows, cols=cols).cell_width for r in recs)
+    # one cell width for all: that of the longest number (a monospaced font: longest is widest)
+    longest = max((float(v) for r in recs for v in r.value.ravel()),
+                  key=lambda v: len(format_number(v, scene.cfg.decimals)))
+    w = NumericMatrix([[longest]], theme).cell_width
+
+    def build(rows, cols, full=False):
+        """The labelled first matrix (all have its geometry); the others too when full."""
         ms = [NumericMatrix(r.value, theme, rows=rows, cols=cols, cell_width=w,
                             row_labels=r.rows if idx == 0 else None, col_labels=r.cols if idx == 0 else None,
                             fill_color=fills[idx])
-              for idx, r in enumerate(recs)]
+              for idx, r in enumerate(recs if full else recs[:1])]
         extra_left = max(0.0, lab_w + 0.3 - (ms[0].get_grid().get_left()[0] - ms[0].get_left()[0]))
         width = ms[0].width + extra_left + sigma_w
         height = ms[0].height + panel_h + 0.35 + name_h
@@ -197,9 +202,11 @@ def attention_grid(scene: ChapterScene, recs, *, fills=None, name_tex: str = "S"
         if (ms[0].width + extra_left + sigma_w) * min_scale <= area.width:
             break
     for limit in row_limits:             # then as many rows as fit
-        ms, extra_left, f = build(shown_indices(n, limit), cols)
+        rows = shown_indices(n, limit)
+        ms, extra_left, f = build(rows, cols)
         if f >= min_scale:
             break
+    ms, extra_left, f = build(rows, cols, full=True)
     if f < 1.0:
         for m in ms:
             m.scale(f, about_point=ms[0].get_center())
@@ -280,9 +287,9 @@ class ProjectionSteps:
                               colors=(None, color, color), left_row_labels=labels, kinds=("scheme", "row"))
 
     def play(self, which: str, wname: str, color: str, input_values, input_name: str, labels, *,
-             same_input: bool, note=None, **speed):
-        """One projection step (its section is opened by the caller). note: a VGroup placed in the work panel
-        after the product (e.g. where the rows come from). Returns the layout."""
+             same_input: bool, **speed):
+        """One projection step (its section is opened by the caller); speed: show_matrix_product's options.
+        Returns the layout."""
         scene = self.scene
         rec = scene.record(f"{self.layer}.head{self.head}.{which}")
         lay = self.layout(which, wname, color, input_values, input_name, labels)
@@ -314,14 +321,6 @@ class ProjectionSteps:
         show_matrix_product(scene, lay.left, lay.right, lay.result, panel=lay.panel, **speed)
         if in_panel and works:
             scene.play(fade_in(f), run_time=0.3)
-        if note is not None:
-            scene.fit(note, width=lay.panel.width, height=max(lay.panel.height, 0.3))
-            note.move_to(lay.panel.center)
-            if in_panel:   # the formula is in the panel: the note goes beside it, or not at all
-                note.next_to(f, DOWN, buff=0.15)
-            if content_region(scene).bottom <= note.get_bottom()[1]:
-                scene.play(fade_in(note), run_time=0.5)
-                lay.note = note
         self.lay, self.formula = lay, f
         return lay
 

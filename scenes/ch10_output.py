@@ -438,7 +438,12 @@ class OutputScene(ChapterScene):
             self.play(Create(arrow_in), fade_in(model), fade_in(model_t), run_time=0.8)
         with self.step("generate.0.logits"):
             rec = self.record("generate.0.logits")
-            vec = NumericMatrix(rec.value, theme, decimals=self.dec, col_labels=self.vocab, max_cols=9,
+            # the largest logits (the chosen token's among them) when the vocabulary does not fit
+            chosen = int(self.value("generate.0.token"))
+            order = [int(j) for j in np.argsort(-rec.value, kind="stable")]
+            cols = next(c for k in range(4, 0, -1)
+                        if len(c := shown_subset(self.V, {chosen, *order[:k]}, limit=9)) <= 9)
+            vec = NumericMatrix(rec.value, theme, decimals=self.dec, col_labels=self.vocab, cols=cols,
                                 font_size=20)
             self.fit(vec, width=bars_region.width, height=bars_region.height)
             vec.move_to(bars_region.center)
@@ -457,7 +462,9 @@ class OutputScene(ChapterScene):
                 self.generation_verdict(gen, bars, bars_region)
         # the other steps faster: the new input, its bars, the chosen token appended
         for t in range(1, steps):
-            with self.step(f"generate.{t}.token"):
+            # one heading for the fast steps (the caption names each step)
+            with self.step(f"generate.{t}.token", heading="Greedy generation: append, feed back, repeat" if t == 1
+                           else ""):
                 new = bars_for(t)
                 self.add(new)
                 self.play(fade_out(bars), new.grow(run_time=0.8), Transform(arrow_in, arrow_from(t)),

@@ -43,6 +43,24 @@ def test_unwritable_run_folder(tmp_path):
     assert res.exit_code != 0 and "Cannot write to the folder" in res.output
 
 
+def test_each_look_has_its_own_run_folder(tmp_path, monkeypatch):
+    """Two renders of one sentence at different qualities or themes (even at once) never share files."""
+    import course
+    from mathcore import build_example
+    monkeypatch.chdir(tmp_path)
+    ex = build_example()
+    looks = [course.RenderSettings(), course.RenderSettings(quality="h"), course.RenderSettings(theme="light"),
+             course.RenderSettings(quality="h", fps=30), course.RenderSettings(fmt="webm", transparent=True),
+             course.RenderSettings(model="llama3-8b"), course.RenderSettings(quality="draft")]
+    tags = [s.tag() for s in looks]
+    assert tags[:4] == ["480p15-dark", "1080p60-dark", "480p15-light", "1080p30-dark"]
+    folders = {render._run_folder(ex, None, s) for s in looks}
+    assert len(folders) == len(looks) and len({f.parent for f in folders}) == 1
+    assert all(f.is_dir() and not f.is_absolute() for f in folders)
+    # stills (png) share the video's folder, so a post links both
+    assert course.RenderSettings(fmt="png").tag() == tags[0]
+
+
 def test_slugify_never_makes_paths():
     assert exports.slugify("../../etc/passwd; rm -rf /") == "etc-passwd-rm-rf"
     assert exports.slugify("凛冬将至") == "sentence"

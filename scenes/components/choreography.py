@@ -218,7 +218,8 @@ class ProductLayout(VGroup):
     kind "row": the three side by side with · and = between (a work panel fits below);
     kind "scheme": right above result and left beside it, so a row of left and a column of right meet at
     their entry (the work panel sits in the free corner above left).
-    Attributes: left, right, result (NumericMatrix), names (dict of MathTex), ops, kind, scale, panel (Region).
+    Attributes: left, right, result (NumericMatrix), names (dict "left"/"right"/"result" of MathTex),
+    name_group, ops (· and =, empty for "scheme"), kind, scale, panel (Region).
     """
 
 
@@ -234,9 +235,11 @@ def layout_product(scene, A, B, C, *, names: Sequence[str] = ("A", "B", "C"),
                    panel_rows: int = 4, extra_gap: float = 0.0, area: Region | None = None,
                    decimals: int | None = None, label_font_size: float | None = None) -> ProductLayout:
     """Build left (A), right (B) and result (C) as NumericMatrix objects that fit the area (default: the
-    content area) with numbers at least min_font_size, eliding rows and columns (never below min_shown)
-    only when needed; the first kind in kinds that fits wins. extra_gap widens the space left of the right
-    matrix (for a column of multipliers). A, B, C are record values; nothing is computed."""
+    content area) with numbers at least min_font_size, eliding rows and columns (never below min_shown, the
+    shared inner dimension only as a last resort) only when needed. Of the kinds that fit, the one that
+    shows the most wins; ties go to the earlier kind. extra_gap widens the space left of the right matrix
+    (for a column of multipliers); panel_rows sizes the room kept for show_matrix_product's work (lay.panel).
+    A, B, C are record values; nothing is computed."""
     theme: Theme = scene.theme
     area = area or content_region(scene)
     A, B, C = (np.asarray(x, dtype=float) for x in (A, B, C))
@@ -423,6 +426,9 @@ def _product_panel(scene, left: NumericMatrix, right: NumericMatrix, result: Num
     ys = [panel.top - pitch * (r + 0.5) for r in range(4)]
     ys[2] -= 0.12
     ys[3] -= 0.12
+    # products and running sums no wider than the factors (at least 5 characters, as in −0.24)
+    factors = (*left.values[i], *right.values[:, j])
+    width = max([5] + [len(format_number(float(v), left.decimals)) for v in factors])
     w = dict(a=VGroup(), b=VGroup(), p=VGroup(), s=VGroup(), dots=VGroup(), a_src=VGroup(), b_src=VGroup())
     last_shown = max(c for c, k in enumerate(inner) if k is not None)
     for c, k in enumerate(inner):
@@ -435,14 +441,14 @@ def _product_panel(scene, left: NumericMatrix, right: NumericMatrix, result: Num
         w["b"].add(b_cell.text.copy().set_opacity(1).set_color(theme.text).move_to([xs[c], ys[1], 0]))
         w["a_src"].add(a_cell.text)
         w["b_src"].add(b_cell.text)
-        w["p"].add(number(format_number(terms[k], left.decimals), left, theme.dim)
+        w["p"].add(number(compact_number(terms[k], left.decimals, width), left, theme.dim)
                    .move_to([xs[c], ys[2], 0]))
         if c == last_shown:      # the total: the recorded entry, not our sum
             s = number(format_number(result.values[i, j], result.decimals), left, theme.highlight)
         elif elided:             # a partial sum over hidden terms would puzzle: show only the total
             continue
         else:
-            s = number(format_number(partial[k], result.decimals), left, theme.text)
+            s = number(compact_number(partial[k], result.decimals, width), left, theme.text)
         w["s"].add(s.move_to([xs[c], ys[3], 0]))
     colw = (xs[1] - xs[0]) if len(xs) > 1 else left.get_cell(i, inner[last_shown]).box.width / 0.94
     lx = xs[0] - colw / 2 - pitch * 0.45
@@ -654,8 +660,8 @@ def show_row_softmax(scene, scores: NumericMatrix, weights: NumericMatrix, row: 
     if replace:
         fill += [hide(scores.get_cell(row, j)) for j in scores.shown_col_indices()]
     scene.play(*fill, run_time=t(0.9))
-    scene.play(*(fade_out(m) for m in (s_row, e_row, p_row, labels, sigma, dots, marks, *([note] if masked else []))
-                 if len(m.family_members_with_points())), run_time=t(0.4))
+    gone = (s_row, e_row, p_row, labels, sigma, dots, marks, *([note] if masked else []))
+    scene.play(*(fade_out(m) for m in gone if len(m.family_members_with_points())), run_time=t(0.4))
 
     todo = [r for r in weights.shown_row_indices()
             if any(is_hidden(weights, r, j) for j in weights.shown_col_indices())]
