@@ -160,9 +160,10 @@ class ChapterScene(Scene):
         # the step timeline beside the video, for captions, chapters.txt and narration.md
         writer = getattr(self.renderer, "file_writer", None)
         movie = getattr(writer, "movie_file_path", None)
-        if movie and not config.dry_run:
+        if movie and not config.dry_run and not self.stills:
             data = {"chapter": self.slug, "title": self.title, "duration": self.renderer.time,
                     "steps": self.timeline, "key_moments": self.key_moments}
+            Path(movie).parent.mkdir(parents=True, exist_ok=True)
             Path(movie).with_suffix(".steps.json").write_text(json.dumps(data, indent=1, ensure_ascii=False))
 
     # ------------------------------------------------------------ layout helpers
