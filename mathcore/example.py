@@ -189,14 +189,15 @@ def _training_to_dict(run: "_train.TrainingRun") -> dict[str, Any]:
         "reproduces_target": run.reproduced, "decimals": run.decimals, "final_loss": run.final_loss,
         "loss": _to_json_array(run.losses), "learning_rate": _to_json_array(run.learning_rates),
         "grads": _weights_to_dict(run.grads),
-        "checkpoints": [{"step": c.step, "predicted": c.predicted.tolist(), "weights": _weights_to_dict(c.weights)}
-                        for c in run.checkpoints],
+        "checkpoints": [{"step": c.step, "predicted": c.predicted.tolist(), "loss": c.loss,
+                         "weights": _weights_to_dict(c.weights)} for c in run.checkpoints],
     }
 
 
 def _training_from_dict(d: dict[str, Any]) -> "_train.TrainingRun":
     checkpoints = tuple(_train.Checkpoint(c["step"], _weights_from_dict(c["weights"]),
-                                            np.array(c["predicted"], dtype=np.int64)) for c in d["checkpoints"])
+                                            np.array(c["predicted"], dtype=np.int64), float(c["loss"]))
+                        for c in d["checkpoints"])
     return _train.TrainingRun(
         losses=_from_json_array(d["loss"], [len(d["loss"])], "float"),
         learning_rates=_from_json_array(d["learning_rate"], [len(d["learning_rate"])], "float"),

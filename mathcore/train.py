@@ -271,6 +271,7 @@ class Checkpoint:
     step: int                        # updates made before these weights
     weights: dict[str, np.ndarray]   # rounded to the run's decimals, like the weights shown
     predicted: np.ndarray            # (m,) teacher-forced argmax with exactly these weights (never <start>)
+    loss: float = float("nan")       # the example pair's loss with exactly these (rounded) weights
 
 
 @dataclass(frozen=True)
@@ -416,6 +417,7 @@ def train(cfg: Config, weights: dict[str, np.ndarray], vocab: list[str], steps: 
     checkpoints = []
     for k in marks:
         cw = final if k == taken else round_weights(history[k], decimals)
-        checkpoints.append(Checkpoint(k, cw, predict(cfg, cw, src, tgt)[2]))
+        c_logits, _, c_pred = predict(cfg, cw, src, tgt)
+        checkpoints.append(Checkpoint(k, cw, c_pred, float(softmax_cross_entropy(c_logits, lab))))
     return TrainingRun(np.array(losses), np.array(rates), grads0, tuple(checkpoints), final, taken,
                        bool(done and reproduces(final)), decimals, float(final_loss), warmup, len(pairs))

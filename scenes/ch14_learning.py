@@ -655,7 +655,7 @@ class LearningScene(ChapterScene):
                     row.add(self.t("true next", fs, th.dim).move_to([head_w / 2, y, 0]))
                 else:
                     row.add(self.t(f"{c.step}", fs, th.text, mono=True).move_to([head_w / 2, y, 0]),
-                            self.t(self.fmt(losses[c.step], self.gdec), fs - 2, th.dim, mono=True)
+                            self.t(self.fmt(c.loss, self.gdec), fs - 2, th.dim, mono=True)
                             .move_to([head_w + loss_w / 2, y, 0]))
                 x = head_w + loss_w
                 for t in range(a, b):

@@ -157,6 +157,12 @@ def test_recorded_forward_pass_uses_exactly_the_rounded_weights(ex):
         assert np.array_equal(run.checkpoints[0].weights[k], init.weights[k]), k
     assert np.array_equal(run.checkpoints[0].predicted, init.value("output.predicted"))
     assert [c.step for c in run.checkpoints] == sorted({c.step for c in run.checkpoints})
+    # each checkpoint's loss is the cross-entropy of its own rounded weights: −log of the true words' probability
+    labels = ex.value("target.ids")[1:].tolist() + [ex.vocab.index("<end>")]
+    assert last.loss == run.final_loss
+    p = ex.value("output.probs")[np.arange(len(labels)), labels]
+    assert abs(last.loss - float(-np.log(p).mean())) < 1e-12
+    assert abs(run.checkpoints[0].loss - float(ex.value("train.0.loss"))) < 1e-12
 
 
 def test_rounding_that_breaks_the_prediction_keeps_more_decimals():
