@@ -1,4 +1,6 @@
 """Shared fixtures: the configurations every chapter must lay out well, and a dry-run helper."""
+import re
+
 import pytest
 
 from mathcore import Config
@@ -27,3 +29,25 @@ def pytest_addoption(parser):
 @pytest.fixture(params=list(LAYOUT_CONFIGS), ids=list(LAYOUT_CONFIGS))
 def layout_config(request):
     return LAYOUT_CONFIGS[request.param]
+
+
+CONFIG_PARAMS = ("name", "config", "layout_config")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Send the default example's dry run of a chapter to one process, whichever test asks for it (the
+    contract test in test_chapters.py, the chapter's own structural test): with --dist loadgroup
+    (pyproject.toml) they then share one construction (tests/scene_utils.py keeps recent scenes)."""
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        chapter = params.get("chapter")
+        chapter = getattr(chapter, "number", chapter)
+        if chapter is None:
+            m = re.match(r"test_ch(\d\d)_", item.originalname or item.name)
+            chapter = int(m.group(1)) if m else None
+        if item.module.__name__.endswith("test_chapters") and chapter is not None:
+            config_name = "default"
+        else:
+            config_name = next((params[k] for k in CONFIG_PARAMS if isinstance(params.get(k), str)), None)
+        if chapter is not None and config_name == "default":
+            item.add_marker(pytest.mark.xdist_group(f"ch{int(chapter):02d}-default"))

@@ -1,7 +1,9 @@
 """Build a chapter's scene in Manim's dry-run mode (no files, animations skipped) and hand it back."""
 from __future__ import annotations
 
+import hashlib
 import os
+from collections import OrderedDict
 from pathlib import Path
 
 from manim import tempconfig
@@ -13,9 +15,29 @@ from scenes.theme import DARK, Theme
 CACHE = Path(__file__).resolve().parents[1] / "media" / "test-cache"
 
 
+_RECENT: "OrderedDict[tuple, object]" = OrderedDict()
+RECENT_SIZE = 3   # scenes kept per process: a test of the same chapter and example right after reuses it
+
+
 def construct_chapter(chapter, example: Example, theme: Theme = DARK, tmp_path=None, model: str | None = None):
     """Run the chapter's construct() in dry-run mode; return the scene (its mobjects, timeline and key
-    moments are there to inspect). model: the preset the scale chapters describe (default: theirs)."""
+    moments are there to inspect). model: the preset the scale chapters describe (default: theirs).
+
+    A dry run costs 5-20 s, so the last few scenes are kept: the contract test (test_chapters.py) and a
+    chapter's own test of the same example share one when they run in the same process, which conftest.py
+    arranges with xdist groups. Tests only read the scene; one that changes it must build its own."""
+    key = (str(chapter), hashlib.sha256(example.to_json().encode()).hexdigest(), theme.name, model)
+    if key in _RECENT:
+        _RECENT.move_to_end(key)
+        return _RECENT[key]
+    scene = _construct(chapter, example, theme, tmp_path, model)
+    _RECENT[key] = scene
+    while len(_RECENT) > RECENT_SIZE:
+        _RECENT.popitem(last=False)
+    return scene
+
+
+def _construct(chapter, example: Example, theme: Theme, tmp_path, model: str | None):
     ch = get_chapter(chapter)
     opts = {"dry_run": True, "pixel_width": 854, "pixel_height": 480, "frame_rate": 15,
             "disable_caching": True, "verbosity": "ERROR", "progress_bar": "none"}
