@@ -6,6 +6,18 @@ import pytest
 from mathcore import Config
 
 # The extreme configurations of the chapters' issues (default first).
+# A corpus of 60+ distinct words, for the layouts that must elide a large vocabulary.
+BIG_CORPUS = (
+    "I drink and I know things.",
+    "When you play the game of thrones, you win or you die.",
+    "The true enemy won't wait out the storm, He brings the storm.",
+    "Winter is coming, and the night is dark and full of terrors.",
+    "A lion does not concern himself with the opinion of sheep.",
+    "Chaos isn't a pit; chaos is a ladder that climbers cling to.",
+    "The man who passes the sentence should swing the sword.",
+    "Never forget what you are, for surely the world will not.",
+    "A mind needs books as a sword needs a whetstone.",
+)
 CHINESE_CORPUS = ("凛冬将至。", "我们会赢。", "长夜将至，我从今开始守望。")
 LAYOUT_CONFIGS = {
     "default": Config(),

@@ -5,23 +5,12 @@ no text under 18 points after scaling, the steps the chapter promises, and the c
 on screen equal to the record."""
 import pytest
 
-from conftest import LAYOUT_CONFIGS
+from conftest import BIG_CORPUS, LAYOUT_CONFIGS
 from mathcore import Config, build_example
 from scene_utils import construct_chapter, mobjects_outside_frame
 from scenes.components import NumericMatrix, TokenChip, TokenGrid, TokenRow
 from scenes.theme import DARK
 
-BIG_CORPUS = (
-    "I drink and I know things.",
-    "When you play the game of thrones, you win or you die.",
-    "The true enemy won't wait out the storm, He brings the storm.",
-    "Winter is coming, and the night is dark and full of terrors.",
-    "A lion does not concern himself with the opinion of sheep.",
-    "Chaos isn't a pit; chaos is a ladder that climbers cling to.",
-    "The man who passes the sentence should swing the sword.",
-    "Never forget what you are, for surely the world will not.",
-    "A mind needs books as a sword needs a whetstone.",
-)
 CONFIGS = dict(LAYOUT_CONFIGS)
 CONFIGS["big-vocab"] = Config(corpus=BIG_CORPUS, source="a mind needs books as a sword needs a whetstone",
                               target="winter is coming and the night is dark")
