@@ -178,6 +178,12 @@ def test_ch10_output(name):
     assert [c.token for c in scene.true_chips] == list(ex.tokens["target_labels"])
     assert [c.token for c in scene.generated_chips] == gen
     assert [int(ex.value(f"generate.{t}.token")) for t in range(len(gen))] == [ex.vocab.index(t) for t in gen]
+    # the first generation step's logits keep the chosen word's column (and the largest logits) in view
+    vec = scene.shown["generate.0.logits"]
+    chosen = int(ex.value("generate.0.token"))
+    assert chosen in vec.shown_col_indices()
+    top = int(np.argmax(ex.value("generate.0.logits")))
+    assert top in vec.shown_col_indices()
     # honest about the weights
     if ex.training is None:
         assert "arbitrary" in scene.verdict_text and "arbitrary" in scene.honesty_text
