@@ -14,6 +14,7 @@ from manim import DOWN, LEFT, PI, RIGHT, UP, Square, VGroup, VMobject
 
 from ..theme import Theme
 from .text import flat_text
+from .tokens import word_text
 
 
 class WeightsHeatmap(VGroup):
@@ -43,10 +44,14 @@ class WeightsHeatmap(VGroup):
         self.add(grid)
         self.row_labels: dict[int, VMobject] = {}
         self.col_labels: dict[int, VMobject] = {}
+        # labels no taller than a row (so neighbours never touch), however small the cells
+        tallest = flat_text("Ayg", theme.font, label_font_size, theme.dim).height
+        if tallest > 0.8 * cell_size:
+            label_font_size *= 0.8 * cell_size / tallest
         if row_labels is not None:
-            for i in range(n_rows):
-                t = flat_text(str(row_labels[i]), theme.font, label_font_size, theme.dim)
-                t.next_to(self.squares[i, 0], LEFT, buff=0.12)
+            for i in range(n_rows):   # on a common baseline through each row's middle, like a line of text
+                t, offset = word_text(str(row_labels[i]), theme.font, label_font_size, theme.dim)
+                t.next_to(self.squares[i, 0], LEFT, buff=0.12).shift(UP * offset)
                 self.row_labels[i] = t
         if col_labels is not None:
             raw = {j: flat_text(str(col_labels[j]), theme.font, label_font_size, theme.dim) for j in range(n_cols)}
