@@ -269,6 +269,32 @@ def formula_in(scene: ChapterScene, tex: str, region: Region, font_size: float =
     return f
 
 
+def scores_step(scene: ChapterScene, head: str, head_no: int, note_parts) -> None:
+    """The scores step of a head, as in chapter 4: Q·Kᵀ laid out, its first entry worked, the rest filled
+    fast, then a note (wrapped_note parts) in the work panel. Sets scene.shown[...scores] and scores_lay."""
+    rec = scene.record(f"{head}.scores")
+    q, k = scene.value(f"{head}.q"), scene.value(f"{head}.k")
+    lay = layout_product(scene, q, k.T, rec.value, names=(f"Q_{head_no}", rf"K_{head_no}^\top", f"S_{head_no}"),
+                         colors=(scene.theme.query, scene.theme.key, None), left_row_labels=rec.rows,
+                         right_col_labels=rec.cols, result_col_labels=rec.cols, kinds=("scheme", "row"))
+    S = lay.result.hide_entries()
+    with scene.step(f"{head}.scores"):
+        clear_stage(scene, run_time=0.5)
+        f = MathTex(rec.formula, font_size=34, color=scene.theme.text)
+        in_panel = place_formula(scene, f, lay)
+        scene.play(fade_in(lay.left), fade_in(lay.right), fade_in(S), fade_in(lay.name_group), fade_in(lay.ops),
+                   fade_in(f), run_time=0.8)
+        if in_panel:
+            scene.play(fade_out(f), run_time=0.3)
+        show_matrix_product(scene, lay.left, lay.right, S, detailed=1, rows=1, rest=True, panel=lay.panel,
+                            speed=1.4)
+        note = wrapped_note(scene, note_parts, lay.panel)
+        if note is not None:
+            scene.play(fade_in(note), run_time=0.6)
+    scene.shown[f"{head}.scores"] = S
+    scene.scores_lay = lay
+
+
 class ProjectionSteps:
     """Q, K and V one after another, like chapter 4: the input on the left stays when it is the same for the
     next projection, the weight slice and the result are replaced."""
@@ -400,28 +426,8 @@ class MaskedAttentionScene(ChapterScene):
         self.shown[f"{H}.v"] = self.proj.lay.result
 
     def scores(self):
-        rec = self.record(f"{H}.scores")
-        q, k = self.value(f"{H}.q"), self.value(f"{H}.k")
-        lay = layout_product(self, q, k.T, rec.value, names=(f"Q_{HEAD}", rf"K_{HEAD}^\top", f"S_{HEAD}"),
-                             colors=(self.theme.query, self.theme.key, None), left_row_labels=rec.rows,
-                             right_col_labels=rec.cols, result_col_labels=rec.cols, kinds=("scheme", "row"))
-        S = lay.result.hide_entries()
-        with self.step(f"{H}.scores"):
-            clear_stage(self, run_time=0.5)
-            f = MathTex(rec.formula, font_size=34, color=self.theme.text)
-            in_panel = place_formula(self, f, lay)
-            self.play(fade_in(lay.left), fade_in(lay.right), fade_in(S), fade_in(lay.name_group), fade_in(lay.ops),
-                      fade_in(f), run_time=0.8)
-            if in_panel:
-                self.play(fade_out(f), run_time=0.3)
-            show_matrix_product(self, lay.left, lay.right, S, detailed=1, rows=1, rest=True, panel=lay.panel,
-                                speed=1.4)
-            note = wrapped_note(self, [("As in chapter 4: every query meets every key,", self.theme.text),
-                                       ("the keys of later positions too.", self.theme.mask)], lay.panel)
-            if note is not None:
-                self.play(fade_in(note), run_time=0.6)
-        self.shown[f"{H}.scores"] = S
-        self.scores_lay = lay
+        scores_step(self, H, HEAD, [("As in chapter 4: every query meets every key,", self.theme.text),
+                                    ("the keys of later positions too.", self.theme.mask)])
 
     def scale(self):
         rec = self.record(f"{H}.scaled")

@@ -14,6 +14,7 @@ from manim import (DOWN, LEFT, RIGHT, UP, AnimationGroup, Arrow, Create, FadeIn,
 from scenes.base import ChapterScene
 from scenes.ch03_positional import cell_size
 from scenes.ch08_masked_attention import (ProjectionSteps, Region, attention_grid, clear_stage, fade_in, fade_out,
+                                          scores_step,
                                           focus_row, formula_in, ordinal, place_formula, rename, retire,
                                           wrapped_note)
 from scenes.components import (NumericMatrix, content_region, hide, layout_product, reveal, show_matrix_product,
@@ -157,28 +158,8 @@ class CrossAttentionScene(ChapterScene):
         self.shown[f"{H}.v"] = self.proj.lay.result
 
     def scores(self):
-        rec = self.record(f"{H}.scores")
-        q, k = self.value(f"{H}.q"), self.value(f"{H}.k")
-        lay = layout_product(self, q, k.T, rec.value, names=(f"Q_{HEAD}", rf"K_{HEAD}^\top", f"S_{HEAD}"),
-                             colors=(self.theme.query, self.theme.key, None), left_row_labels=rec.rows,
-                             right_col_labels=rec.cols, result_col_labels=rec.cols, kinds=("scheme", "row"))
-        S = lay.result.hide_entries()
-        with self.step(f"{H}.scores"):
-            clear_stage(self, run_time=0.5)
-            f = MathTex(rec.formula, font_size=34, color=self.theme.text)
-            in_panel = place_formula(self, f, lay)
-            self.play(fade_in(lay.left), fade_in(lay.right), fade_in(S), fade_in(lay.name_group), fade_in(lay.ops),
-                      fade_in(f), run_time=0.8)
-            if in_panel:
-                self.play(fade_out(f), run_time=0.3)
-            show_matrix_product(self, lay.left, lay.right, S, detailed=1, rows=1, rest=True, panel=lay.panel,
-                                speed=1.4)
-            note = wrapped_note(self, [(f"{self.m} target positions × {self.n} source words:", self.theme.text),
-                                       ("no mask here, the whole source is known.", self.theme.dim)], lay.panel)
-            if note is not None:
-                self.play(fade_in(note), run_time=0.6)
-        self.shown[f"{H}.scores"] = S
-        self.scores_lay = lay
+        scores_step(self, H, HEAD, [(f"{self.m} target positions × {self.n} source words:", self.theme.text),
+                                    ("no mask here, the whole source is known.", self.theme.dim)])
 
     def scale(self):
         rec = self.record(f"{H}.scaled")
