@@ -21,6 +21,7 @@ import numpy as np
 from manim import DOWN, RIGHT, UP, RoundedRectangle, Text, VGroup, VMobject
 
 from ..theme import Theme
+from .matrix import shown_subset
 from .text import flat_text
 
 SPECIAL_TOKENS = ("<start>", "<end>")
@@ -367,16 +368,7 @@ class TokenGrid(VGroup):
             if len(chosen) >= count:
                 break
             chosen.add(i)
-        out: list[int | None] = []
-        prev = -1
-        for i in sorted(chosen):
-            if i != prev + 1:
-                out.append(None)
-            out.append(i)
-            prev = i
-        if prev != n - 1:
-            out.append(None)
-        return out
+        return shown_subset(n, chosen, limit=0)    # everything chosen, ⋯ for each gap
 
     @staticmethod
     def _col_widths(widths: Sequence[float], n_cols: int) -> list[float]:
