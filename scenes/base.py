@@ -24,6 +24,7 @@ from manim import (DOWN, LEFT, UP, UR, UL, FadeIn, FadeOut, Mobject, Scene, Text
 
 from mathcore import Config, Example, build_example
 
+from .components.text import flat_text
 from .theme import Theme, get_theme
 from . import fastcopy  # noqa: F401  (a faster Mobject copy: most of a scene's build time)
 
@@ -201,6 +202,10 @@ class ChapterScene(Scene):
     def text(self, s: str, font_size: float = 26, color: str | None = None, mono: bool = False) -> Text:
         """User or script text: always Text (never LaTeX, never Pango markup)."""
         return _text(s, self.theme.mono if mono else self.theme.font, font_size, str(color or self.theme.text)).copy()
+
+    def t(self, s: str, size: float = 24, color: str | None = None, mono: bool = False):
+        """A label as one flat path (flat_text: cheap to copy and animate); numbers in the mono font."""
+        return flat_text(s, self.theme.mono if mono else self.theme.font, size, color or self.theme.text)
 
     def set_heading(self, heading: str):
         """The step's title in the header band, top left; replaces the previous one."""

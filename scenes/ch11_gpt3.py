@@ -69,9 +69,6 @@ class GPT3Scene(ChapterScene):
         self.params()
 
     # ------------------------------------------------------------ helpers
-    def t(self, s: str, size: float = 24, color: str | None = None, mono: bool = False):
-        return flat_text(s, self.theme.mono if mono else self.theme.font, size, color or self.theme.text)
-
     def figure(self, key: str, text: str, size: float = 24, color: str | None = None):
         self.shown[key] = text
         return self.t(text, size, color)

@@ -82,10 +82,6 @@ class ComputeScene(ChapterScene):
         self.summary()
 
     # ------------------------------------------------------------ helpers
-    def t(self, s: str, size: float = 24, color: str | None = None, mono: bool = False):
-        """A label: a flat copy of Text (cheap to animate). Numbers in the mono font."""
-        return flat_text(s, self.theme.mono if mono else self.theme.font, size, color or self.theme.text)
-
     def figure(self, key: str, text: str, size: float = 24, color: str | None = None):
         """A number label from mathcore, remembered under key so tests can check it. Figures with units
         read best in the proportional font (its digits are tabular, so columns still line up)."""

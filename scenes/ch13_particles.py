@@ -20,7 +20,6 @@ from mathcore import dynamics as dyn
 from mathcore.scale import format_number
 from scenes.components import format_number as format_decimals
 from scenes.base import ChapterScene
-from scenes.components import flat_text
 from scenes.components.bars import ProbabilityBars
 from scenes.components.tokens import TokenChip, word_text
 
@@ -99,9 +98,6 @@ class ParticlesScene(ChapterScene):
         self.bridge()
 
     # ------------------------------------------------------------ helpers
-    def t(self, s: str, size: float = 24, color: str | None = None, mono: bool = False):
-        return flat_text(s, self.theme.mono if mono else self.theme.font, size, color or self.theme.text)
-
     def centre_y(self) -> float:
         return (self.content_top + self.content_bottom) / 2
 

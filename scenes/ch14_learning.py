@@ -27,7 +27,7 @@ from manim import (DOWN, LEFT, RIGHT, UP, UR, AnimationGroup, Create, Dot, FadeI
 from mathcore import scale
 from mathcore.display import product_terms
 from scenes.base import ChapterScene
-from scenes.components import NumericMatrix, Region, content_region, flat_text, format_number
+from scenes.components import NumericMatrix, Region, content_region, format_number
 from scenes.components.choreography import clear_stage, fade_in, fade_out, reveal
 from scenes.components.matrix import shown_indices, shown_subset
 from scenes.components.tokens import TokenChip
@@ -102,10 +102,6 @@ class LearningScene(ChapterScene):
         self.formula_mob = None
 
     # ------------------------------------------------------------ helpers
-    def t(self, s: str, size: float = 24, color: str | None = None, mono: bool = False):
-        """A label: a flat copy of Text (cheap to animate); numbers in the mono font."""
-        return flat_text(s, self.theme.mono if mono else self.theme.font, size, color or self.theme.text)
-
     def fmt(self, v: float, decimals: int) -> str:
         return format_number(float(v), decimals)
 
