@@ -1,4 +1,8 @@
-"""The encoder-decoder model: seeded weights and the forward pass through every layer."""
+"""The encoder-decoder model: seeded weights, the forward pass through every layer, and greedy generation.
+
+    fwd = forward(src_ids, tgt_ids, cfg, weights)        # teacher forcing: every target position at once
+    gen = generate(src_ids, cfg, weights, limit)         # one token at a time, fed back in until <end>
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,6 +12,9 @@ import numpy as np
 from .config import Config
 from .layers import (AddNorm, FeedForward, MultiHead, add_and_norm, causal_mask, embed, feed_forward,
                      multi_head_attention, output_layer, positional_encoding)
+from .tokenizer import END_ID, START_ID
+
+TIE_TOLERANCE = 1e-12   # probabilities this close to the maximum count as tied
 
 
 # ---------------------------------------------------------------- weights
@@ -151,7 +158,8 @@ def encode(ids: np.ndarray, cfg: Config, weights) -> tuple[Inputs, list[EncoderL
     return inp, layers
 
 
-def decode(ids: np.ndarray, memory: np.ndarray, cfg: Config, weights) -> tuple[Inputs, list[DecoderLayer], np.ndarray, np.ndarray]:
+def decode(ids: np.ndarray, memory: np.ndarray, cfg: Config,
+           weights) -> tuple[Inputs, list[DecoderLayer], np.ndarray, np.ndarray]:  # (m,), (n, d) -> 2 x (m, V)
     """(m,) target ids, (n, d) encoder output -> inputs, layers, logits (m, V), probabilities (m, V)."""
     inp = prepare_inputs(ids, cfg, weights)
     layers, y = [], inp.x
@@ -160,3 +168,79 @@ def decode(ids: np.ndarray, memory: np.ndarray, cfg: Config, weights) -> tuple[I
         y = layers[-1].norm3.out
     logits, probs = output_layer(y, output_matrix(cfg, weights))  # every position on its own
     return inp, layers, logits, probs
+
+
+# ---------------------------------------------------------------- the whole pass and greedy decoding
+
+def greedy_choice(probs: np.ndarray) -> np.ndarray:  # (..., V) -> (...,) int ids
+    """The most probable token, never <start> (id 0): it only ever marks the beginning of the input."""
+    # Ties (equal to the last bit or nearly: d_model = 2 makes exact ties common) go to the lowest id,
+    # so the choice does not depend on how a BLAS library rounds the last bit.
+    p = probs[..., 1:]
+    near_max = p >= np.max(p, axis=-1, keepdims=True) - TIE_TOLERANCE
+    return (np.argmax(near_max, axis=-1) + 1).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class Forward:
+    encoder_inputs: Inputs
+    encoder_layers: tuple[EncoderLayer, ...]
+    decoder_inputs: Inputs
+    decoder_layers: tuple[DecoderLayer, ...]
+    logits: np.ndarray      # (m, V)  every target position projected on its own
+    probs: np.ndarray       # (m, V)  softmax of each row
+    predicted: np.ndarray   # (m,)    greedy choice at each position (never <start>)
+
+    @property
+    def memory(self) -> np.ndarray:  # (n, d) the encoder output that cross-attention reads
+        return self.encoder_layers[-1].norm2.out
+
+    @property
+    def output(self) -> np.ndarray:  # (m, d) the decoder output, the output layer's input
+        return self.decoder_layers[-1].norm3.out
+
+
+def forward(src_ids: np.ndarray, tgt_ids: np.ndarray, cfg: Config, weights) -> Forward:  # (n,), (m,) -> .probs (m, V)
+    """Teacher forcing: the encoder on the source, then the decoder on the whole shifted target in one pass."""
+    enc_inp, enc_layers = encode(src_ids, cfg, weights)
+    dec_inp, dec_layers, logits, probs = decode(tgt_ids, enc_layers[-1].norm2.out, cfg, weights)
+    return Forward(enc_inp, tuple(enc_layers), dec_inp, tuple(dec_layers), logits, probs, greedy_choice(probs))
+
+
+@dataclass(frozen=True)
+class GenerationStep:
+    ids: np.ndarray      # (t + 1,) the decoder's input: <start> and the tokens chosen so far
+    logits: np.ndarray   # (V,)     the last position's logits: they score every word as the next one
+    probs: np.ndarray    # (V,)     their softmax
+    token: int           # the greedy choice, appended to the input
+
+
+@dataclass(frozen=True)
+class Generation:
+    steps: tuple[GenerationStep, ...]
+
+    @property
+    def tokens(self) -> tuple[int, ...]:  # the generated ids, <end> included when it was reached
+        return tuple(s.token for s in self.steps)
+
+
+def generation_limit(cfg: Config, target_length: int) -> int:
+    """cfg.max_new_tokens, or (when 0) room for the whole target and its <end>."""
+    return cfg.max_new_tokens or target_length + 1
+
+
+def generate(src_ids: np.ndarray, cfg: Config, weights, limit: int) -> Generation:  # (n,) -> at most limit ids
+    """Greedy decoding: from <start>, run the decoder on the tokens so far, append the most probable next token
+    (greedy_choice: ties to the lowest id, never <start>) and repeat until <end> or `limit` tokens."""
+    _, enc_layers = encode(src_ids, cfg, weights)
+    memory = enc_layers[-1].norm2.out                  # (n, d) computed once: the source does not change
+    ids, steps = [START_ID], []
+    for _ in range(limit):
+        inp = np.array(ids, dtype=np.int64)            # (t + 1,)
+        _, _, logits, probs = decode(inp, memory, cfg, weights)
+        token = int(greedy_choice(probs[-1]))
+        steps.append(GenerationStep(inp, logits[-1], probs[-1], token))
+        ids.append(token)
+        if token == END_ID:
+            break
+    return Generation(tuple(steps))

@@ -7,6 +7,7 @@ import numpy as np
 
 START, END = "<start>", "<end>"
 SPECIALS = (START, END)
+START_ID, END_ID = 0, 1   # build_vocab puts SPECIALS first, so every vocabulary starts <start>, <end>
 APOSTROPHES = "'\u2019"
 
 

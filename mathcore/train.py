@@ -10,9 +10,10 @@ The loss is the cross-entropy of the teacher-forced next-token predictions (labe
 averaged over the target positions. Training is full-batch and deterministic: the only randomness is the
 seeded initial weights.
 
-    from mathcore.train import loss_and_grads, train
+    from mathcore.train import first_update, loss_and_grads, train
     loss, grads = loss_and_grads(cfg, weights, src_ids, tgt_ids, labels)   # grads has weights' names
     run = train(cfg, weights, vocab)                                       # -> TrainingRun
+    first = first_update(cfg, weights, run, src_ids, tgt_ids, labels)      # -> FirstUpdate, for chapter 14
 """
 from __future__ import annotations
 
@@ -310,36 +311,92 @@ def training_pairs(cfg: Config, vocab: list[str]) -> list[tuple[np.ndarray, np.n
     return pairs
 
 
-def _greedy(probs: np.ndarray) -> np.ndarray:  # (..., V) -> (...,) ids
-    """The example's own greedy rule (never <start>, ties to the lowest id), so training judges success
-    exactly as the recorded generation will."""
-    from .example import greedy_choice  # here, not at the top: example.py imports this module
-    return greedy_choice(probs)
-
-
 def predict(cfg: Config, weights, src_ids, tgt_ids) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Teacher-forced forward pass -> logits (m, V), probabilities (m, V) and predicted ids (m,)."""
-    _, enc_layers = model.encode(src_ids, cfg, weights)
-    _, _, logits, probs = model.decode(tgt_ids, enc_layers[-1].norm2.out, cfg, weights)
-    return logits, probs, _greedy(probs)
+    fwd = model.forward(src_ids, tgt_ids, cfg, weights)
+    return fwd.logits, fwd.probs, fwd.predicted
 
 
 def generate(cfg: Config, weights, src_ids: np.ndarray, limit: int) -> list[int]:
-    """Greedy generation as the example records it: from <start>, append the argmax until <end> or the limit."""
-    _, enc_layers = model.encode(src_ids, cfg, weights)
-    memory = enc_layers[-1].norm2.out
-    end = 1  # the vocabulary is <start>, <end>, then the words
-    ids = [0]
-    for _ in range(limit):
-        _, _, _, probs = model.decode(np.array(ids, dtype=np.int64), memory, cfg, weights)
-        ids.append(int(_greedy(probs[-1])))
-        if ids[-1] == end:
-            break
-    return ids[1:]
+    """Greedy generation as the example records it (model.generate), as a list of the generated ids."""
+    return list(model.generate(src_ids, cfg, weights, limit).tokens)
 
 
 def round_weights(weights, decimals: int) -> dict[str, np.ndarray]:
     return {k: np.round(w, decimals) + 0.0 for k, w in weights.items()}  # + 0.0: no -0.0
+
+
+def _batch_loss_and_grads(cfg: Config, w, pairs):
+    """The mean loss and gradients over the pairs, and the example pair's probabilities (m, V)."""
+    loss, grads, probs = _forward_backward(cfg, w, *pairs[0])
+    for s_ids, t_ids, l_ids in pairs[1:]:
+        l2, g2, _ = _forward_backward(cfg, w, s_ids, t_ids, l_ids)
+        loss += l2
+        for k in grads:
+            grads[k] += g2[k]
+    if len(pairs) > 1:
+        loss /= len(pairs)
+        grads = {k: g / len(pairs) for k, g in grads.items()}
+    return loss, grads, probs
+
+
+@dataclass(frozen=True)
+class _Descent:
+    losses: list[float]                  # (updates + 1,) loss before each update and after the last
+    rates: list[float]                   # (updates,) learning rate of each update
+    history: list[dict[str, np.ndarray]]  # the raw weights after 0, 1, ..., updates updates
+    grads0: dict[str, np.ndarray]        # the gradient at the initial weights
+    done: bool                           # stopped because the rounded weights reproduce the target
+
+
+def _descend(cfg: Config, weights, pairs, steps: int, peak: float, warmup: int, expected: list[int],
+             reproduces) -> _Descent:
+    """Adam until the weights as shown (rounded) reproduce the target, or `steps` updates.
+
+    Adam works on one flat vector of every weight (one numpy call per operation instead of one per
+    matrix); the weight dicts are views into it.
+    """
+    names = list(weights)
+    cuts = np.cumsum([0] + [np.size(weights[k]) for k in names])
+
+    def as_dict(flat: np.ndarray) -> dict[str, np.ndarray]:
+        return {k: flat[a:b].reshape(np.shape(weights[k])) for k, a, b in zip(names, cuts[:-1], cuts[1:])}
+
+    theta = {"all": np.concatenate([np.asarray(weights[k], dtype=np.float64).ravel() for k in names])}
+    state = adam_init(theta)
+    w = as_dict(theta["all"])
+    losses, rates, history = [], [], [w]
+    grads0, done = None, False
+    for step in range(steps + 1):
+        loss, grads, probs = _batch_loss_and_grads(cfg, w, pairs)
+        losses.append(loss)
+        if grads0 is None:
+            grads0 = grads
+        # stop once the weights as shown (rounded) reproduce the target; the raw argmax is a cheap pre-check
+        if model.greedy_choice(probs)[:len(expected)].tolist() == expected and reproduces(round_weights(w, cfg.decimals)):
+            done = True
+            break
+        if step == steps:
+            break
+        lr = learning_rate_at(step, peak, warmup)
+        rates.append(lr)
+        theta, state = adam_step(theta, {"all": np.concatenate([grads[k].ravel() for k in names])}, state, lr)
+        w = as_dict(theta["all"])
+        history.append(w)
+    return _Descent(losses, rates, history, grads0, done)
+
+
+def _checkpoints(cfg: Config, descent: _Descent, final, decimals: int, pair, n_checkpoints: int) -> tuple[Checkpoint, ...]:
+    """Evenly spaced moments of the run, the first and the last (the final weights) included."""
+    src, tgt, lab = pair
+    taken = len(descent.rates)
+    marks = sorted({round(i * taken / max(n_checkpoints - 1, 1)) for i in range(n_checkpoints)} | {0, taken})
+    checkpoints = []
+    for k in marks:
+        cw = final if k == taken else round_weights(descent.history[k], decimals)
+        c_logits, _, c_pred = predict(cfg, cw, src, tgt)
+        checkpoints.append(Checkpoint(k, cw, c_pred, float(softmax_cross_entropy(c_logits, lab))))
+    return tuple(checkpoints)
 
 
 def train(cfg: Config, weights: dict[str, np.ndarray], vocab: list[str], steps: int | None = None,
@@ -357,52 +414,14 @@ def train(cfg: Config, weights: dict[str, np.ndarray], vocab: list[str], steps: 
     on_corpus = cfg.train_on_corpus if on_corpus is None else on_corpus
     pairs = training_pairs(dataclasses.replace(cfg, train_on_corpus=on_corpus), vocab)
     src, tgt, lab = pairs[0]
-    limit = cfg.max_new_tokens or len(tgt)                  # len(tgt) = target length + 1, as the example
+    limit = model.generation_limit(cfg, len(tgt) - 1)    # len(tgt) - 1 = target length, as the example
     expected = lab.tolist()[:limit]
 
     def reproduces(w) -> bool:
         return generate(cfg, w, src, limit) == expected
 
-    # Adam works on one flat vector of every weight (one numpy call per operation instead of one per
-    # matrix); the weight dicts are views into it.
-    names = list(weights)
-    cuts = np.cumsum([0] + [np.size(weights[k]) for k in names])
-
-    def as_dict(flat: np.ndarray) -> dict[str, np.ndarray]:
-        return {k: flat[a:b].reshape(np.shape(weights[k])) for k, a, b in zip(names, cuts[:-1], cuts[1:])}
-
-    theta = {"all": np.concatenate([np.asarray(weights[k], dtype=np.float64).ravel() for k in names])}
-    state = adam_init(theta)
-    w = as_dict(theta["all"])
-    losses, rates, history = [], [], [w]
-    grads0, done = None, False
-    for step in range(steps + 1):
-        loss, grads, probs = _forward_backward(cfg, w, src, tgt, lab)
-        for s_ids, t_ids, l_ids in pairs[1:]:
-            l2, g2, _ = _forward_backward(cfg, w, s_ids, t_ids, l_ids)
-            loss += l2
-            for k in grads:
-                grads[k] += g2[k]
-        if len(pairs) > 1:
-            loss /= len(pairs)
-            grads = {k: g / len(pairs) for k, g in grads.items()}
-        losses.append(loss)
-        if grads0 is None:
-            grads0 = grads
-        # stop once the weights as shown (rounded) reproduce the target; the raw argmax is a cheap pre-check
-        if _greedy(probs)[:limit].tolist() == expected and reproduces(round_weights(w, cfg.decimals)):
-            done = True
-            break
-        if step == steps:
-            break
-        lr = learning_rate_at(step, peak, warmup)
-        rates.append(lr)
-        theta, state = adam_step(theta, {"all": np.concatenate([grads[k].ravel() for k in names])}, state, lr)
-        w = as_dict(theta["all"])
-        history.append(w)
-    taken = len(rates)
-
-    decimals = cfg.decimals
+    descent = _descend(cfg, weights, pairs, steps, peak, warmup, expected, reproduces)
+    w, done, decimals = descent.history[-1], descent.done, cfg.decimals
     if not done and reproduces(w):
         # rounding to cfg.decimals broke the learned prediction: keep more decimals, the fewest that work
         for d in range(cfg.decimals + 1, 7):
@@ -412,12 +431,45 @@ def train(cfg: Config, weights: dict[str, np.ndarray], vocab: list[str], steps: 
     final = round_weights(w, decimals)
     logits, _, _ = predict(cfg, final, src, tgt)
     final_loss = softmax_cross_entropy(logits, lab)
+    checkpoints = _checkpoints(cfg, descent, final, decimals, pairs[0], n_checkpoints)
+    return TrainingRun(np.array(descent.losses), np.array(descent.rates), descent.grads0, checkpoints, final,
+                       len(descent.rates), bool(done and reproduces(final)), decimals, float(final_loss), warmup,
+                       len(pairs))
 
-    marks = sorted({round(i * taken / max(n_checkpoints - 1, 1)) for i in range(n_checkpoints)} | {0, taken})
-    checkpoints = []
-    for k in marks:
-        cw = final if k == taken else round_weights(history[k], decimals)
-        c_logits, _, c_pred = predict(cfg, cw, src, tgt)
-        checkpoints.append(Checkpoint(k, cw, c_pred, float(softmax_cross_entropy(c_logits, lab))))
-    return TrainingRun(np.array(losses), np.array(rates), grads0, tuple(checkpoints), final, taken,
-                       bool(done and reproduces(final)), decimals, float(final_loss), warmup, len(pairs))
+
+# ================================================================ the first update, step by step
+
+@dataclass(frozen=True)
+class FirstUpdate:
+    """The run's first step traced through the output layer, for chapter 14 (the example's train.0.* steps)."""
+    probs: np.ndarray        # (m, V) probabilities of the initial weights on the example's pair
+    token_loss: np.ndarray   # (m,)   -log P of each true next word
+    loss: np.ndarray         # ()     their mean
+    output: np.ndarray       # (m, d) decoder output Y of the initial weights, the output layer's input
+    dlogits: np.ndarray      # (m, V) (P - onehot(labels)) / m
+    dW_out: np.ndarray       # (d, V) Y^T dlogits: the output layer's part of the gradient
+    W_out: np.ndarray        # (d, V) the output matrix before training (W_E^T when tied)
+    grad: np.ndarray         # (d, V) its whole gradient at step 0 (the run's, the embedding's part included when tied)
+    lr: float                # the first update's learning rate
+    m: np.ndarray            # (d, V) Adam's first moment after one update
+    v: np.ndarray            # (d, V) and its second moment
+    update: np.ndarray       # (d, V) W_out - W_out after
+    after: np.ndarray        # (d, V) the output matrix after one update
+
+
+def first_update(cfg: Config, initial: dict[str, np.ndarray], run: TrainingRun, src_ids: np.ndarray,
+                 tgt_ids: np.ndarray, lab_ids: np.ndarray) -> FirstUpdate:  # (n,), (m,), (m,) -> (d, V) in .after
+    """The loss of the initial weights on the example's pair, its gradient traced back through the output layer
+    by the chain rule, and Adam's first update of the output matrix (= W_E transposed when tied)."""
+    m = len(tgt_ids)
+    fwd = model.forward(src_ids, tgt_ids, cfg, initial)
+    Y = fwd.output                                                           # (m, d)
+    W = model.output_matrix(cfg, initial)                                    # (d, V)
+    token_loss = -log_softmax(fwd.logits)[np.arange(m), lab_ids]             # (m,)
+    dlogits = softmax_cross_entropy_backward(fwd.probs, lab_ids)             # (m, V) = (P - onehot) / m
+    _, dW = output_layer_backward(Y, W, dlogits)                             # (d, V) = Y^T dlogits
+    full = run.grads["embedding.W_E"].T if cfg.tied_output else run.grads["output.W_out"]   # (d, V)
+    lr = learning_rate_at(0, cfg.learning_rate, run.warmup)
+    after, state = adam_step({"W": W}, {"W": full}, adam_init({"W": W}), lr)
+    return FirstUpdate(fwd.probs, token_loss, np.array(token_loss.mean()), Y, dlogits, dW, W, full, lr,
+                       state.m["W"], state.v["W"], W - after["W"], after["W"])
