@@ -181,12 +181,17 @@ def _trained_on(pairs: int) -> str:
             f"this sentence pair and {more} corpus line{_plural(more)} (each copied to itself)")
 
 
+def _steps(n: int, kind: str = "") -> str:
+    """ "1 step", "31 training steps". """
+    return f"{n} {kind}step{'s' * (n != 1)}"
+
+
 def trained_note(steps: int, pairs: int, reproduced: bool) -> str:
     """How the weights came about, for the prediction: honest about what training means here."""
     if reproduced:
-        return (f"the weights were trained on {_trained_on(pairs)} for {steps} steps, so the model has "
+        return (f"the weights were trained on {_trained_on(pairs)} for {_steps(steps)}, so the model has "
                 "memorized the answer: it recalls one sentence, it does not understand language.")
-    return (f"the weights were trained on {_trained_on(pairs)} for {steps} steps, the limit, and still do not "
+    return (f"the weights were trained on {_trained_on(pairs)} for {_steps(steps)}, the limit, and still do not "
             "reproduce the target: this model is too small or was trained too briefly to memorize it.")
 
 
@@ -222,9 +227,9 @@ def generation_result(generated: Sequence[str], labels: Sequence[str], steps: in
     if generated == labels[:len(generated)]:
         whole = "the target" if len(generated) == len(labels) else "the start of the target"
         return (f" The generated words, {quote(generated)}, are exactly {whole}: the model memorized this "
-                f"sentence in {steps} training steps.")
+                f"sentence in {_steps(steps, 'training ')}.")
     return (f" The generated words, {quote(generated)}, differ from the target {quote(labels)}: "
-            f"{steps} training steps were not enough to memorize it.")
+            f"{_steps(steps, 'training ')} {'was' if steps == 1 else 'were'} not enough to memorize it.")
 
 
 # ---------------------------------------------------------------- the first training step
