@@ -20,10 +20,33 @@ from pathlib import Path
 import click
 
 import exports
+import runctl
 from mathcore import Example
 
 ROOT = Path(__file__).resolve().parent
-DRAFT = {"pixel_width": 256, "pixel_height": 144, "frame_rate": 5}
+QUALITIES = {  # Manim's presets, plus a tiny draft for tests and quick looks: the one quality table
+    "l": "low_quality", "m": "medium_quality", "h": "high_quality", "p": "production_quality",
+    "k": "fourk_quality", "draft": None,
+}
+FRAME_RATES = {"l": 15, "m": 30, "h": 60, "p": 60, "k": 60, "draft": 5}
+DRAFT = {"pixel_width": 256, "pixel_height": 144, "frame_rate": FRAME_RATES["draft"]}
+FORMATS = ("mp4", "webm", "gif", "mov")
+
+
+def example_folder(ex: Example) -> Path:
+    """media/runs/<sentence>-<hash>: one per example (the hash covers every option and number)."""
+    digest = hashlib.sha256(ex.to_json().encode()).hexdigest()[:8]
+    return Path("media") / "runs" / f"{exports.slugify(ex.config.source)}-{digest}"
+
+
+def code_version() -> str:
+    """Changes whenever the drawing, the math, the timing or the voice changes, so cached renders are redone."""
+    h = hashlib.sha256()
+    for p in sorted([*ROOT.glob("scenes/**/*.py"), *ROOT.glob("mathcore/*.py"), ROOT / "captions.py",
+                     ROOT / "voice.py"]):
+        h.update(p.name.encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -36,6 +59,8 @@ class RenderSettings:
     verbose: bool = False
     code: str = ""          # version of the drawing code: part of the cache key
     model: str = "gpt3-175b"  # the preset the scale chapters describe
+    voice: str | None = "joe"  # the narrating voice (voice.VOICES), or None for a silent course
+    voice_rate: float = 1.0    # speaking speed: 2 is twice as fast
 
     def tag(self) -> str:
         """The run's sub-folder name: what makes two renders of the same sentence differ on disk, so a
@@ -52,6 +77,11 @@ class RenderSettings:
             parts.append(self.fmt)
         if self.model != RenderSettings.model:
             parts.append(self.model)
+        if self.fmt != "png":   # stills are silent whatever the voice
+            if self.voice is None:
+                parts.append("silent")
+            elif self.voice != RenderSettings.voice or self.voice_rate != 1.0:
+                parts.append(f"{self.voice}{self.voice_rate:g}x")
         return "-".join(parts)
 
     def key(self, example_json: str, slug: str) -> str:
@@ -63,24 +93,33 @@ class RenderSettings:
 
 # ---------------------------------------------------------------- one chapter in one process
 
-def _manim_options(settings: dict, media_dir: str, slug: str) -> dict:
-    from render import QUALITIES
+def _manim_options(settings: RenderSettings, media_dir: str, slug: str) -> dict:
     opts = {"media_dir": media_dir, "output_file": slug, "disable_caching": True,
-            "verbosity": "INFO" if settings["verbose"] else "ERROR",
-            "progress_bar": "display" if settings["verbose"] else "none",
-            "transparent": settings["transparent"]}
-    if settings["quality"] == "draft":
+            "verbosity": "INFO" if settings.verbose else "ERROR",
+            "progress_bar": "display" if settings.verbose else "none",
+            "transparent": settings.transparent}
+    if settings.quality == "draft":
         opts.update(DRAFT)
     else:
-        opts["quality"] = QUALITIES[settings["quality"]]
-    if settings["fps"]:
-        opts["frame_rate"] = settings["fps"]
-    if settings["fmt"] != "png":
-        opts["format"] = settings["fmt"]
+        opts["quality"] = QUALITIES[settings.quality]
+    if settings.fps:
+        opts["frame_rate"] = settings.fps
+    if settings.fmt != "png":
+        opts["format"] = settings.fmt
     return opts
 
 
-def worker(chapter_key: str, example_path: str, settings: dict, media_dir: str,
+def worker_command(chapter: str, example_path: Path, settings: RenderSettings, media_dir: Path,
+                   stills_dir: Path | None = None, at: set[str] | None = None) -> list[str]:
+    """The command line of one chapter's process (worker.py): the one way every renderer starts a chapter."""
+    cmd = [sys.executable, str(ROOT / "worker.py"), "--chapter", chapter, "--example", str(example_path),
+           "--settings", json.dumps(dataclasses.asdict(settings)), "--media-dir", str(media_dir)]
+    if stills_dir is not None:
+        cmd += ["--stills-dir", str(stills_dir), "--at", ",".join(sorted(at or ()))]
+    return cmd
+
+
+def worker(chapter_key: str, example_path: str, settings: RenderSettings, media_dir: str,
            stills_dir: str | None, at: str):
     """Render one chapter (video, or stills when stills_dir is given) and print where the files are."""
     from manim import tempconfig
@@ -100,10 +139,14 @@ def worker(chapter_key: str, example_path: str, settings: dict, media_dir: str,
     opts = _manim_options(settings, media_dir, ch.slug)
     if stills_dir:
         opts["dry_run"] = True
+    narrator = None
+    if settings.voice and not stills_dir:
+        import voice
+        narrator = voice.Narrator(settings.voice, settings.voice_rate)
     with tempconfig(opts):
         stills = StillsRequest(stills_dir, set(at.split(",")) if at else None) if stills_dir else None
-        scene = ch.load()(example=ex, theme=get_theme(settings["theme"]), stills=stills,
-                          model=settings.get("model"))
+        scene = ch.load()(example=ex, theme=get_theme(settings.theme), stills=stills,
+                          model=settings.model, narrator=narrator)
         scene.render()
         if stills_dir:
             print(json.dumps({"stills": [str(p) for p in scene.saved_stills], "steps": scene.timeline}))
@@ -114,18 +157,22 @@ def worker(chapter_key: str, example_path: str, settings: dict, media_dir: str,
 
 def _spawn(ch, example_path: Path, settings: RenderSettings, media_dir: Path, log: Path,
            stills_dir: Path | None = None, at: set[str] | None = None) -> subprocess.Popen:
-    cmd = [sys.executable, str(ROOT / "render.py"), "worker", "--chapter", ch.slug, "--example", str(example_path),
-           "--settings", json.dumps(dataclasses.asdict(settings)), "--media-dir", str(media_dir)]
-    if stills_dir is not None:
-        cmd += ["--stills-dir", str(stills_dir), "--at", ",".join(sorted(at or ()))]
+    cmd = worker_command(ch.slug, example_path, settings, media_dir, stills_dir, at)
+    shutil.rmtree(media_dir, ignore_errors=True)   # what a killed run left half-done is not this render's
     log.parent.mkdir(parents=True, exist_ok=True)
-    fh = open(log, "w")
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=fh, text=True, cwd=ROOT, env=env)
+    with open(log, "w") as fh:   # the worker writes to its own copy of the descriptor
+        proc = runctl.spawn(cmd, stdout=subprocess.PIPE, stderr=fh, text=True, cwd=ROOT, env=env)
+    proc.log, proc.media_dir = log, media_dir
+    return proc
 
 
-def _run_all(jobs_list: list[tuple], jobs: int, verbose: bool) -> dict:
-    """Run (chapter, start-callable) jobs at most `jobs` at a time, with one progress line per chapter."""
+def _run_all(jobs_list: list[tuple], jobs: int, verbose: bool, on_done=None) -> dict:
+    """Run (chapter, start-callable) jobs at most `jobs` at a time, with one progress line per chapter.
+
+    on_done(ch, info), if given, runs as soon as a chapter succeeds (to move its files into place, so a stop
+    or a sibling's failure keeps it). Whatever ends the loop early (Ctrl-C, SIGTERM, an error) stops the
+    workers still running, and their process groups, before it propagates (runctl.stop)."""
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     results, failures = {}, []
@@ -148,22 +195,30 @@ def _run_all(jobs_list: list[tuple], jobs: int, verbose: bool) -> dict:
                     out = proc.stdout.read() if proc.stdout else ""
                     del running[slug]
                     if proc.returncode != 0:
-                        failures.append(ch)
+                        failures.append((ch, proc))
                         progress.update(tasks[slug], total=1, completed=0, status="[red]failed")
                         continue
                     info = json.loads(out.strip().splitlines()[-1])
                     info["render_seconds"] = time.time() - t0
                     results[slug] = info
+                    if on_done is not None:
+                        on_done(ch, info)
                     status = (f"{info['duration']:.1f} s of video" if "duration" in info
                               else f"{len(info.get('stills', []))} stills")
                     progress.update(tasks[slug], total=1, completed=1, status=f"done: {status}")
                 time.sleep(0.2)
-        except KeyboardInterrupt:
-            for _, proc, _ in running.values():
-                proc.terminate()
+        except BaseException as e:
+            runctl.stop([proc for _, proc, _ in running.values()], first=getattr(e, "signum", None))
             raise
     if failures:
-        names = ", ".join(f"{c.number} ({c.title})" for c in failures)
+        names = ", ".join(f"{c.number} ({c.title})" for c, _ in failures)
+        full = [proc for _, proc in failures if runctl.disk_full(getattr(proc, "log", None))]
+        for proc in full:   # its half-written frames would only hold on to the space a rerun needs
+            shutil.rmtree(proc.media_dir, ignore_errors=True)
+        if full:
+            raise click.ClickException(f"The disk is full: chapter {names} could not be written in "
+                                       f"{full[0].log.parent.parent}. Free some space (or choose another --out), "
+                                       "then rerun the same command; finished chapters are kept.")
         raise click.ClickException(f"Chapter {names} failed to render; see the log in the run folder's .work/ "
                                    "(or rerun with -v).")
     return results
@@ -173,6 +228,7 @@ def _run_all(jobs_list: list[tuple], jobs: int, verbose: bool) -> dict:
 
 def render_course(ex: Example, chapters: list, folder: Path, settings: RenderSettings, jobs: int,
                   force: bool = False) -> Path:
+    t0 = time.time()
     example_json = ex.to_json()
     exports.write_atomic(folder / "example.json", example_json)
     work = folder / ".work"
@@ -191,27 +247,34 @@ def render_course(ex: Example, chapters: list, folder: Path, settings: RenderSet
     def starter(ch, media):
         return lambda: _spawn(ch, folder / "example.json", settings, media, work / f"{ch.slug}.log")
 
+    where = {ch.slug: (key, media) for ch, key, media in todo}
+
+    def land(ch, info):   # in place the moment it finishes, so a stop or a sibling's failure keeps it
+        key, media = where[ch.slug]
+        land_chapter(folder, ch.slug, ext, key, Path(info["video"]),
+                     {"render_seconds": round(info["render_seconds"], 1), "render_jobs": min(jobs, len(todo))})
+        shutil.rmtree(media, ignore_errors=True)
+
     if todo:
-        results = _run_all([(ch, starter(ch, media)) for ch, _, media in todo], jobs, settings.verbose)
-        for ch, key, media in todo:
-            movie = Path(results[ch.slug]["video"])
-            steps_file = movie.with_suffix(".steps.json")
-            if steps_file.exists():    # how long it took, for `list` and the README's speed table
-                data = json.loads(steps_file.read_text())
-                data["render_seconds"] = round(results[ch.slug]["render_seconds"], 1)
-                data["render_jobs"] = min(jobs, len(todo))
-                steps_file.write_text(json.dumps(data, indent=1, ensure_ascii=False))
-            for src, dst in ((movie.with_suffix(".srt"), f"{ch.slug}.srt"),
-                             (movie.with_suffix(".steps.json"), f"{ch.slug}.steps.json"),
-                             (movie, f"{ch.slug}.{ext}")):
-                if src.exists():
-                    os.replace(src, folder / dst)
-            exports.write_atomic(folder / f".{ch.slug}.key", key)
-            shutil.rmtree(media, ignore_errors=True)
+        _run_all([(ch, starter(ch, media)) for ch, _, media in todo], jobs, settings.verbose, on_done=land)
     else:
         click.echo("Every chapter is up to date; nothing to render.")
     _remove_if_empty(work)
-    return assemble(ex, chapters, folder, settings)
+    return assemble(ex, chapters, folder, settings, wall_seconds=(time.time() - t0) if todo else None)
+
+
+def land_chapter(folder: Path, slug: str, ext: str, key: str, movie: Path, extra: dict | None = None):
+    """Move a rendered chapter (its video and steps.json, beside each other) into the run folder, then write
+    its cache key, last: a chapter counts as finished only once its key is there."""
+    steps_file = movie.with_suffix(".steps.json")
+    if extra and steps_file.exists():    # e.g. how long it took, for `list` and the README's speed table
+        data = json.loads(steps_file.read_text())
+        data.update(extra)
+        exports.write_atomic(steps_file, json.dumps(data, indent=1, ensure_ascii=False))
+    for src, dst in ((steps_file, f"{slug}.steps.json"), (movie, f"{slug}.{ext}")):
+        if src.exists():
+            os.replace(src, folder / dst)
+    exports.write_atomic(folder / f".{slug}.key", key)
 
 
 def _remove_if_empty(folder: Path):
@@ -221,8 +284,11 @@ def _remove_if_empty(folder: Path):
         pass
 
 
-def assemble(ex: Example, chapters: list, folder: Path, settings: RenderSettings) -> Path:
-    """Join the chapter videos and write chapters.txt, course.srt, narration.md, course.json, manifest.json."""
+def assemble(ex: Example, chapters: list, folder: Path, settings: RenderSettings,
+             wall_seconds: float | None = None) -> Path:
+    """Join the chapter videos (and their sound) and write, for the course and for each chapter, what a
+    creator uploads: captions (.srt, .vtt), chapters.txt, description.txt, thumbnails, narration.md,
+    course.json and manifest.json."""
     ext = settings.fmt
     course_chapters, t, durations = [], 0.0, {}
     for ch in chapters:
@@ -241,14 +307,65 @@ def assemble(ex: Example, chapters: list, folder: Path, settings: RenderSettings
     else:
         exports.join_videos([folder / f"{ch.slug}.{ext}" for ch in chapters], course_video)
         durations[course_video.name] = exports.video_duration(course_video)
+    _write_captions(folder, course_chapters)
     exports.write_atomic(folder / "chapters.txt", exports.chapters_txt(course_chapters))
-    exports.write_atomic(folder / "course.srt", exports.course_srt(course_chapters))
+    exports.write_atomic(folder / "description.txt",
+                         exports.description_txt(course_chapters, ex, t, settings.voice))
+    if ext != "gif":
+        _write_thumbnails(folder, course_chapters, settings)
     exports.write_atomic(folder / "narration.md", exports.narration_md(course_chapters, ex))
     exports.write_atomic(folder / "course.json", json.dumps(
-        {"chapters": [{k: c[k] for k in ("number", "slug", "title", "start", "duration", "render_seconds", "render_jobs")} for c in course_chapters]},
+        {"voice": settings.voice, "voice_rate": settings.voice_rate if settings.voice else None,
+         "duration": round(t, 3), "render_wall_seconds": None if wall_seconds is None else round(wall_seconds, 1),
+         "chapters": [{k: c[k] for k in ("number", "slug", "title", "start", "duration", "render_seconds",
+                                         "render_jobs")} for c in course_chapters]},
         indent=1, ensure_ascii=False) + "\n")
     exports.write_atomic(folder / "manifest.json", exports.manifest(folder, durations))
     return course_video
+
+
+def _write_captions(folder: Path, course_chapters: list[dict]):
+    """<chapter>.srt/.vtt (times from the chapter's start) and course.srt/.vtt (from the course's)."""
+    import captions
+    for c in course_chapters:
+        cues = exports.chapter_captions(c)
+        exports.write_atomic(folder / f"{c['slug']}.srt", captions.to_srt(cues))
+        exports.write_atomic(folder / f"{c['slug']}.vtt", captions.to_vtt(cues))
+    cues = exports.course_captions(course_chapters)
+    exports.write_atomic(folder / "course.srt", captions.to_srt(cues))
+    exports.write_atomic(folder / "course.vtt", captions.to_vtt(cues))
+
+
+THUMBNAIL_MOMENT = ("ch04-self-attention", "encoder.0.self_attn.head1.weights")
+
+
+def _write_thumbnails(folder: Path, course_chapters: list[dict], settings: RenderSettings):
+    """thumbnail.png (chapter 4's attention weights, or the most central key moment we have) and one
+    <chapter>.thumbnail.png per chapter, each a frame of the rendered video at a key moment."""
+    from scenes.theme import get_theme
+    theme = get_theme(settings.theme)
+    ext = settings.fmt
+
+    def moment(c: dict, prefer: str | None = None) -> float:
+        km = c["key_moments"]
+        if prefer in km:
+            return km[prefer]
+        ids = [s["id"] for s in c["steps"] if s["id"] in km]
+        return km[ids[len(ids) * 3 // 5]] if ids else c["duration"] / 2
+
+    for c in course_chapters:
+        frame = exports.video_frame(folder / f"{c['slug']}.{ext}", moment(c))
+        png = exports.thumbnail_png(frame, c["title"], f"Chapter {c['number']} · {exports.COURSE_TITLE}",
+                                    theme.background, theme.highlight)
+        exports.write_atomic(folder / f"{c['slug']}.thumbnail.png", png)
+    by_slug = {c["slug"]: c for c in course_chapters}
+    slug, step = THUMBNAIL_MOMENT
+    main = by_slug.get(slug) or course_chapters[len(course_chapters) // 2]
+    frame = exports.video_frame(folder / f"{main['slug']}.{ext}", moment(main, step))
+    kicker = ("Attention, with every number real" if main["slug"] == slug else
+              f"Chapter {main['number']}: {main['title']}, with every number real")
+    png = exports.thumbnail_png(frame, exports.COURSE_TITLE, kicker, theme.background, theme.highlight)
+    exports.write_atomic(folder / "thumbnail.png", png)
 
 
 # ---------------------------------------------------------------- stills and the blog post
@@ -295,25 +412,32 @@ def write_post(ex: Example, chapters: list, folder: Path, settings: RenderSettin
 # ---------------------------------------------------------------- benchmark
 
 def _timed_worker(ch_key: str, example_path: Path, settings: RenderSettings, media: Path, env_extra=None) -> tuple[float, dict]:
-    cmd = [sys.executable, str(ROOT / "render.py"), "worker", "--chapter", ch_key, "--example", str(example_path),
-           "--settings", json.dumps(dataclasses.asdict(settings)), "--media-dir", str(media)]
+    cmd = worker_command(ch_key, example_path, settings, media)
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=dict(os.environ, **(env_extra or {})))
+    proc = runctl.spawn(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                        env=dict(os.environ, **(env_extra or {})))
+    try:
+        stdout, stderr = proc.communicate()
+    except BaseException as e:   # Ctrl-C, SIGTERM: the worker and its group stop with the command
+        runctl.stop([proc], first=getattr(e, "signum", None))
+        raise
     elapsed = time.perf_counter() - t0
     if proc.returncode != 0:
-        raise click.ClickException(f"Benchmark render of {ch_key} failed: {proc.stderr.strip().splitlines()[-1:]}")
-    return elapsed, json.loads(proc.stdout.strip().splitlines()[-1])
+        if "No space left on device" in stderr:
+            raise click.ClickException(f"The disk is full: the benchmark render of {ch_key} could not be written "
+                                       f"in {media}. Free some space (or choose another --out).")
+        raise click.ClickException(f"Benchmark render of {ch_key} failed: {stderr.strip().splitlines()[-1:]}")
+    return elapsed, json.loads(stdout.strip().splitlines()[-1])
 
 
 def bench(ex: Example, chapters: list, folder: Path, qualities: list[str], echo=click.echo) -> list[dict]:
     """Per chapter and quality: render time, frames per second, and the ratio to Manim's floor (one moving
     dot for the same length at the same quality, rendered in the same run); then the set with 1 and 2 jobs."""
-    from render import QUALITIES
     exports.write_atomic(folder / "example.json", ex.to_json())
     rows = []
     for q in qualities:
-        settings = RenderSettings(quality=q, code="bench")
-        fps = {"l": 15, "m": 30, "h": 60, "p": 60, "k": 60, "draft": DRAFT["frame_rate"]}[q]
+        settings = RenderSettings(quality=q, code="bench", voice=None)   # the drawing's speed, silent
+        fps = FRAME_RATES[q]
         for ch in chapters:
             t_ch, info = _timed_worker(ch.slug, folder / "example.json", settings, folder / ".bench" / f"{ch.slug}-{q}")
             dur = info["duration"]
@@ -326,7 +450,7 @@ def bench(ex: Example, chapters: list, folder: Path, qualities: list[str], echo=
             echo(f"{ch.slug:<24} {QUALITIES[q] or q:<16} video {dur:6.1f} s  render {t_ch:6.1f} s  "
                  f"{row['fps']:6.1f} frames/s  floor {t_floor:6.1f} s  x{row['ratio_to_floor']:.2f} floor  "
                  f"{row['render_over_duration']:.2f} x duration")
-    settings = RenderSettings(quality=qualities[0], code="bench")
+    settings = RenderSettings(quality=qualities[0], code="bench", voice=None)
     walls = {}
     for jobs in (1, 2):
         t0 = time.perf_counter()

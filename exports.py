@@ -11,6 +11,7 @@ import os
 import re
 import tempfile
 import unicodedata
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -68,7 +69,9 @@ def video_duration(path: Path) -> float:
 
 
 def join_videos(inputs: list[Path], output: Path) -> Path:
-    """Concatenate videos of identical encoding into one, without re-encoding (PyAV remux)."""
+    """Concatenate videos of identical encoding into one: the video is remuxed without re-encoding (PyAV);
+    the sound, when the chapters have any, is decoded, each chapter's padded or cut to exactly its video's
+    length (so every chapter starts in sync), and encoded once for the whole course."""
     import av
     if not inputs:
         raise ValueError("nothing to join")
@@ -77,9 +80,13 @@ def join_videos(inputs: list[Path], output: Path) -> Path:
         with av.open(str(inputs[0])) as first:
             ref = first.streams.video[0]
             ref_key = (ref.codec_context.name, ref.codec_context.width, ref.codec_context.height, ref.time_base)
+        sound = _joined_audio(inputs)
         with av.open(str(tmp), "w", format=_container_format(output)) as out:
             with av.open(str(inputs[0])) as first:
                 out_stream = out.add_stream_from_template(first.streams.video[0])
+            audio_packets = _encode_audio(out, output, *sound) if sound else []
+            pending = iter(audio_packets)
+            next_audio = next(pending, None)
             offset = 0
             for path in inputs:
                 with av.open(str(path)) as inp:
@@ -97,16 +104,83 @@ def join_videos(inputs: list[Path], output: Path) -> Path:
                             end = max(end, pkt.pts + (pkt.duration or 0))
                         if pkt.dts is not None:
                             pkt.dts += offset
+                        # interleave: the sound up to this frame's time goes first
+                        t = float((pkt.dts if pkt.dts is not None else pkt.pts) * s.time_base)
+                        while next_audio is not None and float(next_audio.pts * next_audio.time_base) <= t:
+                            out.mux(next_audio)
+                            next_audio = next(pending, None)
                         pkt.stream = out_stream
                         out.mux(pkt)
                     if s.duration is not None:
                         end = max(end, offset + s.duration)
                     offset = end
+            while next_audio is not None:
+                out.mux(next_audio)
+                next_audio = next(pending, None)
         os.replace(tmp, output)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     return output
+
+
+def read_audio(path: Path) -> tuple[np.ndarray, int] | None:
+    """A video's sound as mono float samples and their rate; None if it has no sound."""
+    import av
+    with av.open(str(path)) as c:
+        if not c.streams.audio:
+            return None
+        s = c.streams.audio[0]
+        rate = s.codec_context.sample_rate
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
+        parts = []
+        for frame in c.decode(s):
+            for f in resampler.resample(frame):
+                parts.append(f.to_ndarray().reshape(-1))
+        for f in resampler.resample(None):
+            parts.append(f.to_ndarray().reshape(-1))
+    return (np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)), rate
+
+
+def _joined_audio(inputs: list[Path]) -> tuple[np.ndarray, int] | None:
+    sounds = [read_audio(p) for p in inputs]
+    if all(s is None for s in sounds):
+        return None
+    rate = next(s[1] for s in sounds if s is not None)
+    parts = []
+    for path, sound in zip(inputs, sounds):
+        n = int(round(video_duration(path) * rate))
+        samples = np.zeros(n, dtype=np.float32)
+        if sound is not None:
+            a, r = sound
+            if r != rate:
+                from scipy.signal import resample_poly
+                a = resample_poly(a, rate, r).astype(np.float32)
+            samples[:min(n, a.size)] = a[:n]
+        parts.append(samples)
+    import voice   # decoding and re-encoding can push true peaks up: bring them back under -1 dBTP
+    joined = voice.limit_true_peak(np.concatenate(parts).astype(np.float64), rate, voice.MAX_TRUE_PEAK_DB - 0.5)
+    return joined.astype(np.float32), rate
+
+
+def _encode_audio(out, output: Path, samples: np.ndarray, rate: int) -> list:
+    """Encode mono float samples for the container (AAC for mp4/mov, Opus for webm); the packets."""
+    import av
+    webm = output.suffix == ".webm"
+    target = 48000 if webm else rate
+    stream = out.add_stream("libopus" if webm else "aac", rate=target)
+    stream.layout = "mono"
+    frame = av.AudioFrame.from_ndarray(samples.astype(np.float32).reshape(1, -1), format="flt", layout="mono")
+    frame.sample_rate = rate
+    frame.pts = 0
+    frame.time_base = Fraction(1, rate)
+    resampler = av.AudioResampler(format=stream.codec_context.format.name, layout="mono", rate=target,
+                                  frame_size=stream.codec_context.frame_size or None)
+    packets = []
+    for f in [*resampler.resample(frame), *resampler.resample(None)]:
+        packets.extend(stream.encode(f))
+    packets.extend(stream.encode(None))
+    return [p for p in packets if p.pts is not None]
 
 
 def _container_format(path: Path) -> str | None:
@@ -134,27 +208,156 @@ def chapters_txt(chapters: list[dict]) -> str:
     return "".join(f"{youtube_time(c['start'])} {c['title']}\n" for c in chapters)
 
 
-def course_srt(chapters: list[dict]) -> str:
-    """All chapters' captions in one file, each shifted to its chapter's start in the course."""
-    out, n = [], 0
-    for c in chapters:
-        for st in c["steps"]:
-            n += 1
-            out.append(f"{n}\n{srt_time(c['start'] + st['start'])} --> {srt_time(c['start'] + st['end'])}\n"
-                       f"{st['narration']}\n")
-    return "\n".join(out)
+def chapter_captions(chapter: dict, offset: float = 0.0) -> list:
+    """A chapter's caption cues (captions.Cue), shifted by offset (its start in the course)."""
+    import captions
+    return captions.chapter_cues(chapter["steps"], offset)
+
+
+def course_captions(chapters: list[dict]) -> list:
+    """All chapters' cues, each shifted to its chapter's start in the course."""
+    return [cue for c in chapters for cue in chapter_captions(c, c["start"])]
 
 
 def narration_md(chapters: list[dict], example: Example) -> str:
-    """A script for a creator who records their own voice: each step's words and when they start."""
+    """A script for a creator who records their own voice: each step's words, when it starts, how long the
+    step lasts and, when the course is narrated, how long the voice takes."""
     src = " ".join(example.tokens["source"])
-    lines = [f"# Narration script\n", f"Sentence: *{src}*\n"]
+    lines = ["# Narration script\n", f"Sentence: *{src}*\n"]
+    voiced = any(st.get("clip") for c in chapters for st in c["steps"])
+    if voiced:
+        lines.append("Times are those of the narrated course: each step lasts at least as long as the voice "
+                     "(shown as *voice*) plus a short pause, so a recording of your own can follow them.\n")
     for c in chapters:
         lines.append(f"\n## {youtube_time(c['start'])} · Chapter {c['number']}: {c['title']}\n")
         for st in c["steps"]:
             t = c["start"] + st["start"]
-            lines.append(f"- **{youtube_time(t)}** (`{st['id']}`, {st['end'] - st['start']:.1f} s) {st['narration']}")
+            clip = st.get("clip")
+            said = f", voice {clip['duration']:.1f} s" if clip else ""
+            lines.append(f"- **{youtube_time(t)}** (`{st['id']}`, {st['end'] - st['start']:.1f} s{said}) "
+                         f"{st['narration']}")
     return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------- for YouTube
+
+COURSE_TITLE = "Inside a transformer, number by number"
+MIN_YOUTUBE_CHAPTER = 10.0
+
+
+def youtube_chapters(entries: list[tuple[float, str]]) -> list[tuple[float, str]] | None:
+    """YouTube's rules for a chapter list: the first at 00:00, ascending, each at least 10 s, at least three.
+    Entries shorter than 10 s are merged into the one before; None if fewer than three remain."""
+    out: list[list] = []
+    for start, title in sorted(entries):
+        if out and start - out[-1][0] < MIN_YOUTUBE_CHAPTER:
+            continue      # too close to the previous: it becomes part of it
+        out.append([start, title])
+    if not out:
+        return None
+    out[0][0] = 0.0
+    return [(s, t) for s, t in out] if len(out) >= 3 else None
+
+
+def description_txt(chapters: list[dict], example: Example, total: float, voice: str | None) -> str:
+    """A title, two sentences naming the sentence and the model size, and YouTube's chapter list."""
+    c = example.config
+    src = " ".join(example.tokens["source"])
+    tgt = " ".join(example.tokens["target_labels"][:-1])
+    n_params = sum(int(np.asarray(w).size) for w in example.weights.values())
+    n = len(chapters)
+    what = (f"This course walks through {n} chapters in {youtube_time(total)}" if n > 1 else
+            f"This is chapter {chapters[0]['number']}, {chapters[0]['title']} ({youtube_time(total)})")
+    lines = [f"{COURSE_TITLE}: “{src}”", "",
+             f"A small but real transformer (d_model {c.d_model}, {c.n_heads} heads, {c.n_encoder_layers} encoder "
+             f"and {c.n_decoder_layers} decoder layer{'s' * (c.n_decoder_layers > 1)}, {n_params} weights) reads "
+             f"“{src}” and learns to answer “{tgt}”, and every number on screen is one of its real intermediate "
+             "values, checked against PyTorch. "
+             + what + (", narrated by an offline voice." if voice else "."), ""]
+    if n >= 3:
+        entries = [(ch["start"], f"{ch['number']}. {ch['title']}") for ch in chapters]
+    else:   # one or two chapters: their steps are the chapters
+        entries = [(ch["start"] + st["start"], _step_title(example, st)) for ch in chapters for st in ch["steps"]]
+    listed = youtube_chapters(entries)
+    if listed:
+        lines.append("Chapters")
+        lines.extend(f"{youtube_time(t)} {title}" for t, title in listed)
+    else:
+        lines.append("(Too short for YouTube chapters: they need at least three of 10 s or more.)")
+    lines += ["", "Made with transformer-anim: every frame is drawn from the model's own record (example.json)."]
+    return "\n".join(lines) + "\n"
+
+
+def _step_title(example: Example, step: dict) -> str:
+    if example.has(step["id"]):
+        return example.step(step["id"]).title
+    return step.get("heading") or step["id"].split(".", 1)[-1].replace("-", " ").capitalize()
+
+
+def video_frame(path: Path, t: float) -> "Image.Image":
+    """The frame shown at time t (seconds) of a video, as an RGBA PIL image."""
+    import av
+    with av.open(str(path)) as c:
+        s = c.streams.video[0]
+        best = None
+        for frame in c.decode(s):
+            if frame.time is not None and frame.time > t + 1e-6 and best is not None:
+                break
+            best = frame
+        return best.to_image().convert("RGBA")
+
+
+def _bold_font() -> str | None:
+    import subprocess
+    for pattern in ("Noto Sans:style=Bold", "DejaVu Sans:style=Bold"):
+        try:
+            out = subprocess.run(["fc-match", "-f", "%{file}", pattern], capture_output=True, text=True,
+                                 timeout=10).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return None
+        if out and Path(out).exists():
+            return out
+    return None
+
+
+THUMB_SIZE = (1280, 720)
+MAX_THUMB_BYTES = 2_000_000
+
+
+def thumbnail_png(frame: "Image.Image", title: str, kicker: str, background: str, accent: str) -> bytes:
+    """1280x720, under 2 MB: the frame, darkened where the title sits, and the title in large bold letters
+    (readable at phone size: its capitals are about a tenth of the height)."""
+    from PIL import Image, ImageDraw, ImageFont
+    W, H = THUMB_SIZE
+    base = Image.new("RGBA", (W, H), background)
+    img = frame.resize((W, round(frame.height * W / frame.width)), Image.LANCZOS)
+    base.alpha_composite(img.crop((0, 0, W, min(H, img.height))), (0, max(0, (H - img.height) // 2)))
+    band_h = int(H * 0.36)
+    shade = Image.new("RGBA", (W, band_h), (0, 0, 0, 0))
+    d = ImageDraw.Draw(shade)
+    rgb = tuple(int(background.lstrip("#")[i:i + 2], 16) for i in (0, 2, 4))
+    for y in range(band_h):    # a gradient into the background colour
+        d.line([(0, y), (W, y)], fill=(*rgb, int(235 * min(1.0, y / (band_h * 0.35)))))
+    base.alpha_composite(shade, (0, H - band_h))
+    font_file = _bold_font()
+    draw = ImageDraw.Draw(base)
+
+    def font(size):
+        return ImageFont.truetype(font_file, size) if font_file else ImageFont.load_default(size)
+
+    size = 78
+    while size > 36 and draw.textlength(title, font=font(size)) > W - 96:
+        size -= 2
+    kick = font(36)
+    text_fill = "#ffffff" if sum(rgb) < 384 else "#111111"
+    draw.text((48, H - band_h + int(band_h * 0.30)), kicker, font=kick, fill=accent)
+    draw.text((48, H - 48), title, font=font(size), fill=text_fill, anchor="ls")
+    out = io.BytesIO()
+    base.convert("RGB").save(out, format="PNG", optimize=True)
+    if out.tell() > MAX_THUMB_BYTES:     # a busy frame: 256 colours are plenty for a thumbnail
+        out = io.BytesIO()
+        base.convert("RGB").quantize(256).save(out, format="PNG", optimize=True)
+    return out.getvalue()
 
 
 def manifest(folder: Path, durations: dict[str, float]) -> str:

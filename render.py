@@ -6,16 +6,19 @@ No math and no drawing here: this builds the Example (mathcore), saves it, and o
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import os
 import sys
+import tempfile
 import tomllib
 from pathlib import Path
 
 import click
 import numpy as np
 
+import course
+import runctl
+from course import FORMATS, QUALITIES
 from mathcore import Config, ConfigError, build_example
 from mathcore.config import TOKENIZERS
 
@@ -158,18 +161,14 @@ def example(cfg: Config, out: str):
 
 from mathcore.scale import PRESETS as MODEL_PRESETS  # noqa: E402
 
-QUALITIES = {  # Manim's presets, plus a tiny draft for tests and quick looks
-    "l": "low_quality", "m": "medium_quality", "h": "high_quality", "p": "production_quality",
-    "k": "fourk_quality", "draft": None,
-}
-FORMATS = ("mp4", "webm", "gif", "mov")
 
 
 def render_options(f):
     """The options of how to render; shared by video and stills."""
     opts = [
-        click.option("-q", "--quality", type=click.Choice(list(QUALITIES)), default="l", show_default=True,
-                     help="Manim preset: l 480p15, m 720p30, h 1080p60, p 1440p60, k 2160p60; draft is tiny."),
+        click.option("-q", "--quality", type=click.Choice(list(QUALITIES)), default=None,
+                     help="Manim preset: l 480p15, m 720p30, h 1080p60, p 1440p60, k 2160p60; draft is tiny. "
+                          "[default: l for videos; h for stills and post, which are looked at on sharp screens]"),
         click.option("--fps", type=click.IntRange(1, 120), help="Frames per second (overrides the preset)."),
         click.option("--theme", type=click.Choice(["dark", "light"]), default="dark", show_default=True,
                      help="dark for video, light for blogs."),
@@ -185,6 +184,36 @@ def render_options(f):
     for opt in reversed(opts):
         f = opt(f)
     return f
+
+
+def voice_options(f):
+    """The narrating voice; shared by every command that renders video."""
+    import voice as voice_mod
+    opts = [
+        click.option("--voice", "voice_name", default="joe", show_default=True, metavar="NAME",
+                     help=f"The offline voice that reads the narration: {', '.join(sorted(voice_mod.VOICES))}."),
+        click.option("--no-voice", is_flag=True, help="A silent course; captions follow reading speed."),
+        click.option("--voice-rate", type=float, default=1.0, show_default=True,
+                     help="Speaking speed, 0.5 (slow) to 2 (fast)."),
+    ]
+    for opt in reversed(opts):
+        f = opt(f)
+
+    @functools.wraps(f)
+    def wrapper(*args, **kwargs):
+        name, silent, rate = kwargs.pop("voice_name"), kwargs.pop("no_voice"), kwargs.pop("voice_rate")
+        if silent:
+            kwargs["voice"] = None
+        else:
+            try:
+                voice_mod.check_voice(name, rate)
+            except voice_mod.VoiceError as e:
+                raise click.ClickException(str(e)) from None
+            kwargs["voice"] = name
+        kwargs["voice_rate"] = rate
+        return f(*args, **kwargs)
+
+    return wrapper
 
 
 def chapters_argument(f):
@@ -208,39 +237,22 @@ def _select_chapters(keys):
     return out
 
 
-def _example_folder(ex) -> Path:
-    """media/runs/<sentence>-<hash>: one per example (the hash covers every option and number)."""
-    import exports
-    digest = hashlib.sha256(ex.to_json().encode()).hexdigest()[:8]
-    return Path("media") / "runs" / f"{exports.slugify(ex.config.source)}-{digest}"
-
-
 def _run_folder(ex, out_dir: str | None, settings=None) -> Path:
     """--out as given, else the example's folder with one sub-folder per look (e.g. 480p15-dark)."""
     if out_dir:
         folder = Path(out_dir)
     else:
-        folder = _example_folder(ex)
+        folder = course.example_folder(ex)
         if settings is not None:
             folder = folder / settings.tag()
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / ".write-test"
-        probe.write_text("")
-        probe.unlink()
+        fd, probe = tempfile.mkstemp(prefix=".write-test-", dir=folder)   # unique: runs may start at once
+        os.close(fd)
+        os.unlink(probe)
     except OSError as e:
         raise click.ClickException(f"Cannot write to the folder {folder}: {e.strerror}; choose another --out.") from None
     return folder
-
-
-def _code_version() -> str:
-    """Changes whenever the drawing or the math changes, so cached renders are redone."""
-    root = Path(__file__).resolve().parent
-    h = hashlib.sha256()
-    for p in sorted([*root.glob("scenes/**/*.py"), *root.glob("mathcore/*.py")]):
-        h.update(p.name.encode())
-        h.update(p.read_bytes())
-    return h.hexdigest()[:16]
 
 
 @cli.command("list", context_settings=CONTEXT)
@@ -262,7 +274,7 @@ def list_cmd(cfg: Config, out_dir: str | None):
         if out_dir:
             manifests = [Path(out_dir) / "course.json"]
         else:   # any look of this example: durations do not depend on resolution or theme
-            manifests = sorted(_example_folder(ex).glob("*/course.json"), key=lambda p: p.stat().st_mtime)
+            manifests = sorted(course.example_folder(ex).glob("*/course.json"), key=lambda p: p.stat().st_mtime)
         for mf in manifests:
             if mf.exists():
                 durations.update({c["slug"]: c["duration"] for c in json.loads(mf.read_text())["chapters"]})
@@ -278,11 +290,13 @@ def list_cmd(cfg: Config, out_dir: str | None):
 @chapters_argument
 @example_options
 @render_options
+@voice_options
 @click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="mp4", show_default=True,
               help="Video container.")
 @click.option("--preview", is_flag=True, help="Open the course video when done.")
 @click.option("--force", is_flag=True, help="Re-render chapters even if an identical render exists.")
-def video(cfg: Config, chapters, quality, fps, theme, transparent, out_dir, jobs, verbose, model, fmt, preview, force):
+def video(cfg: Config, chapters, quality, fps, theme, transparent, out_dir, jobs, verbose, model, voice, voice_rate,
+          fmt, preview, force):
     """Render chapters (all by default) and assemble the course.
 
     The run folder gets each chapter's video and captions, the joined course video, chapters.txt
@@ -296,15 +310,19 @@ def video(cfg: Config, chapters, quality, fps, theme, transparent, out_dir, jobs
       python render.py video -s "the storm brings the game" --theme light -q k
       python render.py video --format webm --transparent
     """
-    import course
+    quality = quality or "l"
     if transparent and fmt == "mp4":
         raise click.ClickException("MP4 cannot be transparent: use --format mov or --format webm with --transparent.")
     chosen = _select_chapters(chapters)
     ex = _build(cfg)
+    if fmt == "gif":
+        voice = None   # a GIF has no sound
     settings = course.RenderSettings(quality=quality, fps=fps, theme=theme, transparent=transparent, fmt=fmt,
-                                     verbose=verbose, code=_code_version(), model=model)
+                                     verbose=verbose, code=course.code_version(), model=model, voice=voice,
+                                     voice_rate=voice_rate)
     folder = _run_folder(ex, out_dir, settings)
-    result = course.render_course(ex, chosen, folder, settings, jobs=jobs or os.cpu_count() or 1, force=force)
+    with runctl.run_lock(folder):   # one render of a run folder at a time; a second one waits, then reuses
+        result = course.render_course(ex, chosen, folder, settings, jobs=jobs or os.cpu_count() or 1, force=force)
     click.echo(f"\nCourse: {result} ({len(chosen)} chapter{'s' * (len(chosen) > 1)}) in {folder}")
     if preview:
         click.launch(str(result))
@@ -327,14 +345,14 @@ def stills(cfg: Config, chapters, quality, fps, theme, transparent, out_dir, job
       python render.py stills 4 --at encoder.0.self_attn.head1.weights -q h --theme light
       python render.py stills 2 --transparent --out media/blog
     """
-    import course
     chosen = _select_chapters(chapters)
     ex = _build(cfg)
-    settings = course.RenderSettings(quality=quality, fps=fps, theme=theme, transparent=transparent, fmt="png",
-                                     verbose=verbose, code=_code_version(), model=model)
+    settings = course.RenderSettings(quality=quality or "h", fps=fps, theme=theme, transparent=transparent,
+                                     fmt="png", verbose=verbose, code=course.code_version(), model=model, voice=None)
     folder = _run_folder(ex, out_dir, settings)
-    paths, _ = course.render_stills(ex, chosen, folder / "stills", settings, set(at) or None,
-                                 jobs=jobs or os.cpu_count() or 1)
+    with runctl.run_lock(folder):
+        paths, _ = course.render_stills(ex, chosen, folder / "stills", settings, set(at) or None,
+                                        jobs=jobs or os.cpu_count() or 1)
     if at and not paths:
         raise click.ClickException(f"No key moment named {', '.join(at)} in the chosen chapters; "
                                    "step ids are listed in docs/example-format.md.")
@@ -385,13 +403,13 @@ def post(cfg: Config, chapters, quality, fps, theme, transparent, out_dir, jobs,
       python render.py post --theme light            # media/runs/<run>/post.md with stills/
       python render.py post 2 3 4 -s "the storm brings the game"
     """
-    import course
     chosen = _select_chapters(chapters)
     ex = _build(cfg)
-    settings = course.RenderSettings(quality=quality, fps=fps, theme=theme, transparent=transparent, fmt="png",
-                                     verbose=verbose, code=_code_version(), model=model)
+    settings = course.RenderSettings(quality=quality or "h", fps=fps, theme=theme, transparent=transparent,
+                                     fmt="png", verbose=verbose, code=course.code_version(), model=model, voice=None)
     folder = _run_folder(ex, out_dir, settings)
-    path = course.write_post(ex, chosen, folder, settings, jobs=jobs or os.cpu_count() or 1)
+    with runctl.run_lock(folder):
+        path = course.write_post(ex, chosen, folder, settings, jobs=jobs or os.cpu_count() or 1)
     click.echo(f"Wrote {path}")
 
 
@@ -411,7 +429,6 @@ def bench(chapters, qualities, out_dir):
       python render.py bench
       python render.py bench 2 4 --qualities l
     """
-    import course
     qs = [q.strip() for q in qualities.split(",") if q.strip()]
     bad = [q for q in qs if q not in QUALITIES]
     if bad:
@@ -419,20 +436,57 @@ def bench(chapters, qualities, out_dir):
     chosen = _select_chapters(chapters) if chapters else _select_chapters(())[:3]
     ex = _build(Config())
     folder = _run_folder(ex, out_dir)
-    course.bench(ex, chosen, folder, qs)
+    with runctl.run_lock(folder):
+        course.bench(ex, chosen, folder, qs)
 
 
-@cli.command(hidden=True)
-@click.option("--chapter", required=True)
-@click.option("--example", "example_path", required=True)
-@click.option("--settings", "settings_json", required=True)
-@click.option("--media-dir", required=True)
-@click.option("--stills-dir")
-@click.option("--at", "at", default="")
-def worker(chapter, example_path, settings_json, media_dir, stills_dir, at):
-    """Render one chapter in this process (Manim's config is process-wide, so one chapter per process)."""
-    import course
-    course.worker(chapter, example_path, json.loads(settings_json), media_dir, stills_dir, at)
+@cli.command("batch", context_settings=CONTEXT)
+@click.argument("file", type=click.Path(dir_okay=False))
+@chapters_argument
+@render_options
+@voice_options
+@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="mp4", show_default=True,
+              help="Video container.")
+@click.option("--scheduler", metavar="tcp://HOST:PORT",
+              help="A running Dask scheduler to send the renders to. [default: a local cluster, one worker per core]")
+def batch_cmd(file, chapters, quality, fps, theme, transparent, out_dir, jobs, verbose, model, voice, voice_rate,
+              fmt, scheduler):
+    """Render a course for every example in FILE, on a Dask cluster (a local one by default).
+
+    FILE is a CSV whose header names example options (source, target, seed, d_model, n_heads, tokenizer,
+    corpus_file, … as in a --config file), one example per row; or a TOML file of [[example]] tables with
+    the same keys. Every chapter of every example is one task; each example's course lands in
+    --out DIR/<sentence>-<hash>/<look>/ (DIR defaults to media/batches/<FILE's name>), with DIR/index.md and
+    DIR/batch.json listing them all. Finished chapters are never rendered again. --jobs sizes the local
+    cluster; with --scheduler, the cluster's own workers run the tasks.
+
+    \b
+    Examples:
+      python render.py batch sentences.csv                   # every chapter of every row, 480p15
+      python render.py batch sentences.csv 2 4 -q h --theme light --out media/batches/blog
+      python render.py batch sentences.toml --scheduler tcp://10.0.0.5:8786
+    """
+    import batch
+    if transparent and fmt == "mp4":
+        raise click.ClickException("MP4 cannot be transparent: use --format mov or --format webm with --transparent.")
+    if scheduler and jobs:
+        raise click.ClickException("--jobs sizes the local cluster: leave it out with --scheduler and start as "
+                                   "many `dask worker` processes as you want renders at once.")
+    chosen = _select_chapters(chapters)
+    try:
+        examples = batch.load_examples(file, read_corpus, lambda ex: course.example_folder(ex).name)
+        settings = course.RenderSettings(quality=quality or "l", fps=fps, theme=theme, transparent=transparent,
+                                         fmt=fmt, verbose=verbose, code=course.code_version(), model=model,
+                                         voice=None if fmt == "gif" else voice, voice_rate=voice_rate)
+        results = batch.run(examples, chosen, [settings], Path(out_dir or Path("media") / "batches" / Path(file).stem),
+                            source_name=Path(file).name, scheduler=scheduler, workers=jobs)
+    except batch.BatchError as e:
+        raise click.ClickException(str(e)) from None
+    failed = [r for r in results if r["status"] == "failed"]
+    if failed:
+        raise click.ClickException(f"{len(failed)} of {len(results)} examples failed (lines "
+                                   f"{', '.join(str(r['line']) for r in failed)}); the others are complete. "
+                                   "Rerun the same command to retry only what is missing.")
 
 
 def _build(cfg: Config):
@@ -474,11 +528,23 @@ def _training_line(ex) -> str:
 
 
 def main():
+    runctl.install_signal_handlers()
     try:
         cli(prog_name="render.py")
+    except runctl.Stopped as stop:   # Ctrl-C or SIGTERM: stop every worker, say how far it got
+        runctl.stop(first=stop.signum)
+        click.echo(runctl.stopped_line(), err=True)
+        sys.exit(stop.exit_code)
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         sys.exit(130)
+    except OSError as e:   # a full disk or a folder we may not write: one sentence, not a traceback
+        line = runctl.os_error_line(e)
+        if line is None:
+            raise
+        runctl.stop()
+        click.echo(f"Error: {line}", err=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ MAX_TRUE_PEAK_DB = -1.0
 SENTENCE_GAP = 0.25          # seconds of silence between two sentences of one clip
 EDGE_SILENCE = 0.02          # seconds kept before the first and after the last sound
 RATE_RANGE = (0.5, 2.0)
-CACHE_VERSION = "1"          # bump when the clip-making changes, so old clips are not reused
+CACHE_VERSION = "2"          # bump when the clip-making changes, so old clips are not reused
 
 
 class VoiceError(Exception):
@@ -172,12 +172,16 @@ def load_voice(name: str, rate: float = 1.0) -> Voice:
 # ---------------------------------------------------------------- loudness
 
 def true_peak_db(audio: np.ndarray, rate: int) -> float:
-    """ITU-R BS.1770-4 true peak: the sample peak of the signal oversampled 4 times, in dBTP."""
+    """ITU-R BS.1770-4 true peak: the sample peak of the signal oversampled 4 times, in dBTP (in blocks, so a
+    whole course does not need gigabytes)."""
     from scipy.signal import resample_poly
     if audio.size == 0:
         return -np.inf
-    up = resample_poly(audio, 4, 1)
-    peak = float(np.max(np.abs(up)))
+    block, pad = 1 << 20, 64
+    peak = 0.0
+    for i in range(0, audio.size, block):
+        part = audio[max(0, i - pad): i + block + pad]
+        peak = max(peak, float(np.max(np.abs(resample_poly(part, 4, 1)))))
     return 20 * np.log10(peak) if peak > 0 else -np.inf
 
 
@@ -205,9 +209,27 @@ def _limit(audio: np.ndarray, rate: int, ceiling_db: float) -> np.ndarray:
     return audio * gain
 
 
+PEAK_MARGIN = 1.0   # dB kept below the ceiling in the clips: AAC encoding (twice: chapter, then course)
+                    # lets true peaks overshoot by up to about half a dB each time
+
+
+def limit_true_peak(audio: np.ndarray, rate: int, ceiling: float = MAX_TRUE_PEAK_DB) -> np.ndarray:
+    """The audio with its true peak at most `ceiling` dBTP: limited in 10 s blocks (with 50 ms of context on
+    each side), and only the blocks that go over."""
+    out = np.array(audio, dtype=np.float64)
+    block, pad = 10 * rate, rate // 20
+    for i in range(0, out.size, block):
+        a, b = max(0, i - pad), min(out.size, i + block + pad)
+        part = out[a:b]
+        if true_peak_db(part, rate) > ceiling:
+            limited = _limit(part, rate, ceiling)
+            out[i:min(out.size, i + block)] = limited[i - a: i - a + min(block, out.size - i)]
+    return out
+
+
 def normalize_loudness(audio: np.ndarray, rate: int, target: float = TARGET_LUFS,
                        ceiling: float = MAX_TRUE_PEAK_DB) -> np.ndarray:
-    """Gain to `target` LUFS integrated, then limit peaks to `ceiling` dBTP (with a 0.3 dB margin), and
+    """Gain to `target` LUFS integrated, then limit peaks to PEAK_MARGIN dB under `ceiling` dBTP, and
     correct the loudness the limiter took away."""
     out = audio
     for _ in range(3):
@@ -215,8 +237,8 @@ def normalize_loudness(audio: np.ndarray, rate: int, target: float = TARGET_LUFS
         if not np.isfinite(lufs):
             return audio
         out = out * 10 ** ((target - lufs) / 20)
-        if true_peak_db(out, rate) > ceiling - 0.3:
-            out = _limit(out, rate, ceiling - 0.3)
+        if true_peak_db(out, rate) > ceiling - PEAK_MARGIN:
+            out = _limit(out, rate, ceiling - PEAK_MARGIN)
         if abs(integrated_loudness(out, rate) - target) < 0.2:
             break
     return np.clip(out, -1.0, 1.0)

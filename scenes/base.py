@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 from manim import (DOWN, LEFT, UP, UR, UL, FadeIn, FadeOut, Mobject, Scene, Text, VGroup, Write, config)
 
+import captions
 from mathcore import Config, Example, build_example
 
 from .components.text import flat_text
@@ -36,6 +37,7 @@ def _text(s: str, font: str, font_size: float, color: str) -> Text:
     return Text(s, font=font, font_size=font_size, color=color)
 
 READING_WORDS_PER_SECOND = 2.8   # captions stay up at least this long
+VOICE_PAUSE = 0.4                # seconds of quiet after a step's voice before the next step starts
 FRAME_MARGIN = 0.3
 HEADER_HEIGHT = 0.75             # band at the top for the chapter/step heading
 FOOTER_HEIGHT = 0.55             # band at the bottom kept clear (players draw captions there)
@@ -66,8 +68,9 @@ class ChapterScene(Scene):
     """number, slug and title come from the chapter list in scenes/__init__.py (one place)."""
 
     def __init__(self, example: Example | None = None, theme: Theme | None = None,
-                 stills: StillsRequest | None = None, model: str | None = None, **kwargs):
+                 stills: StillsRequest | None = None, model: str | None = None, narrator=None, **kwargs):
         self._model_arg = model
+        self.narrator = narrator   # voice.Narrator (or anything with .clip(text)), None for a silent chapter
         self._example_arg = example
         self._theme_arg = theme
         self._stills_arg = stills
@@ -123,18 +126,26 @@ class ChapterScene(Scene):
             heading = self.example.step(step_id).title
         self.next_section(step_id, skip_animations=self.renderer._original_skipping_status)
         start = self.renderer.time
-        entry = {"id": step_id, "start": start, "narration": narration}
+        entry = {"id": step_id, "start": start, "narration": narration, "heading": heading}
+        # the voice starts with the step, and the step waits for it: its animations play while it speaks
+        clip = self.narrator.clip(narration) if self.narrator is not None else None
+        if clip is not None:
+            entry["clip"] = clip.to_dict()
+            if not self.renderer._original_skipping_status:
+                self.add_sound(str(clip.path), time_offset=0)
         self._current = entry
         if heading:
             self.set_heading(heading)
         yield entry
-        min_len = len(narration.split()) / READING_WORDS_PER_SECOND
+        # long enough to read, and to show its captions by the caption rules (captions.py)
+        min_len = max(len(narration.split()) / READING_WORDS_PER_SECOND, captions.min_duration(narration))
+        if clip is not None:
+            min_len = max(min_len, clip.duration + VOICE_PAUSE)
         elapsed = self.renderer.time - start
         if elapsed < min_len:
             self.wait(min_len - elapsed)
         end = self.renderer.time
         entry["end"] = end
-        self.add_subcaption(narration, duration=end - start, offset=start - end)
         if step_id not in self.key_moments:
             self.key_moment(step_id)
         self.timeline.append(entry)
@@ -162,7 +173,11 @@ class ChapterScene(Scene):
         writer = getattr(self.renderer, "file_writer", None)
         movie = getattr(writer, "movie_file_path", None)
         if movie and not config.dry_run and not self.stills:
+            if getattr(writer, "includes_sound", False):
+                # Manim's sound track ends with the last clip: pad it with silence to the video's end
+                writer.add_audio_segment(type(writer.audio_segment).silent(0), time=self.renderer.time)
             data = {"chapter": self.slug, "title": self.title, "duration": self.renderer.time,
+                    "voice": getattr(self.narrator, "name", None),
                     "steps": self.timeline, "key_moments": self.key_moments}
             Path(movie).parent.mkdir(parents=True, exist_ok=True)
             Path(movie).with_suffix(".steps.json").write_text(json.dumps(data, indent=1, ensure_ascii=False))

@@ -1,7 +1,9 @@
 """The contract every chapter keeps, checked on the default example in Manim's dry-run mode."""
 import pytest
 
+import captions
 import scenes
+from test_voice import assert_speakable
 from mathcore import Config, build_example
 from scene_utils import construct_chapter, mobjects_outside_frame
 
@@ -31,6 +33,9 @@ def test_chapter_contract(chapter, default_example):
     assert len(ids) == len(set(ids)), "step ids within a chapter are unique (they name sections and stills)"
     for e in scene.timeline:
         assert e["narration"].strip() and e["end"] > e["start"]
+        assert_speakable(e["narration"])   # what the voice will say: no _ < > \ ^ { }, numbers as shown
+        # long enough to show its captions by the rules (2 lines of 42, 1-7 s, at most 20 characters/s)
+        assert e["end"] - e["start"] >= captions.min_duration(e["narration"]) - 1e-6
         if default_example.has(e["id"]):
             assert e["narration"] == default_example.step(e["id"]).narration
     # steps follow one another: captions never overlap

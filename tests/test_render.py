@@ -2,6 +2,7 @@
 import json
 import re
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from PIL import Image
@@ -98,7 +99,7 @@ def _srt_starts(text: str) -> list[float]:
 def test_course_end_to_end(tmp_path):
     chapters = [str(c.number) for c in AVAILABLE[:2]]
     run = tmp_path / "run"
-    res = invoke("video", *chapters, "-q", "draft", "--out", str(run), "--jobs", "2")
+    res = invoke("video", *chapters, "-q", "draft", "--out", str(run), "--jobs", "2", "--no-voice")
     assert res.exit_code == 0, res.output
     course = json.loads((run / "course.json").read_text())["chapters"]
     # the joined video lasts the sum of its chapters (to a frame)
@@ -113,8 +114,10 @@ def test_course_end_to_end(tmp_path):
     # course.srt: each chapter's captions shifted to its start
     starts = _srt_starts((run / "course.srt").read_text())
     second = json.loads((run / f"{course[1]['slug']}.steps.json").read_text())["steps"]
-    first_steps = json.loads((run / f"{course[0]['slug']}.steps.json").read_text())["steps"]
-    assert abs(starts[len(first_steps)] - (course[1]["start"] + second[0]["start"])) < 0.002
+    first_of_second = min(s for s in starts if s >= course[1]["start"] - 1e-6)
+    assert abs(first_of_second - (course[1]["start"] + second[0]["start"])) < 0.002
+    own = _srt_starts((run / f"{course[1]['slug']}.srt").read_text())
+    assert abs(own[0] - second[0]["start"]) < 0.002
     # manifest lists every file with size and checksum
     manifest = json.loads((run / "manifest.json").read_text())["files"]
     names = {f["file"] for f in manifest}
@@ -122,7 +125,7 @@ def test_course_end_to_end(tmp_path):
     assert not [p for p in run.iterdir() if p.name.startswith(".") and p.name.endswith(".part")]
     # unchanged inputs: nothing re-rendered
     before = (run / f"{course[0]['slug']}.mp4").stat().st_mtime_ns
-    res = invoke("video", *chapters, "-q", "draft", "--out", str(run))
+    res = invoke("video", *chapters, "-q", "draft", "--out", str(run), "--no-voice")
     assert "nothing to render" in res.output
     assert (run / f"{course[0]['slug']}.mp4").stat().st_mtime_ns == before
 
@@ -144,3 +147,57 @@ def test_stills_and_post(tmp_path):
     text = (run / "post.md").read_text()
     links = re.findall(r"\]\(([^)]+)\)", text)
     assert links and all((run / link).exists() for link in links)
+
+
+def _rms_db(a: np.ndarray) -> float:
+    return 20 * np.log10(np.sqrt(np.mean(a ** 2)) + 1e-12)
+
+
+@pytest.mark.slow
+def test_narrated_chapter_end_to_end(tmp_path, monkeypatch):
+    """A draft render of a short chapter with the voice: the sound is as long as the picture, each step's
+    voice starts with the step, nothing is cut off, the join keeps the sound, and the upload folder is
+    complete."""
+    import voice
+    monkeypatch.setenv("TA_VOICE_CACHE", str(tmp_path / "voice-cache"))   # a real synthesis, not a cached one
+    run = tmp_path / "run"
+    res = invoke("video", "2", "-q", "draft", "--out", str(run))
+    assert res.exit_code == 0, res.output
+    frame = 1 / 5   # draft: 5 frames per second
+    steps = json.loads((run / "ch02-embedding.steps.json").read_text())["steps"]
+    assert all(st.get("clip") for st in steps), "every step is narrated"
+    for name in ("ch02-embedding.mp4", "course.mp4"):
+        audio, rate = exports.read_audio(run / name)
+        assert abs(audio.size / rate - exports.video_duration(run / name)) <= frame, name
+    audio, rate = exports.read_audio(run / "ch02-embedding.mp4")
+    window = int(0.01 * rate)
+    env = np.array([_rms_db(audio[i:i + window]) for i in range(0, audio.size - window, window)])
+    loud = env > -40
+
+    def at(t):
+        return int(round(t / 0.01))
+
+    for a, b in zip(steps, steps[1:]):
+        assert b["start"] >= a["start"] + a["clip"]["duration"], "clips never overlap"
+    for st in steps:
+        onset = next(i for i in range(at(st["start"]) - 5, len(loud)) if loud[i]) * 0.01
+        assert -0.05 <= onset - st["start"] <= 0.3, (st["id"], onset, st["start"])
+        assert st["end"] - st["start"] >= st["clip"]["duration"] + 0.4 - 1e-6
+        tail = audio[int((st["end"] - 0.15) * rate):int(st["end"] * rate)]
+        assert _rms_db(tail) < -45, f"the voice is cut off at the end of {st['id']}"
+        assert voice.spoken_form(st["narration"]) == st["clip"]["spoken"]
+    # the narration's loudness, as the viewer gets it
+    assert abs(voice.integrated_loudness(audio.astype(float), rate) - voice.TARGET_LUFS) <= 1.0
+    assert voice.true_peak_db(audio.astype(float), rate) <= voice.MAX_TRUE_PEAK_DB + 0.5
+    # the joined course carries the same sound
+    joined, jrate = exports.read_audio(run / "course.mp4")
+    n = min(joined.size, audio.size)
+    assert jrate == rate and np.corrcoef(joined[:n], audio[:n])[0, 1] > 0.95
+    # the folder a creator uploads
+    for name in ("course.srt", "course.vtt", "ch02-embedding.srt", "ch02-embedding.vtt", "description.txt",
+                 "thumbnail.png", "ch02-embedding.thumbnail.png", "narration.md"):
+        assert (run / name).exists(), name
+    for name in ("thumbnail.png", "ch02-embedding.thumbnail.png"):
+        assert Image.open(run / name).size == (1280, 720) and (run / name).stat().st_size < 2_000_000
+    assert (run / "course.vtt").read_text().startswith("WEBVTT")
+    assert "voice" in (run / "narration.md").read_text()

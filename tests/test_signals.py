@@ -1,0 +1,271 @@
+"""The render pipeline under Ctrl-C, SIGTERM, SIGKILL and a second render of the same run folder: real
+processes, real signals (runctl.py). Renders are chapter 2 (and 3) at draft quality, 1 frame per second,
+silent, each in its own folder under tmp_path."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+from PIL import Image
+
+import exports
+import runctl
+
+ROOT = Path(__file__).resolve().parent.parent
+FAST = ["-q", "draft", "--fps", "1"]
+STOPPED = "Stopped; {n} chapter{s} finished, rerun the same command to resume"
+
+
+def render_cmd(command: str, *args: str, out: Path) -> list[str]:
+    extra = ["--no-voice"] if command == "video" else []
+    return [sys.executable, str(ROOT / "render.py"), command, *args, *extra, "--out", str(out)]
+
+
+def start(command: str, *args: str, out: Path) -> subprocess.Popen:
+    return subprocess.Popen(render_cmd(command, *args, out=out), cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+
+
+def run(command: str, *args: str, out: Path, timeout: float = 240) -> tuple[int, str]:
+    proc = start(command, *args, out=out)
+    output, _ = proc.communicate(timeout=timeout)
+    return proc.returncode, output
+
+
+def workers_of(proc: subprocess.Popen, chapter: str = "", timeout: float = 90) -> list[psutil.Process]:
+    """The chapter processes the command started (once at least one, rendering `chapter` if given, runs)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()[0]
+        try:
+            found = [p for p in psutil.Process(proc.pid).children(recursive=True)
+                     if any(a.endswith("worker.py") for a in p.cmdline()) and chapter in " ".join(p.cmdline())]
+        except psutil.NoSuchProcess:
+            found = []
+        if found:
+            return found
+        time.sleep(0.1)
+    raise AssertionError(f"no worker for {chapter or 'any chapter'} started within {timeout} s")
+
+
+def in_groups(pgids: set[int]) -> list[psutil.Process]:
+    out = []
+    for p in psutil.process_iter():
+        try:
+            if os.getpgid(p.pid) in pgids:
+                out.append(p)
+        except (ProcessLookupError, psutil.NoSuchProcess):
+            pass
+    return out
+
+
+def assert_stopped_within(workers: list[psutil.Process], since: float, seconds: float = 5.0):
+    """Every worker, and everything in its process group, is gone `seconds` after `since`."""
+    pgids = {w.pid for w in workers}   # each worker leads its own group
+    left = max(0.0, since + seconds - time.monotonic())
+    _, alive = psutil.wait_procs(workers, timeout=left)
+    assert not alive, f"workers still running {seconds} s after the signal: {alive}"
+    assert not in_groups(pgids), "a worker's child outlived it"
+
+
+def assert_nothing_partial(folder: Path):
+    """Every file under a final name (not a dot-name) is complete: it parses as what its name says."""
+    for p in sorted(folder.rglob("*")):
+        rel = p.relative_to(folder)
+        if not p.is_file() or any(part.startswith(".") for part in rel.parts):
+            continue
+        if p.suffix == ".json":
+            json.loads(p.read_text(encoding="utf-8"))
+        elif p.suffix in (".mp4", ".webm", ".mov"):
+            assert exports.video_duration(p) > 0, rel
+        elif p.suffix == ".png":
+            with Image.open(p) as im:
+                im.load()
+        elif p.suffix == ".wav":
+            import wave
+            with wave.open(str(p)) as w:
+                assert w.getnframes() > 0, rel
+        else:
+            p.read_text(encoding="utf-8")
+
+
+def stopped_line(output: str, n: int) -> str:
+    last = output.strip().splitlines()[-1]
+    assert last == STOPPED.format(n=n, s="s" * (n != 1)), output
+    return last
+
+
+def chapter_files(folder: Path, slug: str) -> dict[str, tuple[int, int]]:
+    """name -> (inode, mtime_ns) of what a chapter's render put in place (its video, steps and cache key; the
+    assembly rewrites captions and thumbnails every run), to see that a rerun did not render it again."""
+    names = [f"{slug}.mp4", f"{slug}.steps.json", f".{slug}.key"]
+    return {n: (folder.joinpath(n).stat().st_ino, folder.joinpath(n).stat().st_mtime_ns)
+            for n in names if folder.joinpath(n).exists()}
+
+
+# ---------------------------------------------------------------- signals to a render
+
+@pytest.mark.slow
+def test_sigint_stops_every_worker_and_rerun_reuses_the_finished_chapter(tmp_path):
+    out = tmp_path / "run"
+    rc, output = run("video", "2", *FAST, out=out)
+    assert rc == 0, output
+    ch02 = chapter_files(out, "ch02-embedding")
+    assert "ch02-embedding.mp4" in ch02
+
+    proc = start("video", "2", "3", *FAST, "-j", "1", out=out)
+    workers = workers_of(proc, "ch03")
+    time.sleep(1.0)
+    t0 = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    output, _ = proc.communicate(timeout=10)
+    assert proc.returncode == 130, output
+    assert time.monotonic() - t0 < 5
+    stopped_line(output, 1)
+    assert "Traceback" not in output
+    assert_stopped_within(workers, t0)
+    assert_nothing_partial(out)
+    assert not list(out.glob("ch03-*")) and not (out / ".ch03-positional.key").exists()
+    assert chapter_files(out, "ch02-embedding") == ch02
+
+    rc, output = run("video", "2", "3", *FAST, "-j", "1", out=out)
+    assert rc == 0, output
+    assert "Positional" in output and "Embedding" not in output   # only chapter 3 rendered again
+    assert chapter_files(out, "ch02-embedding") == ch02
+    assert (out / "ch03-positional.mp4").exists() and (out / ".ch03-positional.key").exists()
+    assert_nothing_partial(out)
+
+
+@pytest.mark.slow
+def test_sigterm_stops_every_worker_and_an_immediate_rerun_succeeds(tmp_path):
+    """Issue 12: `kill <pid>` used to leave the workers rendering, and a rerun then failed beside them."""
+    out = tmp_path / "run"
+    proc = start("video", "2", *FAST, out=out)
+    workers = workers_of(proc)
+    time.sleep(1.0)
+    t0 = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    output, _ = proc.communicate(timeout=10)
+    assert proc.returncode == 143, output
+    stopped_line(output, 0)
+    assert "Traceback" not in output
+    assert_stopped_within(workers, t0)
+    assert_nothing_partial(out)
+    assert not list(out.glob("ch02-*"))
+
+    rc, output = run("video", "2", *FAST, out=out)
+    assert rc == 0, output
+    assert runctl.WAITING not in output
+    assert (out / "ch02-embedding.mp4").exists() and (out / ".ch02-embedding.key").exists()
+    assert_nothing_partial(out)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command, args, sig", [
+    ("stills", ["2", "3", "-q", "draft"], signal.SIGTERM),
+    ("bench", ["2", "--qualities", "draft"], signal.SIGINT),
+])
+def test_every_rendering_command_stops_on_a_signal(tmp_path, command, args, sig):
+    out = tmp_path / "run"
+    proc = start(command, *args, out=out)
+    workers = workers_of(proc)
+    t0 = time.monotonic()
+    proc.send_signal(sig)
+    output, _ = proc.communicate(timeout=10)
+    assert proc.returncode == 128 + sig, output
+    stopped_line(output, 0)
+    assert "Traceback" not in output
+    assert_stopped_within(workers, t0)
+    assert_nothing_partial(out)
+
+
+@pytest.mark.slow
+def test_a_sigkilled_render_leaves_no_worker_and_no_lock(tmp_path):
+    out = tmp_path / "run"
+    proc = start("video", "2", *FAST, out=out)
+    workers = workers_of(proc)
+    t0 = time.monotonic()
+    proc.kill()
+    proc.communicate(timeout=10)
+    assert_stopped_within(workers, t0)   # the kernel kills them with their parent (PR_SET_PDEATHSIG)
+    from filelock import FileLock
+    lock = FileLock(out.resolve() / runctl.LOCK_NAME)
+    lock.acquire(blocking=False)         # raises Timeout if anything still held it
+    lock.release()
+    assert_nothing_partial(out)
+
+
+# ---------------------------------------------------------------- two renders of one folder
+
+@pytest.mark.slow
+def test_two_identical_renders_at_once_both_succeed(tmp_path):
+    """Issue 12: the same command started twice at the same moment; one of them used to exit 1."""
+    out = tmp_path / "run"
+    procs = [start("video", "2", *FAST, "-s", "a lannister always pays", out=out) for _ in range(2)]
+    outputs = [p.communicate(timeout=240)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outputs
+    waited = [o for o in outputs if runctl.WAITING in o]
+    assert len(waited) == 1, outputs
+    assert "Every chapter is up to date" in waited[0]   # it reused the first one's chapter
+    assert sum("done:" in o for o in outputs) == 1      # chapter 2 rendered once
+    assert_nothing_partial(out)
+
+
+HOLDER = """
+import sys, time
+sys.path.insert(0, {root!r})
+import runctl
+with runctl.run_lock({folder!r}):
+    print("held", flush=True)
+    time.sleep(60)
+"""
+
+
+def _hold_lock(folder: Path) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, "-c", HOLDER.format(root=str(ROOT), folder=str(folder))],
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "held"
+    return proc
+
+
+def test_run_lock_waits_for_the_same_folder_only_and_dies_with_its_holder(tmp_path):
+    from filelock import FileLock, Timeout
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir(), b.mkdir()
+    holder = _hold_lock(a)
+    try:
+        said = []
+        with runctl.run_lock(b, echo=said.append):    # another folder: no wait
+            pass
+        assert said == []
+        with pytest.raises(Timeout):
+            FileLock(a / runctl.LOCK_NAME).acquire(timeout=0.2)
+        holder.kill()                                  # SIGKILL: no cleanup runs in the holder
+        holder.wait(5)
+        with runctl.run_lock(a, echo=said.append):
+            with runctl.run_lock(a, echo=said.append):  # reentrant: post renders stills under the same lock
+                pass
+        assert said == []
+    finally:
+        holder.kill()
+        holder.wait(5)
+
+
+def test_run_lock_says_once_that_it_waits(tmp_path):
+    import threading
+    holder = _hold_lock(tmp_path)
+    said = []
+    threading.Timer(1.0, holder.kill).start()
+    try:
+        t0 = time.monotonic()
+        with runctl.run_lock(tmp_path, echo=said.append):
+            pass
+        assert said == [runctl.WAITING] and time.monotonic() - t0 >= 0.5
+    finally:
+        holder.kill()
+        holder.wait(5)

