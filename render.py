@@ -373,7 +373,7 @@ def data(cfg: Config, fmt, out):
       python render.py data --format csv -o media/csv     # one CSV per step, full precision
     """
     import exports
-    ex = _build(cfg)
+    ex = _build(cfg, drawn=False)
     try:
         if fmt == "csv":
             folder = Path(out or "media/data")
@@ -475,6 +475,11 @@ def batch_cmd(file, chapters, quality, fps, theme, transparent, out_dir, jobs, v
     chosen = _select_chapters(chapters)
     try:
         examples = batch.load_examples(file, read_corpus, lambda ex: course.example_folder(ex).name)
+        for bex in examples:      # a word no font draws stops the batch before anything renders
+            try:
+                check_drawable(bex.example)
+            except click.ClickException as e:
+                raise click.ClickException(f"{Path(file).name} line {bex.line}: {e.message}") from None
         settings = course.RenderSettings(quality=quality or "l", fps=fps, theme=theme, transparent=transparent,
                                          fmt=fmt, verbose=verbose, code=course.code_version(), model=model,
                                          voice=None if fmt == "gif" else voice, voice_rate=voice_rate)
@@ -489,11 +494,27 @@ def batch_cmd(file, chapters, quality, fps, theme, transparent, out_dir, jobs, v
                                    "Rerun the same command to retry only what is missing.")
 
 
-def _build(cfg: Config):
+def _build(cfg: Config, drawn: bool = True):
+    """The example; with drawn, also checked that every word it shows has glyphs in an installed font, so
+    a render fails at once with one sentence instead of in a chapter process."""
     try:
-        return build_example(cfg)
+        ex = build_example(cfg)
     except ConfigError as e:
         raise click.ClickException(str(e)) from None
+    if drawn:
+        check_drawable(ex)
+    return ex
+
+
+def check_drawable(ex):
+    """One clear sentence (naming the text, the character and the font) if a chapter could not draw a word
+    or a corpus line of this example."""
+    from scenes.components.text import UndrawableTextError, uncovered_char
+    from scenes.theme import DARK
+    for s in [*ex.config.corpus, *ex.vocab, ex.config.source, ex.config.target]:
+        bad = uncovered_char(s)
+        if bad is not None:
+            raise click.ClickException(str(UndrawableTextError(s, DARK.font, bad)))
 
 
 def summary(ex) -> str:

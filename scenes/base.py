@@ -25,7 +25,7 @@ from manim import (DOWN, LEFT, UP, UR, UL, FadeIn, FadeOut, Mobject, Scene, Text
 import captions
 from mathcore import Config, Example, build_example
 
-from .components.text import flat_text
+from .components.text import flat_text, make_text
 from .theme import Theme, get_theme
 from . import fastcopy  # noqa: F401  (a faster Mobject copy: most of a scene's build time)
 
@@ -33,8 +33,8 @@ from . import fastcopy  # noqa: F401  (a faster Mobject copy: most of a scene's 
 @lru_cache(maxsize=1024)
 def _text(s: str, font: str, font_size: float, color: str) -> Text:
     """Each distinct text is shaped and parsed once per process (a quarter of a second each); callers get
-    copies."""
-    return Text(s, font=font, font_size=font_size, color=color)
+    copies. Shaped by make_text, the one place text meets Pango (right-to-left scripts, loud failures)."""
+    return make_text(s, font=font, font_size=font_size, color=color)
 
 READING_WORDS_PER_SECOND = 2.8   # captions stay up at least this long
 VOICE_PAUSE = 0.4                # seconds of quiet after a step's voice before the next step starts
@@ -215,11 +215,13 @@ class ChapterScene(Scene):
         return mob
 
     def text(self, s: str, font_size: float = 26, color: str | None = None, mono: bool = False) -> Text:
-        """User or script text: always Text (never LaTeX, never Pango markup)."""
+        """User or script text: always Text (never LaTeX, never Pango markup), shaped by make_text so any
+        script draws (right-to-left included) and a string no font can draw raises UndrawableTextError."""
         return _text(s, self.theme.mono if mono else self.theme.font, font_size, str(color or self.theme.text)).copy()
 
     def t(self, s: str, size: float = 24, color: str | None = None, mono: bool = False):
-        """A label as one flat path (flat_text: cheap to copy and animate); numbers in the mono font."""
+        """A label as one flat path (flat_text, built by make_text: cheap to copy and animate); numbers in
+        the mono font."""
         return flat_text(s, self.theme.mono if mono else self.theme.font, size, color or self.theme.text)
 
     def set_heading(self, heading: str):

@@ -7,15 +7,18 @@ residual additions.
 """
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
 from manim import (DOWN, LEFT, RIGHT, UP, AnimationGroup, Create, FadeIn, FadeOut, LaggedStart, Line, MathTex, Mobject,
-                   ReplacementTransform, Succession, SurroundingRectangle, Text, TransformFromCopy, VGroup)
+                   ReplacementTransform, Succession, SurroundingRectangle, TransformFromCopy, VGroup)
 
 from mathcore.layers import frequencies
 from scenes.base import ChapterScene
 from scenes.components import NumericMatrix, flat_text, format_number
+from scenes.components.text import fit_label, label_max_width, label_width
+from scenes.components.tokens import _balanced_lines, word_text
 from scenes.components.waves import PositionalWaveGrid
 
 
@@ -108,7 +111,7 @@ def build_matrix_sum(scene: ChapterScene, a_vals, b_vals, c_vals, names: tuple[s
     layout, fs, w = None, MIN_FONT, None
     for f in (PREFERRED_FONT, MIN_FONT):
         cw, h = cell_size(allv, theme, f)
-        label_w = max(flat_text(str(t), theme.font, f, theme.text).width for t in row_labels) + 0.3
+        label_w = max(label_width(str(t), theme.font, f, label_max_width(f)) for t in row_labels) + 0.3
         if (columns_that_fit(d, (W - label_w - op_w) / 2, cw) == list(range(d))
                 and 2 * (n * h + name_h) + 0.2 <= H):
             layout, fs, w = "grid", f, cw
@@ -116,7 +119,7 @@ def build_matrix_sum(scene: ChapterScene, a_vals, b_vals, c_vals, names: tuple[s
     if layout is None:
         for f in (PREFERRED_FONT, MIN_FONT):
             cw, h = cell_size(allv, theme, f)
-            label_w = max(flat_text(str(t), theme.font, f, theme.text).width for t in row_labels) + 0.3
+            label_w = max(label_width(str(t), theme.font, f, label_max_width(f)) for t in row_labels) + 0.3
             if label_w + d * cw + 0.3 + panel_width(theme, texs, f) + 0.4 <= W and n * h + name_h <= H:
                 layout, fs, w = "focus", f, cw
                 break
@@ -188,6 +191,9 @@ class SumPanel:
         self.heads = VGroup(*heads)
         self.head_h = max(h.height for h in heads)
         # where everything goes: fit the headings, a full set of lines and a title into the room beside C
+        # a token in the title gets the room the lines take (a label's cap at most): a long word is cut
+        suffix = flat_text(f"· {self.position_word} {ms.c.values.shape[0] - 1}", theme.font, 22, theme.dim).width
+        self.title_room = min(label_max_width(24), VGroup(self.heads, self._lines(0)).width - suffix - 0.12)
         sample = VGroup(self.heads.copy(), self._lines(0), self._title(0, "0"))
         self.k = min(1.0, (ms.side_width - 0.05) / sample.width)
         sample.scale(self.k, about_point=np.zeros(3))
@@ -213,7 +219,7 @@ class SumPanel:
         return lines
 
     def _title(self, i: int, token: str) -> VGroup:
-        title = VGroup(flat_text(token, self.theme.font, 24, self.theme.highlight),
+        title = VGroup(fit_label(token, self.theme.font, 24, self.theme.highlight, max(self.title_room, 0.3)),
                        flat_text(f"· {self.position_word} {i}", self.theme.font, 22, self.theme.dim))
         title.arrange(RIGHT, buff=0.12)
         top = self.pitch * 0.9 + self.head_h + 0.2
@@ -351,17 +357,40 @@ def play_matrix_sum(scene: ChapterScene, ms: MatrixSum, focus_row: int, *, a_fro
     return VGroup(maker.heads, title, lines)
 
 
-def sentence_words(scene: ChapterScene, tokens, font_size: float = 28) -> VGroup:
-    """The tokens as one line of text on a common baseline; item p is the glyphs of token p."""
-    line = Text("  ".join(tokens), font=scene.theme.font, font_size=font_size, color=scene.theme.text,
-                disable_ligatures=True)
-    sizes = [len("".join(t.split())) for t in tokens]
-    if len(line.submobjects) != sum(sizes):    # unusual shaping: fall back to one Text per token
-        return VGroup(*(scene.words(t, font_size=font_size) for t in tokens)).arrange(RIGHT, buff=0.3)
-    out, at = VGroup(), 0
-    for k in sizes:
-        out.add(VGroup(*line.submobjects[at:at + k]))
-        at += k
+def sentence_words(scene: ChapterScene, tokens, font_size: float = 28, max_word_width: float | None = None,
+                   max_width: float | None = None, line_gap: float = 0.55) -> VGroup:
+    """The tokens as text on a common baseline, in reading order (right to left when the sentence is written
+    in a right-to-left script); item p is the glyphs of token p. Each word is drawn on its own (make_text
+    keeps Arabic and Hebrew letters in order); a word wider than max_word_width is cut with an ellipsis
+    (the full word stays in its full_text). With max_width, the words break into as few balanced lines as
+    keep each line within max_width (line_gap apart, room for a note under each line); .lines says which
+    tokens are on which line."""
+    font = scene.theme.font
+    gap = 2 * (flat_text("x x", font, font_size, "#fff").width - flat_text("xx", font, font_size, "#fff").width)
+    mobs = [word_text(t, font, font_size, scene.theme.text, max_width=max_word_width) for t in tokens]
+    widths = [m.width for m, _ in mobs]
+    lines = [list(range(len(tokens)))]
+    if max_width is not None and len(tokens) > 1:
+        for k in range(1, len(tokens) + 1):
+            lines = _balanced_lines(widths, k, gap)
+            if max(sum(widths[i] for i in ln) + gap * (len(ln) - 1) for ln in lines) <= max_width:
+                break
+    first_strong = next((unicodedata.bidirectional(c) for c in "".join(tokens)
+                         if unicodedata.bidirectional(c) in ("L", "R", "AL")), "L")
+    pitch = flat_text("Xg", font, font_size, "#fff").height + line_gap
+    out = VGroup()
+    for li, ln in enumerate(lines):
+        x = 0.0
+        for i in ln:
+            mob, offset = mobs[i]
+            mob.move_to([x + mob.width / 2, offset - li * pitch, 0])
+            x += mob.width + gap
+        half = (x - gap) / 2     # each line centred; mirrored for a right-to-left sentence
+        for i in ln:
+            mob = mobs[i][0]
+            mob.set_x(half - mob.get_x() if first_strong != "L" else mob.get_x() - half)
+    out.add(*(m for m, _ in mobs))
+    out.lines = lines
     return out
 
 
@@ -416,10 +445,14 @@ class PositionalScene(SceneHelpers, ChapterScene):
                          "bag of words. So every position, even a lone first one, gets its own pattern added.")
         rec = self.record("source.embedding_scaled")
         with self.step("ch03.order", narration=narration, heading="Attention is blind to order"):
-            words = sentence_words(self, self.tokens, font_size=28)
+            # one line if it fits at MIN_FONT or more, else balanced lines; only a word wider than that is cut
+            room = self.content_width * 28 / MIN_FONT
+            words = sentence_words(self, self.tokens, font_size=28, max_width=room, max_word_width=room)
             idx = VGroup(*(flat_text(str(p), self.theme.mono, 20, self.theme.dim) for p in range(n)))
-            for w, t in zip(words, idx):
-                t.move_to([w.get_x(), words.get_bottom()[1] - 0.12 - t.height / 2, 0])
+            for ln in words.lines:
+                bottom = min(words[p].get_bottom()[1] for p in ln)
+                for p in ln:
+                    idx[p].move_to([words[p].get_x(), bottom - 0.12 - idx[p].height / 2, 0])
             sentence = VGroup(words, idx)
             self.fit(sentence, width=self.content_width)
             sentence.move_to([0, self.content_top - 0.1 - sentence.height / 2, 0])

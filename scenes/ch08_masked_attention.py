@@ -162,10 +162,11 @@ class AttentionGrid:
 
 def attention_grid(scene: ChapterScene, recs, *, fills=None, name_tex: str = "S", name_color: str | None = None,
                    panel_rows: int = PANEL_ROWS, bars: float = BARS, min_scale: float = 0.9,
-                   col_candidates=None) -> AttentionGrid:
+                   col_candidates=None, keep_row: int | None = None) -> AttentionGrid:
     """recs: records of one shape (e.g. scores, scaled, masked, weights). As many columns as fit beside the
     labels and the softmax's Σ, then as many rows as leave room below for the softmax panel.
-    col_candidates: column choices (lists of indices, None for ⋯), best first; default: the first ones."""
+    col_candidates: column choices (lists of indices, None for ⋯), best first; default: the first ones.
+    keep_row: a row that is never elided (the one the chapter works through in detail)."""
     theme = scene.theme
     fills = fills or [None] * len(recs)
     n, p = recs[0].value.shape
@@ -194,6 +195,12 @@ def attention_grid(scene: ChapterScene, recs, *, fills=None, name_tex: str = "S"
         height = ms[0].height + panel_h + 0.35 + name_h
         return ms, extra_left, min(1.0, area.width / width, area.height / height)
 
+    def rows_for(limit):
+        rows = shown_indices(n, limit)
+        if keep_row is None or keep_row in rows:
+            return rows
+        return list(range(keep_row + 1)) + ([None] if keep_row < n - 2 else []) + [n - 1]
+
     row_limits = list(range(min(n, 12), min(n, 4) - 1, -1))
     candidates = list(col_candidates or []) + [shown_indices(p, limit)
                                                 for limit in range(min(p, 12), min(p, 4) - 1, -1)]
@@ -202,7 +209,7 @@ def attention_grid(scene: ChapterScene, recs, *, fills=None, name_tex: str = "S"
         if (ms[0].width + extra_left + sigma_w) * min_scale <= area.width:
             break
     for limit in row_limits:             # then as many rows as fit
-        rows = shown_indices(n, limit)
+        rows = rows_for(limit)
         ms, extra_left, f = build(rows, cols)
         if f >= min_scale:
             break
@@ -433,7 +440,8 @@ class MaskedAttentionScene(ChapterScene):
         rec = self.record(f"{H}.scaled")
         ids = ("scores", "scaled", "masked", "weights")
         recs = [self.record(f"{H}.{s}") for s in ids]
-        grid = attention_grid(self, recs, fills=[None, None, None, self.theme.weights], name_tex=f"S_{HEAD}")
+        grid = attention_grid(self, recs, fills=[None, None, None, self.theme.weights], name_tex=f"S_{HEAD}",
+                              keep_row=self.r)
         S, scaled, masked, A = grid.mats
         style_masked(masked, masked.values, self.theme)
         style_masked(A, masked.values, self.theme, zero=True)

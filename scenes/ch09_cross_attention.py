@@ -164,7 +164,8 @@ class CrossAttentionScene(ChapterScene):
     def scale(self):
         rec = self.record(f"{H}.scaled")
         recs = [self.record(f"{H}.{s}") for s in ("scores", "scaled", "weights")]
-        grid = attention_grid(self, recs, fills=[None, None, self.theme.weights], name_tex=f"S_{HEAD}")
+        grid = attention_grid(self, recs, fills=[None, None, self.theme.weights], name_tex=f"S_{HEAD}",
+                              keep_row=self.r)
         S, scaled, A = grid.mats
         self.grid = grid
         with self.step(f"{H}.scaled"):

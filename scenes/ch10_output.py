@@ -20,7 +20,7 @@ from scenes.ch08_masked_attention import (attention_grid, clear_stage, fade_in, 
 from scenes.components import (NumericMatrix, ProbabilityBars, Region, TokenRow, content_region, hide,
                                layout_product, reveal, show_matrix_product)
 from scenes.components.matrix import format_number, shown_subset
-from scenes.components.text import flat_text
+from scenes.components.text import ellipsize, flat_text, label_max_width, label_width
 from scenes.components.tokens import chip_widths
 
 DEC = "decoder.0"
@@ -225,7 +225,7 @@ class OutputScene(ChapterScene):
                 ids.append(self.vocab.index(w))
         candidates = [shown_subset(self.V, ids[:k], limit=12) for k in range(len(ids), 0, -1)]
         grid = attention_grid(self, recs, fills=[None, theme.weights], name_tex=r"\mathrm{logits}", panel_rows=0,
-                              bars=0.2, col_candidates=[c for c in candidates if len(c) <= 13])
+                              bars=0.2, col_candidates=[c for c in candidates if len(c) <= 13], keep_row=r)
         Lg, Pm = grid.mats
         with self.step("output.probs"):
             old = self.logits_lay.result
@@ -264,7 +264,7 @@ class OutputScene(ChapterScene):
         most probable words and "+k more". Heights are the record's probabilities (1.0 = full length)."""
         theme = self.theme
         top = [int(k) for k in np.argsort(-probs, kind="stable")[:TOP_WORDS]]
-        label_room = max(flat_text(w, theme.font, 20, theme.text).width for w in self.vocab) + 0.2
+        label_room = max(label_width(w, theme.font, 20, label_max_width(20)) for w in self.vocab) + 0.2
         if whole:
             slot = min(0.55, (panel.width - 1.0) / self.V)
             labels = [w if k in top else "" for k, w in enumerate(self.vocab)]
@@ -382,9 +382,12 @@ class OutputScene(ChapterScene):
         row = TokenRow(seq, theme, font_size=24, max_width=area.width - 2.4, max_height=1.6, colors=theme.query,
                        min_font_size=18)
         row_label = self.text("decoder input", 22, theme.dim)
-        src_line = VGroup(self.text("source (encoded once):", 22, theme.dim),
-                          self.text(" ".join(src) if self.cfg.tokenizer == "word" else "".join(src), 22, theme.key))
-        src_line.arrange(RIGHT, buff=0.2)
+        sep = " " if self.cfg.tokenizer == "word" else ""
+        head = self.text("source (encoded once):", 22, theme.dim)
+        src_text = self.text(sep.join(src), 22, theme.key)
+        if head.width + 0.2 + src_text.width > area.width * 22 / 18:   # it would shrink below 18: cut long words
+            src_text = self.text(sep.join(ellipsize(w, theme.font, 22, label_max_width(22)) for w in src), 22, theme.key)
+        src_line = VGroup(head, src_text).arrange(RIGHT, buff=0.2)
         self.fit(src_line, width=area.width)
         src_line.move_to([0, area.top - 0.05 - src_line.height / 2, 0])
         row.next_to(src_line, DOWN, buff=0.45)

@@ -22,6 +22,7 @@ APT_PACKAGES=(
   texlive-latex-base texlive-latex-extra               # LaTeX with standalone.cls and preview.sty
   texlive-fonts-recommended dvisvgm                    # fonts for formulas, DVI -> SVG
   fonts-noto-core fonts-noto-cjk fonts-dejavu-core     # accented Latin, Cyrillic, Arabic, Devanagari, CJK
+  fonts-symbola                                        # monochrome emoji and symbols (colour fonts draw nothing)
 )
 
 log() { printf 'bootstrap: %s\n' "$*"; }

@@ -31,6 +31,7 @@ def test_every_command_has_help_with_examples(cmd):
     (["stills", "--heads", "5"], "do not divide"),
     (["video", "--config", "/nonexistent.toml"], "Cannot read the config file"),
     (["data", "--corpus", "/nonexistent.txt"], "Cannot read the corpus file"),
+    (["video", "-s", "the \U0010fffd storm", "-t", "he brings"], "no installed font covers the character"),
 ])
 def test_bad_input(args, words):
     res = invoke(*args)

@@ -21,7 +21,7 @@ from manim import (DOWN, LEFT, RIGHT, UP, PI, AnimationGroup, Line, Rectangle, R
 
 from ..theme import Theme
 from .matrix import format_number, shown_indices
-from .text import flat_text
+from .text import fit_label, flat_text, label_max_width
 
 MIN_LENGTH = 0.004   # a zero bar still has a hairline, so it can grow and morph
 
@@ -32,12 +32,14 @@ class ProbabilityBars(VGroup):
                  length: float = 1.5, scale_max: float | None = 1.0, bar_width: float = 0.32,
                  slot: float = 0.55, color: str | None = None, highlight_max: bool = True,
                  show_values: bool = False, decimals: int = 2, font_size: float = 18,
-                 label_font_size: float | None = None, baseline: bool = True, **kwargs):
+                 label_font_size: float | None = None, baseline: bool = True,
+                 max_label_width: float | None = None, **kwargs):
         """values: 1-D (the record's numbers, non-negative). indices: explicit slots to draw (None: a ⋯
         slot), overriding max_bars/order. order: "index" keeps the data order, "value" shows the largest
         first. direction: "up" (slots along x, bars grow upward, labels below) or "right" (slots top to
         bottom, bars grow to the right, labels on the left). scale_max: the value drawn with full length
-        (None: the largest value)."""
+        (None: the largest value). max_label_width: labels wider than this are cut with an ellipsis (default:
+        label_max_width of the label font size)."""
         super().__init__(**kwargs)
         if direction not in ("up", "right"):
             raise ValueError(f"direction must be 'up' or 'right', not {direction!r}")
@@ -78,7 +80,8 @@ class ProbabilityBars(VGroup):
         self.ellipses = VGroup()
         self.bar_group, self.label_group, self.value_group = VGroup(), VGroup(), VGroup()
 
-        raw_labels = {k: flat_text(str(labels[k]), theme.font, lfs, theme.dim)
+        cap = label_max_width(lfs) if max_label_width is None else max_label_width
+        raw_labels = {k: fit_label(str(labels[k]), theme.font, lfs, theme.dim, cap)
                       for k in shown if k is not None} if labels is not None else {}
         rotate = direction == "up" and any(t.width > slot * 0.88 for t in raw_labels.values())
 

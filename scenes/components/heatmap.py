@@ -13,14 +13,17 @@ import numpy as np
 from manim import DOWN, LEFT, PI, RIGHT, UP, Square, VGroup, VMobject
 
 from ..theme import Theme
-from .text import flat_text
+from .text import fit_label, flat_text, label_max_width
 from .tokens import word_text
 
 
 class WeightsHeatmap(VGroup):
     def __init__(self, values, theme: Theme, *, cell_size: float = 0.3, color: str | None = None,
                  row_labels: Sequence[str] | None = None, col_labels: Sequence[str] | None = None,
-                 label_font_size: float = 18, max_opacity: float = 0.95, **kwargs):
+                 label_font_size: float = 18, max_opacity: float = 0.95, max_label_width: float | None = None,
+                 **kwargs):
+        """max_label_width: labels wider than this are cut with an ellipsis (default: label_max_width of the
+        label font size as given, so the cap does not depend on the cell size)."""
         super().__init__(**kwargs)
         values = np.asarray(values, dtype=float)
         self.values = values
@@ -45,16 +48,18 @@ class WeightsHeatmap(VGroup):
         self.row_labels: dict[int, VMobject] = {}
         self.col_labels: dict[int, VMobject] = {}
         # labels no taller than a row (so neighbours never touch), however small the cells
+        cap = label_max_width(label_font_size) if max_label_width is None else max_label_width
         tallest = flat_text("Ayg", theme.font, label_font_size, theme.dim).height
         if tallest > 0.8 * cell_size:
+            cap *= 0.8 * cell_size / tallest
             label_font_size *= 0.8 * cell_size / tallest
         if row_labels is not None:
             for i in range(n_rows):   # on a common baseline through each row's middle, like a line of text
-                t, offset = word_text(str(row_labels[i]), theme.font, label_font_size, theme.dim)
+                t, offset = word_text(str(row_labels[i]), theme.font, label_font_size, theme.dim, max_width=cap)
                 t.next_to(self.squares[i, 0], LEFT, buff=0.12).shift(UP * offset)
                 self.row_labels[i] = t
         if col_labels is not None:
-            raw = {j: flat_text(str(col_labels[j]), theme.font, label_font_size, theme.dim) for j in range(n_cols)}
+            raw = {j: fit_label(str(col_labels[j]), theme.font, label_font_size, theme.dim, cap) for j in range(n_cols)}
             rotate = any(t.width > cell_size * 0.88 for t in raw.values())
             for j, t in raw.items():
                 if rotate:

@@ -14,7 +14,7 @@ import numpy as np
 from manim import (DOWN, LEFT, RIGHT, UP, PI, Line, Rectangle, SurroundingRectangle, Text, VGroup, VMobject)
 
 from ..theme import Theme
-from .text import flat_text
+from .text import fit_label, flat_text, label_max_width
 
 MINUS = "\u2212"
 
@@ -72,9 +72,12 @@ class NumericMatrix(VGroup):
                  cell_width: float | None = None, cell_height: float | None = None,
                  fill_color: str | None = None, color_cells: bool = True, column_vector: bool = False,
                  label_color: str | None = None, label_font_size: float | None = None,
-                 bracket_color: str | None = None,
+                 bracket_color: str | None = None, max_label_width: float | None = None,
                  rows: Sequence[int | None] | None = None, cols: Sequence[int | None] | None = None, **kwargs):
-        """rows / cols: explicit indices to show (None marks an ellipsis), overriding max_rows / max_cols."""
+        """rows / cols: explicit indices to show (None marks an ellipsis), overriding max_rows / max_cols.
+        max_label_width: a row or column label wider than this is cut with an ellipsis (default:
+        label_max_width of the label font size, the same cap everywhere; the full label stays in the label's
+        full_text), so a long word never pushes the matrix, and its numbers, out of the room."""
         super().__init__(**kwargs)
         values = np.asarray(values, dtype=float)
         if values.ndim == 0:
@@ -149,17 +152,18 @@ class NumericMatrix(VGroup):
 
         lc = label_color or theme.dim
         lfs = label_font_size or font_size
+        cap = label_max_width(lfs) if max_label_width is None else max_label_width
         self.row_labels: dict[int, VMobject] = {}
         self.col_labels: dict[int, VMobject] = {}
         if row_labels is not None:
             for r, i in enumerate(self.shown_rows):
                 if i is None:
                     continue
-                t = flat_text(str(row_labels[i]), theme.font, lfs, lc)
+                t = fit_label(str(row_labels[i]), theme.font, lfs, lc, cap)
                 t.next_to(self.brackets[0], LEFT, buff=0.15).set_y(body[0].get_y() - r * h)
                 self.row_labels[i] = t
         if col_labels is not None:
-            raw = {j: flat_text(str(col_labels[j]), theme.font, lfs, lc)
+            raw = {j: fit_label(str(col_labels[j]), theme.font, lfs, lc, cap)
                    for j in self.shown_cols if j is not None}
             rotate = any(t.width > w * 0.88 for t in raw.values())   # keep a gap between neighbours
             for c, j in enumerate(self.shown_cols):

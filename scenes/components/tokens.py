@@ -2,7 +2,8 @@
 
 In Manim's own idiom: data and style in the constructor, accessors (get_chip(i), get_box(), get_label(),
 get_id_label()) and methods that return self so calls chain. Words are drawn with Text (through a flat,
-cheap-to-copy copy of it), never LaTeX or Pango markup, so any script renders: Latin, accents, Cyrillic, CJK.
+cheap-to-copy copy of it, shaped by text.make_text), never LaTeX or Pango markup, so any script renders: Latin,
+accents, Cyrillic, CJK, Arabic and Hebrew (letters right to left within the word), Devanagari, Thai.
 
     row = TokenRow(["<start>", "you", "win"], theme, ids=[0, 24, 23], max_width=8)
     row.get_chip(1).highlight(theme.highlight)
@@ -18,11 +19,11 @@ from functools import lru_cache
 from typing import Iterable, Sequence
 
 import numpy as np
-from manim import DOWN, RIGHT, UP, RoundedRectangle, Text, VGroup, VMobject
+from manim import DOWN, RIGHT, UP, RoundedRectangle, VGroup, VMobject
 
 from ..theme import Theme
 from .matrix import shown_subset
-from .text import flat_text
+from .text import UndrawableTextError, ellipsize, flat_copy, flat_text, make_text
 
 SPECIAL_TOKENS = ("<start>", "<end>")
 STRUT = "|"   # a glyph from ascender to descender: words are centred on it, so their baselines line up
@@ -30,42 +31,45 @@ STRUT = "|"   # a glyph from ascender to descender: words are centred on it, so 
 
 @lru_cache(maxsize=4096)
 def _word_prototype(s: str, font: str, font_size: float) -> tuple[VMobject, float]:
-    """The glyphs of s as one flat path, and how far their centre sits above the line's middle."""
-    t = Text(STRUT + s, font=font, font_size=font_size)
-    if len(t.submobjects) < 2:   # nothing shaped besides the strut (a script the fonts lack): no offset
-        t = Text(s, font=font, font_size=font_size) if s.strip() else t
-        flat = VMobject(stroke_width=0)
-        parts = [m.points for m in t.family_members_with_points()]
-        flat.set_points(np.concatenate(parts) if parts else np.zeros((4, 3)))
-        return flat, 0.0
-    # the strut is the glyph shaped like a lone strut (not necessarily the first: right-to-left scripts)
+    """The glyphs of s as one flat path, and how far their centre sits above the line's middle.
+
+    Shaped by make_text (the one place text meets Pango) after a strut, which is taken out again: its glyph
+    is the one shaped like a lone strut (the first, also before a right-to-left word, whose line make_text
+    keeps left-to-right). A non-blank s without glyphs raises UndrawableTextError."""
+    if not s.strip():
+        return flat_copy(make_text(s, font=font, font_size=font_size), s), 0.0
+    t = make_text(STRUT + s, font=font, font_size=font_size)
     ref = _strut_size(font, font_size)
+
     def mismatch(i):
         return abs(t.submobjects[i].width - ref[0]) + abs(t.submobjects[i].height - ref[1])
     k = 0 if mismatch(0) < 1e-3 else min(range(len(t.submobjects)), key=mismatch)
     strut, glyphs = t.submobjects[k], t.submobjects[:k] + t.submobjects[k + 1:]
     parts = [m.points for g in glyphs for m in g.family_members_with_points()]
+    if not parts:
+        raise UndrawableTextError(s, font)
     flat = VMobject(stroke_width=0)
-    if parts:
-        flat.set_points(np.concatenate(parts))
-        offset = float(flat.get_center()[1] - strut.get_center()[1])
-    else:
-        flat.set_points(np.zeros((4, 3)))
-        offset = 0.0
+    flat.set_points(np.concatenate(parts))
+    flat.drawn_text, flat.glyph_count = s, len(glyphs)
+    offset = float(flat.get_center()[1] - strut.get_center()[1])
     return flat, offset
 
 
-def word_text(s: str, font: str, font_size: float, color: str) -> tuple[VMobject, float]:
-    """A flat copy of Text(s) and its vertical offset from the line's middle (for baseline alignment)."""
-    proto, offset = _word_prototype(s, font, float(font_size))
+def word_text(s: str, font: str, font_size: float, color: str, max_width: float | None = None
+              ) -> tuple[VMobject, float]:
+    """A flat copy of Text(s) and its vertical offset from the line's middle (for baseline alignment).
+    max_width: cut s with an ellipsis when it is wider (fit_label's rule); the full word stays in full_text."""
+    shown = s if max_width is None else ellipsize(s, font, float(font_size), float(max_width))
+    proto, offset = _word_prototype(shown, font, float(font_size))
     mob = proto.copy()
     mob.set_fill(color, opacity=1.0).set_stroke(width=0)
+    mob.full_text = s
     return mob, offset
 
 
 @lru_cache(maxsize=64)
 def _strut_size(font: str, font_size: float) -> tuple[float, float]:
-    t = Text(STRUT, font=font, font_size=font_size)
+    t = make_text(STRUT, font=font, font_size=font_size)
     return t.width, t.height
 
 
