@@ -92,6 +92,7 @@ class ChapterScene(Scene):
         self.key_moments: dict[str, float] = {}
         self.key_moment_content: dict[str, int] = {}
         self.saved_stills: list[Path] = []
+        self.exposed: dict[str, object] = {}   # what tests inspect (expose()); never read back by a chapter
         self.heading: Mobject | None = None
         self._current: dict | None = None
         if self.stills or config.dry_run:
@@ -150,6 +151,13 @@ class ChapterScene(Scene):
             self.key_moment(step_id)
         self.timeline.append(entry)
         self._current = None
+
+    def expose(self, name: str, value):
+        """Register something a test inspects (a mobject, a list of them, a number) under name; tests read
+        scene.exposed[name]. The one test hook: chapters pass their own state from step to step, never
+        through attributes."""
+        self.exposed[name] = value
+        return value
 
     def key_moment(self, step_id: str):
         """Mark this frame as the still for step_id; in stills mode, save it as <slug>-<step_id>.png."""
@@ -226,7 +234,7 @@ class ChapterScene(Scene):
 
     def set_heading(self, heading: str):
         """The step's title in the header band, top left; replaces the previous one."""
-        new = self.text(heading, font_size=26, color=self.theme.dim)
+        new = self.text(heading, font_size=self.theme.size_text, color=self.theme.dim)
         self.fit(new, width=self.content_width * 0.7, height=HEADER_HEIGHT * 0.6)
         new.to_corner(UL, buff=FRAME_MARGIN).shift(DOWN * 0.05)
         if self.heading is None:
@@ -238,17 +246,17 @@ class ChapterScene(Scene):
 
     def title_card(self, subtitle: str | None = None):
         """The chapter's number and title; also names the chapter in the top-right corner."""
-        big = self.text(self.title, font_size=52)
+        big = self.text(self.title, font_size=self.theme.size_title)
         num = self.text(f"Chapter {self.number}", font_size=28, color=self.theme.dim)
         group = VGroup(num, big).arrange(DOWN, buff=0.3)
         if subtitle:
-            group.add(self.text(subtitle, font_size=26, color=self.theme.dim))
+            group.add(self.text(subtitle, font_size=self.theme.size_text, color=self.theme.dim))
             group.arrange(DOWN, buff=0.3)
         self.fit(group)
         self.play(Write(big), FadeIn(num), *(FadeIn(m) for m in group[2:]), run_time=1.2)
         self.wait(0.8)
         self.play(FadeOut(group), run_time=0.5)
-        tag = self.text(f"{self.number} · {self.title}", font_size=20, color=self.theme.dim)
+        tag = self.text(f"{self.number} · {self.title}", font_size=self.theme.size_label, color=self.theme.dim)
         tag.to_corner(UR, buff=FRAME_MARGIN)
         self.add(tag)
         self.chapter_tag = tag

@@ -26,6 +26,11 @@ class Theme:
     font: str = "Noto Sans"              # words; Pango falls back to Noto CJK for Chinese and Japanese
     mono: str = "DejaVu Sans Mono"       # numbers, so digits line up in columns
     cell_opacity: float = 0.85           # fill opacity of the largest |value| in a matrix
+    # font sizes (points at Manim's scale; 854x480 is the smallest render): the one set every scene uses
+    size_title: float = 52               # a chapter's title card
+    size_text: float = 26                # sentences, notes, the step heading
+    size_label: float = 20               # labels, token chips, numbers in matrices
+    size_min: float = 18                 # nothing on screen smaller than this after fitting
 
     def role(self, name: str) -> str:
         return getattr(self, name)
