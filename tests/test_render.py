@@ -18,7 +18,7 @@ def invoke(*args):
     return CliRunner().invoke(render.cli, list(args), catch_exceptions=False)
 
 
-@pytest.mark.parametrize("cmd", ["list", "video", "stills", "data", "post"])
+@pytest.mark.parametrize("cmd", ["list", "video", "stills", "data", "post", "batch", "bench"])
 def test_every_command_has_help_with_examples(cmd):
     res = invoke(cmd, "-h")
     assert res.exit_code == 0 and "Examples:" in res.output
