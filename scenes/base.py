@@ -262,8 +262,6 @@ class ChapterScene(Scene):
         self.chapter_tag = tag
 
     def clear_stage(self, *keep: Mobject, run_time: float = 0.5):
-        """Fade out everything but the heading, the chapter tag and keep."""
-        fixed = {id(m) for m in (self.heading, getattr(self, "chapter_tag", None), *keep) if m is not None}
-        gone = [m for m in self.mobjects if id(m) not in fixed]
-        if gone:
-            self.play(*(FadeOut(m) for m in gone), run_time=run_time)
+        """Fade out everything but the heading, the chapter tag and keep (with Manim's FadeOut)."""
+        from scenes.components.stage import clear_stage
+        clear_stage(self, *keep, run_time=run_time, fade=FadeOut)

@@ -2,6 +2,8 @@
 sentences flowing through it, our sizes next to the paper's, and the chapter that explains each block."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from manim import (DOWN, LEFT, RIGHT, UP, Arrow, Circle, Create, Dot, FadeIn, FadeOut, LaggedStart, Line,
                    MoveAlongPath, RoundedRectangle, SurroundingRectangle, Transform, VGroup, VMobject)
@@ -14,13 +16,13 @@ from scenes.components.tokens import TokenRow
 BOX_W = 3.6          # width of a block
 SUB_H = 0.46         # attention / feed-forward blocks
 NORM_H = 0.36        # Add & Norm blocks
+PLUS_Y = SUB_H + 0.32   # the positional ⊕, above the embeddings (as high as a block)
 GAP = 0.15           # between blocks
 PAD = 0.16           # inside a layer frame
 COL_GAP = 1.85       # between the two columns' blocks
 BADGE_MARGIN = (1.15, 0.65)   # room for the chapter badges outside each stack (two beside the encoder's attention)
 FS = 24              # block labels
 SMALL = 24           # other labels (kept large: the diagram shrinks when a panel joins it)
-MIN_FONT = 18        # nothing on screen smaller than this
 
 # the paper's sizes (Vaswani et al. 2017, base model; byte-pair vocabulary shared by source and target)
 PAPER = {"d_model": "512", "heads": "8", "d_ff": "2048", "layers": "6 + 6", "vocabulary": "≈ 37 000"}
@@ -49,15 +51,45 @@ def elbow(points, color, width=2.5, tip=False) -> VMobject:
     return VGroup(path)
 
 
+@dataclass
+class Picture:
+    """The diagram and the token rows as placed on screen: what the steps pass along."""
+    d: dict                  # the diagram's parts by name (OverviewScene.build_diagram)
+    src: TokenRow
+    tgt: TokenRow
+    pred: TokenRow
+    src_label: VMobject
+    tgt_label: VMobject
+    out_label: VMobject
+    scale: float             # the diagram's scale on screen
+    note: VGroup | None      # the note beside the predictions, when it fits
+
+
+def diagram_parts(d: dict) -> list:
+    return [d["enc_frame"], d["dec_frame"], d["enc_emb"], d["dec_emb"], d["enc_pe"], d["dec_pe"], *d["enc"],
+            *d["dec"], d["linear"], d["lines"], d["residual"], d["link"], d["kv"], d["enc_label"],
+            d["dec_label"], d["enc_in"], d["dec_in"], d["dec_out"]]
+
+
+def note_font(fonts: dict, key: str, size: float):
+    """Remember the smallest font size on screen in a step (the tests check it)."""
+    fonts[key] = min(fonts.get(key, float("inf")), size)
+
+
+def encoder_side(d: dict, target) -> bool:
+    """Whether target (a part of the diagram) is on the encoder's side."""
+    return target.get_x() < (d["enc_frame"].get_right()[0] + d["dec_frame"].get_left()[0]) / 2
+
+
 class OverviewScene(ChapterScene):
     def construct(self):
-        self.fonts_shown: dict[str, float] = {}   # the smallest font size on screen per step (for the tests)
+        fonts = self.expose("fonts_shown", {})   # the smallest font size on screen per step (for the tests)
         self.title_card("Attention Is All You Need, end to end")
-        self.build_layout()
-        self.architecture()
-        self.flow()
-        self.sizes()
-        self.chapter_map()
+        pic = self.build_layout(fonts)
+        self.architecture(pic)
+        self.flow(pic)
+        table, legend = self.sizes(pic, fonts)
+        self.chapter_map(pic, table, legend)
 
     # ------------------------------------------------------------ the diagram
     def column(self, x: float, names: list[tuple[str, str, float]], y0: float):
@@ -71,15 +103,31 @@ class OverviewScene(ChapterScene):
         return blocks
 
     def build_diagram(self) -> dict:
+        """The diagram's parts by name, placed (bottom of the embeddings at y = 0)."""
+        d = self.diagram_blocks()
+        self.add_positional(d)
+        self.add_connectors(d)
+        self.add_cross_link(d)
+        th = self.theme
+        # where the data comes in and goes out
+        d["enc_in"] = Line(d["enc_emb"].get_bottom() + DOWN * 0.3, d["enc_emb"].get_bottom(), stroke_color=th.dim,
+                           stroke_width=2.5)
+        d["dec_in"] = Line(d["dec_emb"].get_bottom() + DOWN * 0.3, d["dec_emb"].get_bottom(), stroke_color=th.dim,
+                           stroke_width=2.5)
+        d["dec_out"] = Line(d["linear"].get_top(), d["linear"].get_top() + UP * 0.3, stroke_color=th.dim,
+                            stroke_width=2.5)
+        return d
+
+    def diagram_blocks(self) -> dict:
+        """Embeddings at the bottom, then (room for the positional ⊕) each side's layer in its frame, and the
+        output layer above the decoder."""
         th = self.theme
         xe, xd = -(BOX_W + COL_GAP) / 2, (BOX_W + COL_GAP) / 2
         emb_h = SUB_H
         d = {}
-        # embeddings at the bottom, then the positional encoding added (⊕), then the layer
         d["enc_emb"] = Block("Embedding", th.embedding, th, emb_h).move_to([xe, emb_h / 2, 0])
         d["dec_emb"] = Block("Embedding", th.embedding, th, emb_h).move_to([xd, emb_h / 2, 0])
-        plus_y = emb_h + 0.32
-        layer_y0 = plus_y + 0.32 + PAD
+        layer_y0 = PLUS_Y + 0.32 + PAD
         d["enc"] = self.column(xe, [("Multi-head attention", "key", SUB_H), ("Add & Norm", "residual", NORM_H),
                                     ("Feed-forward", "ffn", SUB_H), ("Add & Norm", "residual", NORM_H)], layer_y0)
         d["dec"] = self.column(xd, [("Masked self-attention", "mask", SUB_H), ("Add & Norm", "residual", NORM_H),
@@ -94,11 +142,16 @@ class OverviewScene(ChapterScene):
             f.move_to(g).shift((LEFT if blocks is d["enc"] else RIGHT) * 0.15)
             frames.append(f)
         d["enc_frame"], d["dec_frame"] = frames
-        top = d["dec_frame"].get_top()[1]
-        lin_y = top + 0.48 + SUB_H / 2
+        lin_y = d["dec_frame"].get_top()[1] + 0.48 + SUB_H / 2
         d["linear"] = Block("Linear + softmax", th.weights, th, SUB_H).move_to([xd, lin_y, 0])
-        # ⊕ and a small wave for the positional encoding, on the outer side
-        for side, x, sign in (("enc", xe, -1), ("dec", xd, 1)):
+        return d
+
+    def add_positional(self, d: dict):
+        """⊕ and a small wave for the positional encoding, on the outer side of each embedding."""
+        th = self.theme
+        plus_y = PLUS_Y
+        for side, sign in (("enc", -1), ("dec", 1)):
+            x = sign * (BOX_W + COL_GAP) / 2
             circ = Circle(radius=0.15, color=th.positional, stroke_width=2.5)
             plus = VGroup(Line(LEFT * 0.09, RIGHT * 0.09), Line(DOWN * 0.09, UP * 0.09)).set_stroke(th.positional, 2.5)
             oplus = VGroup(circ, plus).move_to([x, plus_y, 0])
@@ -110,7 +163,11 @@ class OverviewScene(ChapterScene):
                         stroke_color=th.positional, stroke_width=2)
             d[f"{side}_pe"] = VGroup(oplus, wave, feed)
             d[f"{side}_oplus"] = oplus
-        # connectors along each column, bottom to top
+
+    def add_connectors(self, d: dict):
+        """Lines along each column, bottom to top; residual connections around each sub-layer, in the outer
+        margin, into its Add & Norm."""
+        th = self.theme
         lines = VGroup()
         for side in ("enc", "dec"):
             seq = [d[f"{side}_emb"].box, d[f"{side}_oplus"][0], *[b.box for b in d[side]]]
@@ -119,7 +176,6 @@ class OverviewScene(ChapterScene):
             for a, b in zip(seq, seq[1:]):
                 lines.add(Line(a.get_top(), b.get_bottom(), stroke_color=th.dim, stroke_width=2.5))
         d["lines"] = lines
-        # residual connections: around each sub-layer, in the outer margin, into its Add & Norm
         res = VGroup()
         for side, sign in (("enc", -1), ("dec", 1)):
             blocks = d[side]
@@ -131,44 +187,37 @@ class OverviewScene(ChapterScene):
                 res.add(elbow([[sub.get_x(), y_from, 0], [x_out, y_from, 0], [x_out, edge[1], 0], edge],
                               th.residual, width=2, tip=True))
         d["residual"] = res
-        # the encoder's output feeds the decoder's cross-attention (keys and values)
+
+    def add_cross_link(self, d: dict):
+        """The encoder's output feeds the decoder's cross-attention (keys and values); the stacks' labels."""
+        th = self.theme
         enc_top = d["enc"][-1].box.get_top()
         cross = d["dec"][2].box
         y_up = d["enc_frame"].get_top()[1] + 0.25
         x_mid = (d["enc_frame"].get_right()[0] + d["dec_frame"].get_left()[0]) / 2
         d["link"] = elbow([enc_top, [enc_top[0], y_up, 0], [x_mid, y_up, 0], [x_mid, cross.get_y(), 0],
                            cross.get_left()], th.text, width=3, tip=True)
-        d["kv"] = flat_text("K, V", th.font, SMALL, th.dim).next_to([x_mid, cross.get_y(), 0], UP, buff=0.1)
+        d["kv"] = self.t("K, V", SMALL, th.dim).next_to([x_mid, cross.get_y(), 0], UP, buff=0.1)
         d["kv"].set_x((x_mid + d["dec_frame"].get_left()[0]) / 2)   # between the link and the decoder's frame
         n_enc, n_dec = self.cfg.n_encoder_layers, self.cfg.n_decoder_layers
-        d["enc_label"] = flat_text(f"Encoder ×{n_enc}", th.font, SMALL, th.text).next_to(
+        d["enc_label"] = self.t(f"Encoder ×{n_enc}", SMALL, th.text).next_to(
             d["enc_frame"], UP, buff=0.1).align_to(d["enc_frame"], LEFT)
-        d["dec_label"] = flat_text(f"Decoder ×{n_dec}", th.font, SMALL, th.text).next_to(
+        d["dec_label"] = self.t(f"Decoder ×{n_dec}", SMALL, th.text).next_to(
             d["dec_frame"], UP, buff=0.1).align_to(d["dec_frame"], RIGHT)
-        # where the data comes in and goes out
-        d["enc_in"] = Line(d["enc_emb"].get_bottom() + DOWN * 0.3, d["enc_emb"].get_bottom(), stroke_color=th.dim,
-                           stroke_width=2.5)
-        d["dec_in"] = Line(d["dec_emb"].get_bottom() + DOWN * 0.3, d["dec_emb"].get_bottom(), stroke_color=th.dim,
-                           stroke_width=2.5)
-        d["dec_out"] = Line(d["linear"].get_top(), d["linear"].get_top() + UP * 0.3, stroke_color=th.dim,
-                            stroke_width=2.5)
-        return d
 
-    def build_layout(self):
+    def build_layout(self, fonts: dict) -> Picture:
         """The diagram and the token rows, placed so nothing moves during the first two steps. Long sentences
         wrap; if that shrinks the picture too much, the rows wrap earlier and the words stay larger."""
         for min_fs in (21, 22, 24):
-            self.place_all(min_fs)
-            if min(self.fonts_shown.values()) >= MIN_FONT:
-                break
-            self.fonts_shown = {}
-        else:
-            self.place_all(21)
+            pic = self.place_all(min_fs, fonts)
+            if min(fonts.values()) >= self.theme.size_min:
+                return pic
+            fonts.clear()
+        return self.place_all(21, fonts)
 
-    def place_all(self, min_fs: float):
+    def place_all(self, min_fs: float, fonts: dict) -> Picture:
         th, ex = self.theme, self.example
         d = self.build_diagram()
-        self.d = d
         half = self.content_width / 2 - 0.3
         fs = 24   # the whole picture may shrink by up to a quarter
         compact = dict(max_lines=3, line_buff=0.14, buff=0.09, chip_kwargs={"pad_x": 0.1})
@@ -179,9 +228,9 @@ class OverviewScene(ChapterScene):
         # above the decoder the whole width is free (the encoder is shorter)
         pred = TokenRow(ex.tokens["predicted"], th, max_width=self.content_width - 0.2, font_size=fs,
                         min_font_size=min_fs, colors=th.weights, **compact)
-        src_label = flat_text("source sentence", th.font, SMALL, th.dim)
-        tgt_label = flat_text("target, shifted right", th.font, SMALL, th.dim)
-        out_label = flat_text("next-word probabilities", th.font, SMALL, th.dim)
+        src_label = self.t("source sentence", SMALL, th.dim)
+        tgt_label = self.t("target, shifted right", SMALL, th.dim)
+        out_label = self.t("next-word probabilities", SMALL, th.dim)
         bottom = min(d["enc_in"].get_bottom()[1], d["dec_in"].get_bottom()[1])
         row_h = max(src.height, tgt.height, src_label.height)
         for row, lab, line in ((src, src_label, d["enc_in"]), (tgt, tgt_label, d["dec_in"])):
@@ -198,14 +247,12 @@ class OverviewScene(ChapterScene):
                     m.shift(LEFT * (m.get_right()[0] + 0.25))
                 if sign > 0 and m.get_left()[0] < 0.25:
                     m.shift(RIGHT * (0.25 - m.get_left()[0]))
-        self.src, self.tgt, self.pred = src, tgt, pred
-        self.src_label, self.tgt_label, self.out_label = src_label, tgt_label, out_label
-        diagram = VGroup(*self.diagram_parts())
+        diagram = VGroup(*diagram_parts(d))
         natural = diagram.width
         everything = VGroup(diagram, src, tgt, pred, src_label, tgt_label, out_label)
         self.fit(everything, height=self.content_height - 0.1)
         everything.move_to([0, (self.content_top + self.content_bottom) / 2 - 0.05, 0])
-        self.scale = diagram.width / natural
+        scale = diagram.width / natural
         # a note beside the predictions, when there is room for it (the narration says it anyway)
         if not self.trained:
             lines = ("random, untrained weights:", "the guesses are arbitrary")
@@ -213,48 +260,41 @@ class OverviewScene(ChapterScene):
             lines = ("trained on this sentence pair:", "it has memorized the answer")
         else:
             lines = ("trained on this sentence pair,", "but not enough to recall it")
-        note = VGroup(*(flat_text(t, th.font, SMALL, th.dim) for t in lines)).arrange(DOWN, aligned_edge=RIGHT,
+        note = VGroup(*(self.t(t, SMALL, th.dim) for t in lines)).arrange(DOWN, aligned_edge=RIGHT,
                                                                                       buff=0.12)
-        note.scale(self.scale)
+        note.scale(scale)
         # in the free space above the encoder, right-aligned with it, under the predictions if they reach over it
         low = d["enc_label"].get_top()[1] + 0.2
         high = pred.get_bottom()[1] - 0.15 if pred.get_left()[0] < d["enc_frame"].get_right()[0] else self.content_top
         note.move_to([0, (low + high) / 2, 0]).align_to(d["enc_frame"], RIGHT)
         fits = (note.get_left()[0] >= -self.content_width / 2 and note.height <= high - low)
-        self.note = note if fits else None
-        self.note_font("ch00.architecture", min(FS, SMALL) * self.scale)
-        self.note_font("ch00.flow", min(src.min_font_size_shown, tgt.min_font_size_shown,
-                                        pred.min_font_size_shown) * self.scale)
+        note_font(fonts, "ch00.architecture", min(FS, SMALL) * scale)
+        note_font(fonts, "ch00.flow", min(src.min_font_size_shown, tgt.min_font_size_shown,
+                                          pred.min_font_size_shown) * scale)
+        for name, row in (("src", src), ("tgt", tgt), ("pred", pred)):
+            self.expose(name, row)
+        return Picture(d, src, tgt, pred, src_label, tgt_label, out_label, scale, note if fits else None)
 
     @property
     def trained(self) -> bool:
         return bool(getattr(self.cfg, "trained", False))
 
-    def diagram_parts(self) -> list:
-        d = self.d
-        return [d["enc_frame"], d["dec_frame"], d["enc_emb"], d["dec_emb"], d["enc_pe"], d["dec_pe"], *d["enc"],
-                *d["dec"], d["linear"], d["lines"], d["residual"], d["link"], d["kv"], d["enc_label"],
-                d["dec_label"], d["enc_in"], d["dec_in"], d["dec_out"]]
-
-    def note_font(self, key: str, size: float):
-        self.fonts_shown[key] = min(self.fonts_shown.get(key, float("inf")), size)
-
     # ------------------------------------------------------------ steps
-    def architecture(self):
-        d = self.d
+    def architecture(self, pic: Picture):
+        d = pic.d
         narration = ("This is the whole transformer of the paper Attention Is All You Need. On the left, the encoder "
                      "reads the source sentence; on the right, the decoder writes the target. Each side repeats one "
                      "layer: attention, then a small feed-forward network, each followed by Add & Norm. The encoder's "
                      "output reaches the decoder through cross-attention.")
         with self.step("ch00.architecture", narration=narration, heading="The transformer"):
-            self.play(FadeIn(d["enc_emb"]), FadeIn(d["dec_emb"]), FadeIn(self.src_label), FadeIn(self.tgt_label),
+            self.play(FadeIn(d["enc_emb"]), FadeIn(d["dec_emb"]), FadeIn(pic.src_label), FadeIn(pic.tgt_label),
                       Create(d["enc_in"]), Create(d["dec_in"]), run_time=0.8)
             self.play(FadeIn(d["enc_pe"]), FadeIn(d["dec_pe"]), run_time=0.6)
             self.play(FadeIn(d["enc_frame"]), FadeIn(d["enc_label"]), run_time=0.5)
             self.play(LaggedStart(*(FadeIn(b, shift=0.15 * UP) for b in d["enc"]), lag_ratio=0.3), run_time=1.6)
             self.play(FadeIn(d["dec_frame"]), FadeIn(d["dec_label"]), run_time=0.5)
             self.play(LaggedStart(*(FadeIn(b, shift=0.15 * UP) for b in d["dec"]), lag_ratio=0.25), run_time=2.0)
-            self.play(FadeIn(d["linear"], shift=0.15 * UP), Create(d["dec_out"]), FadeIn(self.out_label),
+            self.play(FadeIn(d["linear"], shift=0.15 * UP), Create(d["dec_out"]), FadeIn(pic.out_label),
                       run_time=0.8)
             self.play(Create(d["lines"]), run_time=0.8)
             self.play(Create(d["residual"]), run_time=1.2)
@@ -270,29 +310,29 @@ class OverviewScene(ChapterScene):
                                                              corner_radius=0.12)), run_time=run_time)
         return cursor
 
-    def flow(self):
-        d, ex = self.d, self.example
+    def flow(self, pic: Picture):
+        d, ex = pic.d, self.example
         src = " ".join(ex.tokens["source"])
         # the record's own sentence about the predictions says how good they are and why (trained or not)
         narration = (f"The source sentence, {src}, enters the encoder at the bottom. The target enters the decoder "
                      "shifted one place to the right, behind <start>. At the top, the decoder guesses the next word "
                      "at every position. " + self.record("output.predicted").narration)
         with self.step("ch00.flow", narration=narration, heading="One pass through the machine"):
-            self.play(FadeOut(self.src_label), LaggedStart(*(FadeIn(c, shift=0.2 * UP) for c in self.src.chips),
+            self.play(FadeOut(pic.src_label), LaggedStart(*(FadeIn(c, shift=0.2 * UP) for c in pic.src.chips),
                                                            lag_ratio=0.1), run_time=1.2)
             enc_path = [d["enc_emb"], d["enc_oplus"], *d["enc"]]
             cursor = self.climb(enc_path)
             dot = Dot(color=self.theme.highlight, radius=0.08).move_to(d["link"][0].get_start())
             self.play(FadeOut(cursor), FadeIn(dot), run_time=0.3)
             self.play(MoveAlongPath(dot, d["link"][0]), run_time=1.0)
-            self.play(FadeOut(dot), FadeOut(self.tgt_label),
-                      LaggedStart(*(FadeIn(c, shift=0.2 * UP) for c in self.tgt.chips), lag_ratio=0.1), run_time=1.2)
+            self.play(FadeOut(dot), FadeOut(pic.tgt_label),
+                      LaggedStart(*(FadeIn(c, shift=0.2 * UP) for c in pic.tgt.chips), lag_ratio=0.1), run_time=1.2)
             cursor = self.climb([d["dec_emb"], d["dec_oplus"], *d["dec"], d["linear"]], run_time=0.3)
-            self.play(FadeOut(cursor), FadeOut(self.out_label),
-                      LaggedStart(*(FadeIn(c, shift=0.2 * UP) for c in self.pred.chips), lag_ratio=0.1),
-                      *([FadeIn(self.note)] if self.note else []), run_time=1.5)
+            self.play(FadeOut(cursor), FadeOut(pic.out_label),
+                      LaggedStart(*(FadeIn(c, shift=0.2 * UP) for c in pic.pred.chips), lag_ratio=0.1),
+                      *([FadeIn(pic.note)] if pic.note else []), run_time=1.5)
 
-    def sizes(self):
+    def sizes(self, pic: Picture, fonts: dict):
         cfg, V = self.cfg, len(self.example.vocab)
         narration = ("The machine in these videos is the paper's, only tiny, so that every number fits on screen: "
                      f"rows of {cfg.d_model} numbers instead of 512, {cfg.n_heads} attention "
@@ -308,10 +348,10 @@ class OverviewScene(ChapterScene):
                     ("vocabulary", str(V), PAPER["vocabulary"])]
             table = self.table(rows)
             legend = self.legend()
-            self.layout_with_panel([table, legend])
+            self.layout_with_panel(pic, fonts, [table, legend])
             self.play(FadeIn(table.frame), run_time=0.4)
             self.play(LaggedStart(*(FadeIn(r, shift=0.1 * LEFT) for r in table.rows), lag_ratio=0.2), run_time=1.8)
-            self.side_panel, self.legend_panel = table, legend
+        return table, legend
 
     def table(self, rows) -> VGroup:
         th = self.theme
@@ -319,9 +359,9 @@ class OverviewScene(ChapterScene):
         for k, (name, ours, paper) in enumerate(rows):
             head = k == 0
             word = th.dim if head else th.text
-            cells.append([flat_text(name, th.mono if name.startswith("d_") else th.font, 22, word),
-                          flat_text(ours, th.font if head else th.mono, 22, th.dim if head else th.highlight),
-                          flat_text(paper, th.font if head else th.mono, 22, th.dim)])
+            cells.append([self.t(name, 22, word, mono=name.startswith("d_")),
+                          self.t(ours, 22, th.dim if head else th.highlight, mono=not head),
+                          self.t(paper, 22, th.dim, mono=not head)])
         widths = [max(r[j].width for r in cells) for j in range(3)]
         xs = [0.0, widths[0] + 0.35, widths[0] + widths[1] + 0.7]
         t = VGroup()
@@ -349,12 +389,12 @@ class OverviewScene(ChapterScene):
         for ch in CHAPTERS:
             if not 1 <= ch.number <= 10:
                 continue
-            title = flat_text(ch.title, th.font, 22, th.text)
+            title = self.t(ch.title, 22, th.text)
             words = ch.title.split(" ")
             if title.width > max_title_width and len(words) > 1:
                 cut = min(range(1, len(words)), key=lambda k: abs(len(" ".join(words[:k])) - len(ch.title) / 2))
-                title = VGroup(flat_text(" ".join(words[:cut]), th.font, 22, th.text),
-                               flat_text(" ".join(words[cut:]), th.font, 22, th.text)).arrange(
+                title = VGroup(self.t(" ".join(words[:cut]), 22, th.text),
+                               self.t(" ".join(words[cut:]), 22, th.text)).arrange(
                     DOWN, aligned_edge=LEFT, buff=0.1)
             badge = self.badge(ch.number, 1.0)
             entry = VGroup(badge, title).arrange(RIGHT, buff=0.2, aligned_edge=UP)
@@ -365,23 +405,23 @@ class OverviewScene(ChapterScene):
         legend.font_size = 22
         return legend
 
-    def layout_with_panel(self, panels: list):
+    def layout_with_panel(self, pic: Picture, fonts: dict, panels: list):
         """Clear the token rows and slide (and if needed shrink) the diagram to the left, so the panels fit on
-        the right; nothing goes below MIN_FONT."""
-        parts = VGroup(*self.diagram_parts())
+        the right; nothing goes below the theme's smallest size. Sets pic.scale to the diagram's new scale."""
+        parts = VGroup(*diagram_parts(pic.d))
         smallest = min(FS, SMALL)
-        min_scale = MIN_FONT / smallest
+        min_scale = self.theme.size_min / smallest
         panel_w = max(p.width for p in panels)
-        diag_w_at = parts.width / self.scale + sum(BADGE_MARGIN)   # at scale 1, with the badge columns
-        scale = min(self.scale, (self.content_width - panel_w - 0.4) / diag_w_at)
+        diag_w_at = parts.width / pic.scale + sum(BADGE_MARGIN)   # at scale 1, with the badge columns
+        scale = min(pic.scale, (self.content_width - panel_w - 0.4) / diag_w_at)
         scale = max(scale, min_scale)
         room = self.content_width - 0.4 - diag_w_at * scale
         for p in panels:
             before = p.width
             self.fit(p, width=room, height=self.content_height - 0.1)
-            self.note_font("ch00.sizes" if p is panels[0] else "ch00.map", p.font_size * p.width / before)
-        labels = [self.src_label, self.tgt_label, self.out_label]
-        target = VGroup(*parts, *labels).copy().scale(scale / self.scale)
+            note_font(fonts, "ch00.sizes" if p is panels[0] else "ch00.map", p.font_size * p.width / before)
+        labels = [pic.src_label, pic.tgt_label, pic.out_label]
+        target = VGroup(*parts, *labels).copy().scale(scale / pic.scale)
         mid_y = (self.content_top + self.content_bottom) / 2
         target.move_to([-self.content_width / 2 + BADGE_MARGIN[0] * scale + target.width / 2, mid_y, 0])
         for lab, new in zip(labels, target[len(parts):]):
@@ -390,16 +430,16 @@ class OverviewScene(ChapterScene):
         right = self.content_width / 2
         for p in panels:
             p.move_to([right - room / 2, mid_y, 0])
-        self.note_font("ch00.sizes", smallest * scale)
-        self.note_font("ch00.map", smallest * scale)
-        self.scale = scale
-        gone = [m for m in (*self.src.chips, *self.tgt.chips, *self.pred.chips, self.note) if m is not None]
+        note_font(fonts, "ch00.sizes", smallest * scale)
+        note_font(fonts, "ch00.map", smallest * scale)
+        pic.scale = scale
+        gone = [m for m in (*pic.src.chips, *pic.tgt.chips, *pic.pred.chips, pic.note) if m is not None]
         self.play(*(FadeOut(m) for m in gone), run_time=0.5)
         self.play(Transform(parts, target), run_time=1.0)
         self.play(*(FadeIn(m) for m in labels), run_time=0.4)
 
-    def chapter_map(self):
-        d = self.d
+    def chapter_map(self, pic: Picture, table, legend):
+        d = pic.d
         places = {
             1: [d["enc_in"], d["dec_in"]],
             2: [d["enc_emb"], d["dec_emb"]],
@@ -427,27 +467,27 @@ class OverviewScene(ChapterScene):
                     k = count.get(id(t), 0)
                     count[id(t)] = k + 1
                     # badges read left to right in chapter order on both sides
-                    left_side = t.get_x() < (self.d["enc_frame"].get_right()[0] + self.d["dec_frame"].get_left()[0]) / 2
-                    badges.add(self.badge(num, self.scale, t, total[id(t)] - 1 - k if left_side else k))
-            legend = self.legend_panel
-            self.play(FadeOut(self.side_panel), run_time=0.4)
+                    left_side = encoder_side(d, t)
+                    badges.add(self.badge(num, pic.scale, t, total[id(t)] - 1 - k if left_side else k, d))
+            self.play(FadeOut(table), run_time=0.4)
             for entry in legend:
                 mine = [b for b in badges if b.number == entry.number]
                 self.play(FadeIn(entry, shift=0.1 * LEFT), *(FadeIn(b, scale=1.4) for b in mine), run_time=0.45)
-            self.badges, self.legend = badges, legend
+            self.expose("badges", badges)
+            self.expose("legend", legend)
 
-    def badge(self, num: int, scale: float, target=None, k: int = 0) -> VGroup:
+    def badge(self, num: int, scale: float, target=None, k: int = 0, d: dict | None = None) -> VGroup:
         """A chapter number in a circle; beside target (a block, the ⊕ or an input line) when given, in a
-        column outside its stack (left of the encoder, right of the decoder); a second badge goes further out."""
+        column outside its stack (left of the encoder, right of the decoder: d, the diagram's parts); a second
+        badge goes further out."""
         th = self.theme
         radius = 0.24 * scale
         c = Circle(radius=radius, color=th.highlight, stroke_width=2).set_fill(th.background, opacity=1)
-        t = flat_text(str(num), th.mono, 24, th.highlight).scale(scale)
+        t = self.t(str(num), 24, th.highlight, mono=True).scale(scale)
         g = VGroup(c, t.move_to(c))
         g.number = num
         if target is not None:
-            d = self.d
-            enc_side = target.get_x() < (d["enc_frame"].get_right()[0] + d["dec_frame"].get_left()[0]) / 2
+            enc_side = encoder_side(d, target)
             frame = d["enc_frame"] if enc_side else d["dec_frame"]
             out = LEFT if enc_side else RIGHT
             x = frame.get_edge_center(out)[0] + out[0] * (0.12 * scale + radius + k * 2.3 * radius)

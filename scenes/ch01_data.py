@@ -31,6 +31,11 @@ def onehot_columns(V: int, ids, limit: int = 14) -> list[int | None]:
     return cols
 
 
+def note_font(fonts: dict, key: str, font_size: float):
+    """Remember the smallest font size on screen in a step (the tests check it)."""
+    fonts[key] = min(fonts.get(key, float("inf")), font_size)
+
+
 def id_cell_width(theme, V: int, font_size: float) -> float:
     """A cell wide enough for the largest id written under (or over) its column."""
     return flat_text(str(V - 1), theme.mono, font_size, theme.dim).width + 0.22
@@ -38,25 +43,30 @@ def id_cell_width(theme, V: int, font_size: float) -> float:
 
 class DataScene(ChapterScene):
     def construct(self):
-        self.fonts_shown: dict[str, float] = {}   # the smallest font size on screen per step (for the tests)
+        fonts = self.expose("fonts_shown", {})   # the smallest font size on screen per step (for the tests)
         self.title_card("From sentences to numbers")
-        self.show_corpus()
-        self.tokenize_lines()
-        self.build_vocabulary()
-        self.source_ids()
-        self.source_onehot()
-        self.shift_target()
-        self.target_ids()
-        self.summary()
+        corpus = self.show_corpus(fonts)
+        pairs, rules = self.tokenize_lines(fonts, corpus)
+        grid, row, tag = self.build_vocabulary(fonts, pairs, rules)
+        self.source_ids(grid, row, tag)
+        self.source_onehot(fonts)
+        top_chips, _ = self.shift_target(fonts)
+        self.target_ids(top_chips)
+        self.summary(fonts)
 
     # ------------------------------------------------------------ helpers
     @property
     def char_mode(self) -> bool:
         return self.cfg.tokenizer == "char"
 
+    @property
+    def corpus_lines(self) -> list[str]:
+        """The corpus lines that hold any text."""
+        return [ln for ln in self.cfg.corpus if ln.strip()]
+
     def wrapped_line(self, line: str, font_size: float, max_width: float, color: str | None = None) -> VGroup:
         """A corpus line as Text, wrapped at spaces (or between characters when it has none) to max_width."""
-        t = self.flat(line, font_size, color)
+        t = self.t(line, font_size, color)
         if t.width <= max_width:
             return VGroup(t)
         words = line.split(" ") if " " in line.strip() else list(line)
@@ -64,22 +74,15 @@ class DataScene(ChapterScene):
         rows, cur = [], ""
         for w in words:
             cand = (cur + sep + w) if cur else w
-            if cur and self.flat(cand, font_size).width > max_width:
+            if cur and self.t(cand, font_size).width > max_width:
                 rows.append(cur)
                 cur = w
             else:
                 cur = cand
         rows.append(cur)
-        group = VGroup(*(self.flat(r, font_size, color) for r in rows)).arrange(DOWN, aligned_edge=LEFT, buff=0.12)
+        group = VGroup(*(self.t(r, font_size, color) for r in rows)).arrange(DOWN, aligned_edge=LEFT, buff=0.12)
         group.font_factor = self.fit_factor(group, width=max_width)
         return group
-
-    def flat(self, s: str, font_size: float, color: str | None = None):
-        """Text (never LaTeX or markup) as one flat path: the same glyphs, much cheaper to animate."""
-        return flat_text(s, self.theme.font, font_size, color or self.theme.text)
-
-    def label(self, s: str, font_size: float = 22):
-        return self.flat(s, font_size, self.theme.dim)
 
     def fit_factor(self, mob, place: bool = False, **kw) -> float:
         """fit (or place_in_content) mob and return how much it shrank."""
@@ -87,13 +90,10 @@ class DataScene(ChapterScene):
         self.place_in_content(mob) if place else self.fit(mob, **kw)
         return mob.width / before
 
-    def note_font(self, key: str, font_size: float):
-        self.fonts_shown[key] = min(self.fonts_shown.get(key, float("inf")), font_size)
-
     # ------------------------------------------------------------ steps
-    def show_corpus(self):
-        lines = [ln for ln in self.cfg.corpus if ln.strip()]
-        self.corpus_lines = lines
+    def show_corpus(self, fonts: dict) -> tuple[VGroup, VGroup]:
+        """The corpus in a panel; returns what is on screen: the panel with its title, and the lines."""
+        lines = self.corpus_lines
         n = len(lines)
         shown = lines if n <= MAX_CORPUS_LINES else lines[:MAX_CORPUS_LINES - 1]
         narration = (f"Everything starts with text. A small corpus of {n} line{'s' * (n > 1)} decides which words "
@@ -102,24 +102,23 @@ class DataScene(ChapterScene):
             width = self.content_width - 1.0
             texts = VGroup(*(self.wrapped_line(ln, 28, width) for ln in shown))
             if n > len(shown):
-                texts.add(self.label(f"… and {n - len(shown)} more lines", 24))
+                texts.add(self.t(f"… and {n - len(shown)} more lines", 24, self.theme.dim))
             texts.arrange(DOWN, aligned_edge=LEFT, buff=0.28)
             f = self.fit_factor(texts, width=width, height=self.content_height - 1.0)
             panel = RoundedRectangle(corner_radius=0.15, width=texts.width + 0.7, height=texts.height + 0.6,
                                      stroke_color=self.theme.dim, stroke_width=1.5)
             panel.set_fill(self.theme.panel, opacity=1)
-            title = self.label("corpus", 24)
+            title = self.t("corpus", 24, self.theme.dim)
             box = VGroup(panel, texts)
             texts.move_to(panel)
             group = VGroup(title, box).arrange(DOWN, buff=0.15, aligned_edge=LEFT)
             f *= self.fit_factor(group, place=True)
-            self.note_font("ch01.corpus", 24 * f)
+            note_font(fonts, "ch01.corpus", 24 * f)
             self.play(FadeIn(panel), FadeIn(title), run_time=0.6)
             self.play(LaggedStart(*(FadeIn(t, shift=0.2 * RIGHT) for t in texts), lag_ratio=0.35), run_time=2.0)
-            self.corpus_panel = VGroup(title, panel)
-            self.corpus_texts = texts
+        return VGroup(title, panel), texts
 
-    def tokenize_lines(self):
+    def tokenize_lines(self, fonts: dict, corpus: tuple[VGroup, VGroup]):
         mode = self.cfg.tokenizer
         lines = [ln for ln in self.corpus_lines if tokenize(ln, mode)]
         all_tokens = [t for ln in self.corpus_lines for t in tokenize(ln, mode)]
@@ -135,8 +134,8 @@ class DataScene(ChapterScene):
                             if apostrophe else "."))
         with self.step("ch01.tokenize", narration=narration, heading="Text becomes tokens"):
             width = self.content_width
-            rules = self.label(rules_text, 22)
-            self.note_font("ch01.tokenize", 22 * self.fit_factor(rules, width=width))
+            rules = self.t(rules_text, 22, self.theme.dim)
+            note_font(fonts, "ch01.tokenize", 22 * self.fit_factor(rules, width=width))
             avail = self.content_height - rules.height - 0.5
             pairs = VGroup()
             for ln in lines[:MAX_TOKENIZED_LINES]:
@@ -153,18 +152,17 @@ class DataScene(ChapterScene):
             f *= self.fit_factor(block, place=True)
             for text, row in pairs:
                 words = min(24 * getattr(text, "font_factor", 1.0), row.min_font_size_shown)
-                self.note_font("ch01.tokenize", words * f)
-            self.play(FadeOut(self.corpus_panel), FadeOut(self.corpus_texts), run_time=0.5)
+                note_font(fonts, "ch01.tokenize", words * f)
+            self.play(*(FadeOut(m) for m in corpus), run_time=0.5)
             self.play(FadeIn(rules), run_time=0.5)
             for k, (text, row) in enumerate(pairs):
                 slow = k == 0
                 self.play(FadeIn(text), run_time=0.6 if slow else 0.4)
                 self.play(LaggedStart(*(FadeIn(c, shift=0.25 * DOWN) for c in row.chips), lag_ratio=0.15),
                           run_time=1.6 if slow else 0.8)
-            self.token_pairs = pairs
-            self.rules = rules
+        return pairs, rules
 
-    def build_vocabulary(self):
+    def build_vocabulary(self, fonts: dict, token_pairs: VGroup, rules):
         vocab = list(self.example.vocab)
         V = len(vocab)
         mode = self.cfg.tokenizer
@@ -178,7 +176,7 @@ class DataScene(ChapterScene):
         ids = [int(i) for i in self.value("source.ids")]
         row = TokenRow(tokens, self.theme, ids=ids, max_width=self.content_width, max_height=BAND - 0.45,
                        font_size=26, min_font_size=20, colors=self.theme.highlight)
-        tag = self.label("source", 22)
+        tag = self.t("source", 22, self.theme.dim)
         line = VGroup(tag, row).arrange(RIGHT, buff=0.4)
         if line.width > self.content_width:
             line, tag = VGroup(row), None
@@ -186,9 +184,10 @@ class DataScene(ChapterScene):
         block.move_to([0, (self.content_top + self.content_bottom) / 2, 0])
         if block.get_top()[1] > self.content_top - 0.1:
             block.shift(DOWN * (block.get_top()[1] - self.content_top + 0.1))
-        self.vocab_grid, self.source_row, self.source_tag = grid, row, tag
-        self.note_font("ch01.vocab", grid.min_font_size_shown)
-        self.note_font("source.ids", row.min_font_size_shown)
+        self.expose("vocab_grid", grid)
+        self.expose("source_row", row)
+        note_font(fonts, "ch01.vocab", grid.min_font_size_shown)
+        note_font(fonts, "source.ids", row.min_font_size_shown)
         narration = ("Each distinct token is listed once, in alphabetical order, after two special tokens, <start> "
                      "and <end>, that mark where a sentence begins and ends. A token's id is its place in the list, "
                      f"counting from 0: this vocabulary has {V} entries.")
@@ -200,15 +199,15 @@ class DataScene(ChapterScene):
         with self.step("ch01.vocab", narration=narration, heading=f"The vocabulary: {V} tokens"):
             # the first occurrence of each word flies into its place; repeats simply fade
             moves, seen = [], set()
-            for _, row in self.token_pairs:
-                for chip in row.chips:
+            for _, pair_row in token_pairs:
+                for chip in pair_row.chips:
                     i = vocab.index(chip.token)
                     if chip.token in seen or not grid.has_chip(i):
                         continue
                     seen.add(chip.token)
                     moves.append(TransformFromCopy(chip.get_word(), grid.get_chip(i).get_word()))
-            self.play(FadeOut(self.rules), *(FadeOut(t) for t, _ in self.token_pairs), run_time=0.4)
-            self.play(*moves, *(FadeOut(r) for _, r in self.token_pairs), run_time=1.6)
+            self.play(FadeOut(rules), *(FadeOut(t) for t, _ in token_pairs), run_time=0.4)
+            self.play(*moves, *(FadeOut(r) for _, r in token_pairs), run_time=1.6)
             rest = [grid.get_chip(i).get_word() for i in grid.shown_indices() if vocab[i] not in seen]
             if rest or len(grid.ellipses):
                 self.play(LaggedStart(*(FadeIn(m) for m in rest), lag_ratio=0.03), FadeIn(grid.ellipses),
@@ -217,10 +216,10 @@ class DataScene(ChapterScene):
             specials = [grid.get_chip(i) for i in (0, 1) if grid.has_chip(i)]
             self.play(*(Indicate(c.get_word(), color=self.theme.highlight, scale_factor=1.1) for c in specials),
                       run_time=1.0)
+        return grid, row, tag
 
-    def source_ids(self):
+    def source_ids(self, grid, row, tag):
         ids = [int(i) for i in self.value("source.ids")]
-        grid, row, tag = self.vocab_grid, self.source_row, self.source_tag
         with self.step("source.ids", heading="Source token ids"):
             self.play(*(FadeIn(m) for m in [row.get_words()] + ([tag] if tag else [])), run_time=0.8)
             for k, (i, chip) in enumerate(zip(ids, row.chips)):
@@ -229,7 +228,7 @@ class DataScene(ChapterScene):
                 self.play(entry.animate.highlight(self.theme.highlight), run_time=0.5 if slow else 0.2)
                 self.play(TransformFromCopy(entry.id_label, chip.id_label), run_time=0.9 if slow else 0.35)
 
-    def source_onehot(self):
+    def source_onehot(self, fonts: dict):
         rec = self.record("source.onehot")
         ids = [int(i) for i in self.value("source.ids")]
         V = rec.shape[1]
@@ -238,22 +237,22 @@ class DataScene(ChapterScene):
             self.clear_stage()
             fs, lfs = 24, 22
             tall = rec.shape[0] > 8   # many rows: tighter rows so the numbers stay large
-            cell_h = flat_text("0", self.theme.mono, fs, self.theme.text).height * (1.75 if tall else 2.1)
+            cell_h = self.t("0", fs, mono=True).height * (1.75 if tall else 2.1)
             M = NumericMatrix(rec.value, self.theme, decimals=0, row_labels=rec.rows, col_labels=rec.cols,
                               cols=cols, max_rows=12, font_size=fs, label_font_size=lfs, cell_height=cell_h,
                               fill_color=self.theme.embedding, cell_width=id_cell_width(self.theme, V, lfs))
             col_ids = VGroup()
             for j in M.shown_col_indices():
-                t = flat_text(str(j), self.theme.mono, lfs, self.theme.dim)
+                t = self.t(str(j), lfs, self.theme.dim, mono=True)
                 t.move_to([M.get_column(j).get_x(), M.brackets.get_bottom()[1] - 0.1 - t.height / 2, 0])
                 col_ids.add(t)
-            id_tag = self.label("id", lfs).next_to(col_ids, LEFT, buff=0.2)
+            id_tag = self.t("id", lfs, self.theme.dim).next_to(col_ids, LEFT, buff=0.2)
             id_tag.set_x(M.brackets[0].get_left()[0] - 0.15 - id_tag.width / 2)
             group = VGroup(M, col_ids, id_tag)
             before = group.height
             self.place_in_content(group)
-            self.note_font("source.onehot", lfs * group.height / before)
-            self.onehot = M
+            note_font(fonts, "source.onehot", lfs * group.height / before)
+            self.expose("onehot", M)
             self.play(Create(M.brackets), FadeIn(M.row_label_group), FadeIn(M.col_label_group), FadeIn(col_ids),
                       FadeIn(id_tag), FadeIn(M.ellipses), run_time=1.0)
             hl = self.theme.highlight
@@ -268,9 +267,10 @@ class DataScene(ChapterScene):
                               Indicate(M.col_labels[j], color=hl), Indicate(M.row_labels[i], color=hl), run_time=1.0)
                     self.play(FadeOut(marks), run_time=0.3)
 
-    def aligned_rows(self, inp, labels, ids, fs: float) -> VGroup:
+    def aligned_rows(self, inp, labels, ids, fs: float) -> tuple[VGroup, list, list]:
         """The decoder input over its labels, slot by slot, with an arrow from each input to its label; split
-        into two stacked blocks when one line would shrink the words too much."""
+        into two stacked blocks when one line would shrink the words too much. Returns the blocks and the
+        input's and the labels' chips."""
         th = self.theme
         slots = [max(a, b) for a, b in zip(chip_widths(inp, th, fs), chip_widths(labels, th, fs))]
         n = len(inp)
@@ -278,7 +278,7 @@ class DataScene(ChapterScene):
         parts = 1 if total * 20 / fs <= self.content_width else 2   # keep the words at 20 or more
         cut = [0, n] if parts == 1 else [0, (n + 1) // 2, n]
         blocks = VGroup()
-        self.top_chips, self.bottom_chips = [], []
+        top_chips, bottom_chips = [], []
         for a, b in zip(cut, cut[1:]):
             top = TokenRow(inp[a:b], th, ids=ids[a:b], font_size=fs, id_font_size=fs, max_width=1e9,
                            min_widths=slots[a:b], colors=th.query)
@@ -294,12 +294,12 @@ class DataScene(ChapterScene):
             block = VGroup(top, arrows, bottom)
             block.arrows = arrows
             blocks.add(block)
-            self.top_chips += list(top.chips)
-            self.bottom_chips += list(bottom.chips)
+            top_chips += list(top.chips)
+            bottom_chips += list(bottom.chips)
         blocks.arrange(DOWN, buff=0.6, aligned_edge=LEFT)
-        return blocks
+        return blocks, top_chips, bottom_chips
 
-    def shift_target(self):
+    def shift_target(self, fonts: dict):
         inp = list(self.example.tokens["target_input"])
         labels = list(self.example.tokens["target_labels"])
         ids = [int(i) for i in self.value("target.ids")]
@@ -309,21 +309,21 @@ class DataScene(ChapterScene):
         with self.step("ch01.shift", narration=narration, heading="The target, shifted right"):
             self.clear_stage()
             fs = 26
-            blocks = self.aligned_rows(inp, labels, ids, fs)
-            top_chips, bottom_chips = self.top_chips, self.bottom_chips
+            blocks, top_chips, bottom_chips = self.aligned_rows(inp, labels, ids, fs)
             arrows = VGroup(*(a for b in blocks for a in b.arrows))
-            t_in = self.label("decoder input", 22).next_to(blocks[0], UP, buff=0.2).align_to(blocks[0], LEFT)
-            t_lab = self.label("label: the next word", 22).next_to(blocks[-1], DOWN, buff=0.2).align_to(blocks[-1],
-                                                                                                         LEFT)
+            dim = self.theme.dim
+            t_in = self.t("decoder input", 22, dim).next_to(blocks[0], UP, buff=0.2).align_to(blocks[0], LEFT)
+            t_lab = self.t("label: the next word", 22, dim).next_to(blocks[-1], DOWN, buff=0.2).align_to(blocks[-1],
+                                                                                                        LEFT)
             # the target as written, in the input row's place, before the shift
             plain = TokenRow(labels[:-1], self.theme, font_size=fs, max_width=self.content_width, min_font_size=20,
                              colors=self.theme.query)
             plain.move_to([0, top_chips[0].box.get_y(), 0])
             if len(plain.lines) > 1 or len(blocks) > 1:
                 plain.move_to([0, blocks.get_y(), 0])
-            t_tar = self.label("target", 22).next_to(plain, UP, buff=0.2).align_to(plain, LEFT)
+            t_tar = self.t("target", 22, self.theme.dim).next_to(plain, UP, buff=0.2).align_to(plain, LEFT)
             group = VGroup(t_in, blocks, t_lab, plain, t_tar)
-            self.note_font("ch01.shift", min(22, plain.min_font_size_shown) * self.fit_factor(group, place=True))
+            note_font(fonts, "ch01.shift", min(22, plain.min_font_size_shown) * self.fit_factor(group, place=True))
             self.play(FadeIn(plain), FadeIn(t_tar), run_time=0.8)
             self.wait(0.4)
             # shift right: every word moves one slot along; <start> takes the first slot
@@ -335,15 +335,14 @@ class DataScene(ChapterScene):
             lab_moves = [TransformFromCopy(t.get_word(), b.get_word()) for t, b in zip(top_chips[1:], bottom_chips)]
             self.play(LaggedStart(*(Create(a) for a in arrows), lag_ratio=0.1), *lab_moves,
                       FadeIn(bottom_chips[-1].get_word(), shift=LEFT * 0.4), FadeIn(t_lab), run_time=1.8)
-            self.target_rows = (top_chips, bottom_chips)
+        return self.expose("target_rows", (top_chips, bottom_chips))
 
-    def target_ids(self):
-        top, _ = self.target_rows
+    def target_ids(self, top):
         with self.step("target.ids", heading="Target token ids"):
             self.play(LaggedStart(*(FadeIn(c.id_label, shift=0.15 * UP) for c in top), lag_ratio=0.12),
                       run_time=1.5)
 
-    def summary(self):
+    def summary(self, fonts: dict):
         tok = self.example.tokens["source"][0]
         i = int(self.value("source.ids")[0])
         rec = self.record("source.onehot")
@@ -352,25 +351,25 @@ class DataScene(ChapterScene):
         with self.step("ch01.summary", narration=narration, heading="Summary"):
             self.clear_stage()
             fs = 28
-            word = self.flat(tok, fs)
+            word = self.t(tok, fs)
             chip = TokenChip(tok, self.theme, font_size=fs, color=self.theme.highlight)
-            idn = flat_text(str(i), self.theme.mono, fs, self.theme.text)
+            idn = self.t(str(i), fs, mono=True)
             V = rec.shape[1]
             row = NumericMatrix(rec.value[0], self.theme, decimals=0, cols=onehot_columns(V, [i], limit=9),
                                 col_labels=[str(j) for j in range(V)], font_size=26, label_font_size=20,
                                 fill_color=self.theme.embedding, cell_width=id_cell_width(self.theme, V, 20))
             names = ["text", "token", "id", "one-hot row"]
             items = [word, chip, idn, row]
-            arrows = [self.flat("→", 36, self.theme.dim) for _ in range(3)]
+            arrows = [self.t("→", 36, self.theme.dim) for _ in range(3)]
             chain = VGroup(items[0], arrows[0], items[1], arrows[1], items[2], arrows[2], items[3])
             chain.arrange(RIGHT, buff=0.4)
             f = self.fit_factor(chain)
-            tags = VGroup(*(self.label(n, 22).next_to(m, DOWN, buff=0.35) for n, m in zip(names, items)))
+            tags = VGroup(*(self.t(n, 22, self.theme.dim).next_to(m, DOWN, buff=0.35) for n, m in zip(names, items)))
             y = min(t.get_y() for t in tags)
             for t in tags:
                 t.set_y(y)
             group = VGroup(chain, tags)
-            self.note_font("ch01.summary", 20 * f * self.fit_factor(group, place=True))
+            note_font(fonts, "ch01.summary", 20 * f * self.fit_factor(group, place=True))
             for k, m in enumerate(items):
                 anims = [FadeIn(m, shift=0.2 * RIGHT), FadeIn(tags[k])]
                 if k:

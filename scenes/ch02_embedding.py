@@ -12,9 +12,9 @@ class EmbeddingScene(ChapterScene):
     def construct(self):
         self.title_card("A token becomes a row of numbers")
         self.the_table()
-        self.one_hot_rows()
-        self.pick_rows()
-        self.scale_rows()
+        onehot, label = self.one_hot_rows()
+        onehot, W_E, E, names, ops = self.pick_rows(onehot, label)
+        self.scale_rows(onehot, W_E, E, names, ops)
 
     # ------------------------------------------------------------ steps
     def the_table(self):
@@ -43,19 +43,19 @@ class EmbeddingScene(ChapterScene):
         # show the vocabulary columns that the sentence uses; the rest are elided
         cols = shown_subset(rec.shape[1], ids, limit=12)
         with self.step("source.onehot"):
-            self.onehot = NumericMatrix(rec.value, self.theme, decimals=0, row_labels=rec.rows,
+            onehot = NumericMatrix(rec.value, self.theme, decimals=0, row_labels=rec.rows,
                                         col_labels=rec.cols, cols=cols, max_rows=12, fill_color=self.theme.embedding)
             label = MathTex(r"\mathrm{onehot}", font_size=34, color=self.theme.text)
-            self.place_in_content(self.onehot)
-            label.next_to(self.onehot, UP, buff=0.25)
+            self.place_in_content(onehot)
+            label.next_to(onehot, UP, buff=0.25)
             if label.get_top()[1] > self.content_top:
-                label.next_to(self.onehot, DOWN, buff=0.25)
-            self.play(FadeIn(self.onehot.row_label_group), FadeIn(self.onehot.col_label_group),
-                      Create(self.onehot.brackets), run_time=1)
-            self.play(FadeIn(self.onehot.body, lag_ratio=0.02), FadeIn(label), run_time=1.5)
-            self.onehot_label = label
+                label.next_to(onehot, DOWN, buff=0.25)
+            self.play(FadeIn(onehot.row_label_group), FadeIn(onehot.col_label_group),
+                      Create(onehot.brackets), run_time=1)
+            self.play(FadeIn(onehot.body, lag_ratio=0.02), FadeIn(label), run_time=1.5)
+        return onehot, label
 
-    def pick_rows(self):
+    def pick_rows(self, onehot: NumericMatrix, onehot_label):
         onehot_rec = self.record("source.onehot")
         rec = self.record("source.embedding")
         ids = [int(i) for i in self.value("source.ids")]
@@ -63,13 +63,13 @@ class EmbeddingScene(ChapterScene):
         vocab = self.example.vocab
         with self.step("source.embedding"):
             # onehot (left, smaller) · W_E (middle) = E (right)
-            self.play(FadeOut(self.onehot_label), run_time=0.3)
+            self.play(FadeOut(onehot_label), run_time=0.3)
             w_rows = shown_subset(W.shape[0], ids, limit=10)
             W_E = NumericMatrix(W, self.theme, row_labels=vocab, rows=w_rows, fill_color=None)
             E = NumericMatrix(rec.value, self.theme, row_labels=rec.rows, max_rows=12).hide_entries()
             dot = MathTex(r"\cdot", font_size=48, color=self.theme.text)
             eq = MathTex("=", font_size=48, color=self.theme.text)
-            target = self.onehot.copy()
+            target = onehot.copy()
             row = VGroup(target, dot, W_E, eq, E).arrange(RIGHT, buff=0.3)
             self.fit(row, height=self.content_height - 0.8)
             row.move_to([0, (self.content_top + self.content_bottom) / 2 - 0.2, 0])
@@ -80,10 +80,9 @@ class EmbeddingScene(ChapterScene):
             )
             for n in names:   # column labels of the one-hot sit above the matrix: keep names clear of them
                 n.set_y(max(m.get_top()[1] for m in row) + 0.3)
-            self.play(ReplacementTransform(self.onehot, target), run_time=1)
+            self.play(ReplacementTransform(onehot, target), run_time=1)
             self.play(FadeIn(dot), FadeIn(W_E), FadeIn(eq), Create(E.brackets), FadeIn(E.row_label_group),
                       FadeIn(names), run_time=1)
-            self.onehot = target
             # token by token: the 1 in the one-hot row selects one row of W_E, which becomes that token's row
             for k, i in enumerate(E.shown_row_indices()):
                 slow = k < 2
@@ -98,14 +97,12 @@ class EmbeddingScene(ChapterScene):
                 copies = VGroup(*(W_E.get_cell(ids[i], j).copy() for j in E.shown_col_indices()))
                 self.play(TransformFromCopy(copies, E.get_row(i)), run_time=t)
                 self.play(*(FadeOut(m) for m in marks), run_time=0.25 if slow else 0.15)
-            self.W_E, self.E, self.names, self.ops = W_E, E, names, VGroup(dot, eq)
+        return target, W_E, E, names, VGroup(dot, eq)
 
-    def scale_rows(self):
+    def scale_rows(self, onehot, W_E, E, names, ops):
         rec = self.record("source.embedding_scaled")
         with self.step("source.embedding_scaled"):
-            self.play(FadeOut(self.onehot), FadeOut(self.W_E), FadeOut(self.ops), FadeOut(self.names[:2]),
-                      run_time=0.6)
-            E = self.E
+            self.play(FadeOut(onehot), FadeOut(W_E), FadeOut(ops), FadeOut(names[:2]), run_time=0.6)
             scaled = NumericMatrix(rec.value, self.theme, row_labels=rec.rows, max_rows=12)
             formula = MathTex(rec.formula, font_size=36, color=self.theme.text)
             slot = NumericMatrix(self.record("source.embedding").value, self.theme, row_labels=rec.rows, max_rows=12)
@@ -114,5 +111,5 @@ class EmbeddingScene(ChapterScene):
             self.fit(group, height=self.content_height - 1.2)
             group.move_to([0, (self.content_top + self.content_bottom) / 2 - 0.3, 0])
             formula.next_to(group, UP, buff=0.35)
-            self.play(FadeOut(self.names[2]), Transform(E, group[0]), FadeIn(formula), run_time=0.8)
+            self.play(FadeOut(names[2]), Transform(E, group[0]), FadeIn(formula), run_time=0.8)
             self.play(FadeIn(group[1]), TransformFromCopy(E, scaled), run_time=1.5)

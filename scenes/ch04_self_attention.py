@@ -13,6 +13,7 @@ from manim import (DOWN, LEFT, RIGHT, UP, AnimationGroup, Brace, Create, LaggedS
 from scenes.base import ChapterScene
 from scenes.components import (NumericMatrix, Region, content_region, hide, layout_product, reveal,
                                show_matrix_product, show_row_softmax, shown_indices)
+from scenes.components.attention import scores_layout
 from scenes.components.choreography import (clear_stage, effective_font_size, fade_in, fade_out,
                                              place_formula)
 from scenes.components.matrix import format_number
@@ -140,10 +141,7 @@ class SelfAttentionScene(ChapterScene):
 
     def scores(self):
         rec = self.record(f"{H}.scores")
-        q, k = self.value(f"{H}.q"), self.value(f"{H}.k")
-        lay = layout_product(self, q, k.T, rec.value, names=(f"Q_{HEAD}", rf"K_{HEAD}^\top", f"S_{HEAD}"),
-                             colors=(self.theme.query, self.theme.key, None), left_row_labels=rec.rows,
-                             right_col_labels=rec.cols, result_col_labels=rec.cols, kinds=("scheme", "row"))
+        lay = scores_layout(self, H, HEAD)
         S = lay.result.hide_entries()
         with self.step(f"{H}.scores"):
             clear_stage(self, run_time=0.5)

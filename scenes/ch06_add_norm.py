@@ -10,9 +10,8 @@ from manim import (DOWN, LEFT, RIGHT, UP, Arrow, Circle, Create, DashedLine, Fad
 
 from mathcore.layers import LN_EPS
 from scenes.base import ChapterScene
-from scenes.ch03_positional import (MIN_FONT, PREFERRED_FONT, SceneHelpers, build_matrix_sum, cell_size, operand,
-                                    play_matrix_sum)
 from scenes.components import NumericMatrix, flat_text, format_number
+from scenes.components.sums import build_matrix_sum, cell_size, drop, operand, play_matrix_sum
 
 P = "encoder.0.norm1"
 
@@ -77,7 +76,7 @@ class RowChart(VGroup):
                              color=self.theme.highlight, stroke_width=4) for x, v in zip(self.xs, values)))
 
 
-class AddNormScene(SceneHelpers, ChapterScene):
+class AddNormScene(ChapterScene):
     def construct(self):
         self.title_card("Keep the row, then rescale it")
         self.tokens = list(self.example.tokens["source"])
@@ -104,7 +103,7 @@ class AddNormScene(SceneHelpers, ChapterScene):
                      "of the last chapter.")
         with self.step("ch06.wrap", narration=narration, heading="Add & Norm: the wrapper"):
             def box(label: str, color: str) -> VGroup:
-                t = self.words(label, font_size=26, color=theme.text)
+                t = self.t(label, 26, theme.text)
                 frame = RoundedRectangle(corner_radius=0.15, width=t.width + 0.6, height=1.0, stroke_color=color,
                                          stroke_width=3, fill_color=theme.panel, fill_opacity=0.8)
                 return VGroup(frame, t)
@@ -127,12 +126,12 @@ class AddNormScene(SceneHelpers, ChapterScene):
                 [start, [start[0], y, 0], [plus.get_x(), y, 0], plus.get_top() + UP * 0.02])
             tip = Arrow(plus.get_top() + UP * 0.45, plus.get_top(), buff=0, color=theme.residual, stroke_width=4,
                         max_tip_length_to_length_ratio=0.5)
-            skip_label = self.words("the input itself, added back", font_size=22, color=theme.residual)
+            skip_label = self.t("the input itself, added back", 22, theme.residual)
             skip_label.next_to([att.get_x(), y, 0], UP, buff=0.12)
             formula = MathTex(r"\mathrm{LayerNorm}\big(X + \mathrm{MultiHead}(X)\big)", font_size=36,
                               color=theme.text)
             formula.next_to(chain, DOWN, buff=0.8)
-            post = self.words("post-norm, as in the paper: add first, then normalize", font_size=22, color=theme.dim)
+            post = self.t("post-norm, as in the paper: add first, then normalize", 22, theme.dim)
             post.next_to(formula, DOWN, buff=0.25)
             self.play(FadeIn(x), FadeIn(att), Create(arrows[0]), run_time=1.0)
             self.play(Create(path), FadeIn(tip), FadeIn(skip_label), FadeIn(plus), Create(arrows[1]), run_time=1.4)
@@ -154,8 +153,8 @@ class AddNormScene(SceneHelpers, ChapterScene):
             self.register(f"{P}.sum", ms.c)
             left = play_matrix_sum(self, ms, self.r, decimals=self.dec, tokens=self.tokens, moment="ch06.one-row")
             self.play(FadeOut(left), run_time=0.3)
-            note = VGroup(self.words("the input row is kept,", font_size=22, color=self.theme.residual),
-                          self.words("attention only adjusts it", font_size=22, color=self.theme.residual),
+            note = VGroup(self.t("the input row is kept,", 22, self.theme.residual),
+                          self.t("attention only adjusts it", 22, self.theme.residual),
                           MathTex(r"\mathrm{LayerNorm}(X + \mathrm{MultiHead}(X))", font_size=30,
                                   color=self.theme.text))
             note.arrange(DOWN, buff=0.15)
@@ -175,7 +174,7 @@ class AddNormScene(SceneHelpers, ChapterScene):
         theme = self.theme
         with self.step(f"{P}.mean"):
             # the worked row on top, its numbers as bars below, every row's μ and σ² on the right
-            stats_fs = MIN_FONT if n > 8 or d > 6 else PREFERRED_FONT
+            stats_fs = self.theme.size_min if n > 8 or d > 6 else self.theme.size_label
             mu = NumericMatrix(mean, theme, decimals=dec, column_vector=True, row_labels=self.tokens,
                                col_labels=["μ"], font_size=stats_fs, max_rows=12).hide_entries()
             sig = NumericMatrix(var, theme, decimals=dec, column_vector=True, col_labels=["σ²"],
@@ -190,8 +189,8 @@ class AddNormScene(SceneHelpers, ChapterScene):
             label_w = 2.25
             self.label_w = label_w
             room = stats.get_left()[0] - (-self.content_width / 2) - 0.4 - label_w
-            for fs in (24, 22, 20, MIN_FONT):
-                w, _ = cell_size(np.concatenate([Z[r], Zh[r]]), theme, fs)
+            for fs in (24, 22, 20, self.theme.size_min):
+                w, _ = cell_size(np.concatenate([Z[r], Zh[r]]), theme, fs, self.cfg.decimals)
                 if d * w + 1.6 <= room:
                     break
             if d * w + 1.6 > room:   # still too wide: tighter cells
@@ -268,8 +267,8 @@ class AddNormScene(SceneHelpers, ChapterScene):
             self.play(FadeOut(self.formula), FadeIn(formula), run_time=0.6)
             self.play(Create(dists, lag_ratio=0.15), run_time=1.4)
             label = flat_text(f"σ² = {format_number(float(var[r]), dec)}", theme.mono, 22, theme.highlight)
-            note = VGroup(self.words(f"divided by d = {d}:", font_size=20, color=theme.dim),
-                          self.words("population variance", font_size=20, color=theme.dim))
+            note = VGroup(self.t(f"divided by d = {d}:", 20, theme.dim),
+                          self.t("population variance", 20, theme.dim))
             note.arrange(DOWN, buff=0.06, aligned_edge=LEFT)
             block = VGroup(label, note).arrange(DOWN, buff=0.12, aligned_edge=LEFT)
             self.fit(block, width=self.label_w - 0.3)
@@ -349,9 +348,9 @@ class AddNormScene(SceneHelpers, ChapterScene):
         untouched = bool(np.all(gamma == 1.0) and np.all(beta == 0.0))
         with self.step(f"{P}.out"):
             self.clear_stage()
-            fs = 20 if n <= 8 else MIN_FONT
+            fs = 20 if n <= 8 else self.theme.size_min
             allv = np.concatenate([Zh.ravel(), rec.value.ravel(), gamma, beta])
-            w, _ = cell_size(allv, theme, fs)
+            w, _ = cell_size(allv, theme, fs, self.cfg.decimals)
             g = NumericMatrix(gamma, theme, decimals=dec, row_labels=["γ"], font_size=fs, cell_width=w)
             b = NumericMatrix(beta, theme, decimals=dec, row_labels=["β"], font_size=fs, cell_width=w)
             zh = NumericMatrix(Zh, theme, decimals=dec, row_labels=rec.rows, font_size=fs, cell_width=w, max_rows=12)
@@ -392,7 +391,7 @@ class AddNormScene(SceneHelpers, ChapterScene):
             else:
                 lines = ["γ starts at 1 and β at 0;", "training has changed them:", "each column is rescaled",
                          "and shifted a little"]
-            words = VGroup(*(self.words(t, font_size=22, color=theme.dim) for t in lines)).arrange(DOWN, buff=0.1)
+            words = VGroup(*(self.t(t, 22, theme.dim) for t in lines)).arrange(DOWN, buff=0.1)
             side = VGroup(formula, cell, words).arrange(DOWN, buff=0.4)
             self.fit(side, width=side_w)
             side.move_to([side_l + side_w / 2, zh.get_y(), 0])
@@ -406,6 +405,6 @@ class AddNormScene(SceneHelpers, ChapterScene):
             self.play(FadeOut(marks), *(Transform(zh.get_cell(i, j).text, out.get_cell(i, j).text.copy())
                                         for (i, j) in zh.cells),
                       ReplacementTransform(name, out_name), FadeIn(words), run_time=1.5)
-            self.drop(zh)
+            drop(self, zh)
             self.add(out)
             self.wait(1.0)

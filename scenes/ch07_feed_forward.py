@@ -8,14 +8,13 @@ from manim import (DOWN, LEFT, RIGHT, UP, AnimationGroup, Arrow, Create, FadeIn,
                    ReplacementTransform, RoundedRectangle, Succession, Transform, TransformFromCopy, VGroup)
 
 from scenes.base import ChapterScene
-from scenes.ch03_positional import MIN_FONT, PREFERRED_FONT, SceneHelpers, build_matrix_sum, cell_size, \
-    columns_that_fit, play_matrix_sum
 from scenes.components import NumericMatrix, flat_text
+from scenes.components.sums import build_matrix_sum, cell_size, columns_that_fit, drop, play_matrix_sum
 
 L = "encoder.0"
 
 
-class FeedForwardScene(SceneHelpers, ChapterScene):
+class FeedForwardScene(ChapterScene):
     def construct(self):
         self.title_card("Each row on its own")
         self.tokens = list(self.example.tokens["source"])
@@ -53,11 +52,12 @@ class FeedForwardScene(SceneHelpers, ChapterScene):
     # ------------------------------------------------------------ layout helpers
     def wide_layout(self, values, n_rows: int):
         """Font, cell width and shown columns for an n × d_ff matrix across the content width."""
-        label_w = max(flat_text(t, self.theme.font, PREFERRED_FONT, self.theme.text).width for t in self.tokens) + 0.3
-        for fs in (PREFERRED_FONT, MIN_FONT):
-            w, h = cell_size(values, self.theme, fs)
+        label_w = max(flat_text(t, self.theme.font, self.theme.size_label, self.theme.text).width
+                      for t in self.tokens) + 0.3
+        for fs in (self.theme.size_label, self.theme.size_min):
+            w, h = cell_size(values, self.theme, fs, self.cfg.decimals)
             cols = columns_that_fit(values.shape[1], self.content_width - label_w - 0.2, w)
-            if cols == list(range(values.shape[1])) or fs == MIN_FONT:
+            if cols == list(range(values.shape[1])) or fs == self.theme.size_min:
                 return fs, w, h, cols
 
     def flow_layout(self, top_row: NumericMatrix, arrow_text: VGroup, matrix: NumericMatrix) -> VGroup:
@@ -88,7 +88,7 @@ class FeedForwardScene(SceneHelpers, ChapterScene):
                      "for every token, and no token looks at another here. Attention did the mixing; this step "
                      "works on each token alone.")
         with self.step("ch07.per-row", narration=narration, heading="Feed-forward: one row at a time"):
-            fs = PREFERRED_FONT if n <= 10 else MIN_FONT
+            fs = self.theme.size_label if n <= 10 else self.theme.size_min
             X = self.register(f"{L}.norm1.out", NumericMatrix(rec.value, self.theme, decimals=self.dec,
                                                               row_labels=rec.rows, font_size=fs, max_rows=12))
             name = MathTex(r"X_1 = \mathrm{AddNorm}_1(X)", font_size=32, color=self.theme.text)
@@ -101,8 +101,8 @@ class FeedForwardScene(SceneHelpers, ChapterScene):
                                   lag_ratio=0.55), run_time=0.3 * len(sweep) + 0.3)
             box = X.row_box(self.r, self.theme.ffn)
             self.play(Create(box), run_time=0.5)
-            note = VGroup(self.words("same weights for every row", font_size=22, color=self.theme.ffn),
-                          self.words("no mixing between tokens", font_size=22, color=self.theme.ffn))
+            note = VGroup(self.t("same weights for every row", 22, self.theme.ffn),
+                          self.t("no mixing between tokens", 22, self.theme.ffn))
             note.arrange(DOWN, buff=0.1)
             room = self.content_width / 2 - X.get_right()[0]
             if room > note.width + 0.5:
@@ -133,8 +133,8 @@ class FeedForwardScene(SceneHelpers, ChapterScene):
                           MathTex(rf"W_1:\ {d} \times {dff}", font_size=26, color=theme.dim)).arrange(
                 DOWN, buff=0.1, aligned_edge=LEFT)
             arrow = self.flow_layout(x_row, what, pre)
-            shape_in = self.words(f"{d} numbers", font_size=20, color=theme.dim).next_to(x_row, RIGHT, buff=0.3)
-            shape_out = self.words(f"{dff} numbers per row", font_size=20, color=theme.dim)
+            shape_in = self.t(f"{d} numbers", 20, theme.dim).next_to(x_row, RIGHT, buff=0.3)
+            shape_out = self.t(f"{dff} numbers per row", 20, theme.dim)
             shape_out.next_to(what, RIGHT, buff=0.6)
             self.play(FadeOut(self.note), FadeOut(self.X1_name), FadeOut(self.row_mark),
                       TransformFromCopy(self.X1.get_row(r), x_row.get_row(0)), FadeIn(x_row.row_label_group),
@@ -176,7 +176,7 @@ class FeedForwardScene(SceneHelpers, ChapterScene):
                           run_time=1.2)
                 self.play(FadeOut(boxes), run_time=0.4)
             # the on-screen matrix is now the ReLU's output, cell for cell
-            self.drop(self.pre)
+            drop(self, self.pre)
             self.add(hidden)
             self.wait(0.5)
             self.hidden, self.relu_formula = hidden, relu
@@ -191,7 +191,7 @@ class FeedForwardScene(SceneHelpers, ChapterScene):
             h_row = NumericMatrix(self.hidden.values[r:r + 1], theme, decimals=self.dec, row_labels=[rec.rows[r]],
                                   font_size=fs, cell_width=w, cols=cols)
             self.register(f"{L}.ffn.hidden", h_row, rows=[r])
-            ofs = PREFERRED_FONT if n <= 10 else MIN_FONT
+            ofs = self.theme.size_label if n <= 10 else self.theme.size_min
             out = NumericMatrix(rec.value, theme, decimals=self.dec, row_labels=rec.rows, font_size=ofs,
                                 max_rows=12).hide_entries()
             self.register(f"{L}.ffn.out", out)
@@ -199,7 +199,7 @@ class FeedForwardScene(SceneHelpers, ChapterScene):
                           MathTex(rf"W_2:\ {dff} \times {d}", font_size=26, color=theme.dim)).arrange(
                 DOWN, buff=0.1, aligned_edge=LEFT)
             arrow = self.flow_layout(h_row, what, out)
-            shape_out = self.words(f"back to {d} numbers per row", font_size=20, color=theme.dim)
+            shape_out = self.t(f"back to {d} numbers per row", 20, theme.dim)
             shape_out.next_to(what, RIGHT, buff=0.6)
             self.play(FadeOut(self.relu_formula),
                       TransformFromCopy(self.hidden.get_row(r), h_row.get_row(0)), FadeIn(h_row.row_label_group),
@@ -230,8 +230,8 @@ class FeedForwardScene(SceneHelpers, ChapterScene):
             self.register(f"{L}.norm2.sum", ms.c)
             left = play_matrix_sum(self, ms, self.r, slow_cells=1, row_time=0.2, decimals=self.dec,
                                    tokens=self.tokens)
-            note = VGroup(self.words("the row is kept,", font_size=22, color=theme.residual),
-                          self.words("the feed-forward only adjusts it", font_size=22, color=theme.residual),
+            note = VGroup(self.t("the row is kept,", 22, theme.residual),
+                          self.t("the feed-forward only adjusts it", 22, theme.residual),
                           MathTex(r"\mathrm{LayerNorm}(X_1 + \mathrm{FFN}(X_1))", font_size=30, color=theme.text))
             note.arrange(DOWN, buff=0.15)
             note[2].shift(DOWN * 0.2)
@@ -246,9 +246,9 @@ class FeedForwardScene(SceneHelpers, ChapterScene):
         n, d = rec.value.shape
         theme, dec = self.theme, self.dec
         gamma, beta = self.example.weights[f"{L}.norm2.gamma"], self.example.weights[f"{L}.norm2.beta"]
-        fs = PREFERRED_FONT if n <= 8 else MIN_FONT
+        fs = self.theme.size_label if n <= 8 else self.theme.size_min
         allv = np.concatenate([self.sum2.c.values.ravel(), rec.value.ravel(), out_rec.value.ravel(), gamma, beta])
-        w, _ = cell_size(allv, theme, fs)
+        w, _ = cell_size(allv, theme, fs, self.cfg.decimals)
         mk = dict(decimals=dec, font_size=fs, cell_width=w)
         z = NumericMatrix(self.sum2.c.values, theme, row_labels=rec.rows, max_rows=12, **mk)
         zh = NumericMatrix(rec.value, theme, row_labels=rec.rows, max_rows=12, **mk)
@@ -297,7 +297,7 @@ class FeedForwardScene(SceneHelpers, ChapterScene):
                           AnimationGroup(Transform(z.get_row(i), zh.get_row(i).copy()), FadeOut(marks),
                                          run_time=0.3 * slow)]
             self.play(Succession(*turns))
-            self.drop(z)
+            drop(self, z)
             self.add(zh)
             self.wait(0.5)
         with self.step(f"{L}.norm2.out", heading="Add & Norm, again"):
@@ -305,7 +305,7 @@ class FeedForwardScene(SceneHelpers, ChapterScene):
             # the numbers change in place: morph the entries only, then the output matrix takes over
             self.play(*(Transform(zh.get_cell(i, j).text, out.get_cell(i, j).text.copy()) for (i, j) in zh.cells),
                       run_time=1.2)
-            self.drop(zh)
+            drop(self, zh)
             self.add(out)
             self.wait(0.6)
             self.out2, self.out2_name = out, out_name
@@ -314,8 +314,8 @@ class FeedForwardScene(SceneHelpers, ChapterScene):
         rec = self.record("encoder.output")
         theme = self.theme
         # H beside a box for the decoder: the largest numbers that leave the box room to be read
-        for fs in (PREFERRED_FONT, MIN_FONT):
-            w, _ = cell_size(rec.value, theme, fs)
+        for fs in (self.theme.size_label, self.theme.size_min):
+            w, _ = cell_size(rec.value, theme, fs, self.cfg.decimals)
             H = NumericMatrix(rec.value, theme, decimals=self.dec, row_labels=rec.rows, font_size=fs,
                               cell_width=w, max_rows=12)
             if self.content_width - H.width - 1.2 >= 4.2:
@@ -327,11 +327,11 @@ class FeedForwardScene(SceneHelpers, ChapterScene):
                        (self.content_top + self.content_bottom) / 2, 0])
         right_l = block.get_right()[0] + 1.0
         right_w = self.content_width / 2 - right_l
-        title = self.words("Decoder", font_size=28, color=theme.text)
-        inner = VGroup(self.words("cross-attention", font_size=26, color=theme.key),
+        title = self.t("Decoder", 28, theme.text)
+        inner = VGroup(self.t("cross-attention", 26, theme.key),
                        MathTex(r"K = H\,W_K", font_size=34, color=theme.text),
                        MathTex(r"V = H\,W_V", font_size=34, color=theme.text),
-                       self.words("queries: from the decoder", font_size=22, color=theme.dim))
+                       self.t("queries: from the decoder", 22, theme.dim))
         inner.arrange(DOWN, buff=0.18)
         content = VGroup(title, inner).arrange(DOWN, buff=0.3)
         self.fit(content, width=right_w - 0.4)

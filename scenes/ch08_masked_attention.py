@@ -4,22 +4,20 @@ The target shifted right behind <start> (teacher forcing); Q, K and V and the sc
 the mask laid over the upper triangle as −∞; the softmax turning those cells into exact zeros; for one
 position, arrows from the tokens it may see. The mask is causality under teacher forcing, not a guard
 against overfitting.
-
-The helpers at the top (an attention grid of matrices that replace each other in place, a projection step)
-are shared with chapter 9 (cross-attention).
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
-import numpy as np
-from manim import (DOWN, LEFT, RIGHT, UP, Animation, AnimationGroup, Arrow, Create, FadeIn, FadeOut, LaggedStart, Line, VMobject,
-                   MathTex, ReplacementTransform, RoundedRectangle, Transform, TransformFromCopy, VGroup, Write)
+from manim import (DOWN, LEFT, RIGHT, UP, AnimationGroup, Arrow, Create, FadeIn, LaggedStart, Line,
+                   ReplacementTransform, RoundedRectangle, TransformFromCopy, VGroup, Write)
 
 from scenes.base import ChapterScene
-from scenes.components import (NumericMatrix, Region, TokenRow, content_region, hide, layout_product, reveal,
-                               show_matrix_product, show_row_softmax, shown_indices)
+from scenes.components import (NumericMatrix, Region, TokenRow, hide, layout_product, reveal, show_matrix_product,
+                               show_row_softmax)
+from scenes.components.attention import (ProjectionSteps, attention_grid, focus_row, formula_in, ordinal, rename,
+                                         retire, scores_step, style_masked, wrapped_note)
+from scenes.components.stage import clear_stage, fade_in, fade_out
 from scenes.components.matrix import format_number
 from scenes.components.text import flat_text
 from scenes.components.tokens import chip_widths
@@ -27,72 +25,6 @@ from scenes.components.tokens import chip_widths
 LAYER = "decoder.0.self_attn"
 HEAD = 1
 H = f"{LAYER}.head{HEAD}"
-PANEL_ROWS = 3     # s, e^s, e^s/Σ under the grid
-BARS = 0.9         # at least this much room for the softmax bars
-
-
-class FadeInPlace(Animation):
-    """FadeIn or FadeOut without copies: the family's own opacities are scaled (saved at the start, restored
-    when a fade-out ends), so fading a whole matrix costs no deep copy (Manim's fades copy the mobject)."""
-
-    def __init__(self, mobject, fade_in: bool = True, **kwargs):
-        self.fade_in = fade_in
-        super().__init__(mobject, introducer=fade_in, remover=not fade_in, **kwargs)
-
-    def create_starting_mobject(self):
-        return self.mobject
-
-    def begin(self):
-        self.saved = [(m, m.get_fill_rgbas().copy(), m.get_stroke_rgbas().copy(),
-                       m.get_stroke_rgbas(background=True).copy())
-                      for m in self.mobject.family_members_with_points() if isinstance(m, VMobject)]
-        super().begin()
-
-    def _set(self, k: float):
-        scale = np.array([1.0, 1.0, 1.0, k])
-        for m, f, s, b in self.saved:
-            m.fill_rgbas, m.stroke_rgbas, m.background_stroke_rgbas = f * scale, s * scale, b * scale
-
-    def interpolate_mobject(self, alpha: float) -> None:
-        a = self.rate_func(alpha)
-        self._set(a if self.fade_in else 1.0 - a)
-
-    def clean_up_from_scene(self, scene) -> None:
-        super().clean_up_from_scene(scene)
-        if not self.fade_in:
-            self._set(1.0)      # invisible because removed; its colours are as before, should it come back
-
-
-def fade_in(mob, **kwargs) -> FadeInPlace:
-    return FadeInPlace(mob, True, **kwargs)
-
-
-def fade_out(mob, **kwargs) -> FadeInPlace:
-    return FadeInPlace(mob, False, **kwargs)
-
-
-def clear_stage(scene: ChapterScene, *keep, run_time: float = 0.5):
-    """Like ChapterScene.clear_stage (everything but the heading, the tag and keep fades out), without copies."""
-    fixed = {id(m) for m in (scene.heading, getattr(scene, "chapter_tag", None), *keep) if m is not None}
-    kept_parts = {id(x) for k in keep if k is not None for x in k.get_family()}
-    shared = [m for m in scene.mobjects if id(m) not in fixed and any(id(x) in kept_parts for x in m.get_family())]
-    scene.remove(*shared)       # groups of a kept matrix's cells that animations left behind: not to be faded
-    gone = [m for m in scene.mobjects if id(m) not in fixed]
-    if gone:
-        scene.add(*gone)        # last in the drawing order: the rest is not re-drawn while they fade
-        scene.play(*(fade_out(m) for m in gone), run_time=run_time)
-
-
-def focus_row(m: int) -> int:
-    """The position worked in detail: the third (it sees two earlier tokens and has later ones hidden), or
-    the last but one when the target is shorter."""
-    return max(0, min(2, m - 2))
-
-
-def ordinal(k: int) -> str:
-    if 10 <= k % 100 <= 20:
-        return f"{k}th"
-    return f"{k}" + {1: "st", 2: "nd", 3: "rd"}.get(k % 10, "th")
 
 
 def quoted(tokens) -> str:
@@ -100,262 +32,6 @@ def quoted(tokens) -> str:
     if len(words) <= 2:
         return " and ".join(words)
     return ", ".join(words[:-1]) + " and " + words[-1]
-
-
-def wrapped_note(scene: ChapterScene, parts, region: Region, *, font_size: float = 22,
-                 min_font_size: float = 18) -> VGroup | None:
-    """Words wrapped into lines that fit region at the largest font size from font_size down to
-    min_font_size; None when even the smallest does not fit (the caption then says it alone).
-    parts: (text, colour) pairs; each part starts on a new line."""
-    font = scene.theme.font
-    fs = font_size
-    while fs >= min_font_size - 1e-9:
-        # measure words once (cached shapes), build only the final lines
-        space = flat_text("x x", font, fs, "#fff").width - flat_text("xx", font, fs, "#fff").width
-        plan = []
-        for text, color in parts:
-            line, width = [], 0.0
-            for word in text.split():
-                w = flat_text(word, font, fs, "#fff").width
-                if line and width + space + w > region.width - 0.15:
-                    plan.append((" ".join(line), color))
-                    line, width = [], 0.0
-                width += (space if line else 0.0) + w
-                line.append(word)
-            if line:
-                plan.append((" ".join(line), color))
-        line_h = flat_text("Xg", font, fs, "#fff").height
-        if len(plan) * (line_h + 0.1) <= region.height - 0.05:
-            lines = VGroup(*(scene.text(t, fs, c) for t, c in plan)).arrange(DOWN, buff=0.1)
-            if lines.width <= region.width - 0.05 and lines.height <= region.height - 0.05:
-                return lines.move_to(region.center)
-        fs -= 2
-    return None
-
-
-def style_masked(M: NumericMatrix, masked_values, theme, *, zero: bool = False) -> NumericMatrix:
-    """Cells the mask hides (−∞ in masked_values, the record): −∞ drawn in the text colour on the mask
-    colour (readable); with zero=True (a weights matrix) their exact zeros get a faint mask tint, so they
-    read apart from weights that merely round to 0.00."""
-    for (i, j), cell in M.cells.items():
-        if math.isinf(masked_values[i, j]):
-            if zero:
-                cell.text.set_color(theme.mask)
-                cell.box.set_fill(theme.mask, opacity=0.18)
-                cell.fill_opacity = 0.18
-            else:
-                cell.text.set_color(theme.text)
-    return M
-
-
-# ---------------------------------------------------------------- shared with chapter 9
-
-@dataclass
-class AttentionGrid:
-    """Matrices of one shape drawn with one geometry, each lying exactly over the first (so one can give way
-    to the next cell by cell); the first carries the row and column labels. panel: the room below."""
-    mats: list[NumericMatrix]
-    name: MathTex
-    panel: Region
-    name_x: float
-
-
-def attention_grid(scene: ChapterScene, recs, *, fills=None, name_tex: str = "S", name_color: str | None = None,
-                   panel_rows: int = PANEL_ROWS, bars: float = BARS, min_scale: float = 0.9,
-                   col_candidates=None, keep_row: int | None = None) -> AttentionGrid:
-    """recs: records of one shape (e.g. scores, scaled, masked, weights). As many columns as fit beside the
-    labels and the softmax's Σ, then as many rows as leave room below for the softmax panel.
-    col_candidates: column choices (lists of indices, None for ⋯), best first; default: the first ones.
-    keep_row: a row that is never elided (the one the chapter works through in detail)."""
-    theme = scene.theme
-    fills = fills or [None] * len(recs)
-    n, p = recs[0].value.shape
-    area = content_region(scene)
-    finite = recs[-1].value[np.isfinite(recs[-1].value)]
-    probe = NumericMatrix(finite[:1].reshape(1, 1) if finite.size else [[0.0]], theme)
-    pitch = probe.cell_height
-    panel_h = panel_rows * pitch + 0.2 + bars + 0.1
-    lab_w = MathTex(r"e^{s} / \Sigma", font_size=27).width
-    sigma_w = max(MathTex(r"\Sigma =", font_size=27).width + 0.9, MathTex(r"e^{-\infty} = 0", font_size=27).width) + 0.6
-    name_h = 0.45
-
-    # one cell width for all: that of the longest number (a monospaced font: longest is widest)
-    longest = max((float(v) for r in recs for v in r.value.ravel()),
-                  key=lambda v: len(format_number(v, scene.cfg.decimals)))
-    w = NumericMatrix([[longest]], theme).cell_width
-
-    def build(rows, cols, full=False):
-        """The labelled first matrix (all have its geometry); the others too when full."""
-        ms = [NumericMatrix(r.value, theme, rows=rows, cols=cols, cell_width=w,
-                            row_labels=r.rows if idx == 0 else None, col_labels=r.cols if idx == 0 else None,
-                            fill_color=fills[idx])
-              for idx, r in enumerate(recs if full else recs[:1])]
-        extra_left = max(0.0, lab_w + 0.3 - (ms[0].get_grid().get_left()[0] - ms[0].get_left()[0]))
-        width = ms[0].width + extra_left + sigma_w
-        height = ms[0].height + panel_h + 0.35 + name_h
-        return ms, extra_left, min(1.0, area.width / width, area.height / height)
-
-    def rows_for(limit):
-        rows = shown_indices(n, limit)
-        if keep_row is None or keep_row in rows:
-            return rows
-        return list(range(keep_row + 1)) + ([None] if keep_row < n - 2 else []) + [n - 1]
-
-    row_limits = list(range(min(n, 12), min(n, 4) - 1, -1))
-    candidates = list(col_candidates or []) + [shown_indices(p, limit)
-                                                for limit in range(min(p, 12), min(p, 4) - 1, -1)]
-    for cols in candidates:              # as many columns as fit (the width does not depend on the rows)
-        ms, extra_left, f = build(shown_indices(n, 1)[:1], cols)
-        if (ms[0].width + extra_left + sigma_w) * min_scale <= area.width:
-            break
-    for limit in row_limits:             # then as many rows as fit
-        rows = rows_for(limit)
-        ms, extra_left, f = build(rows, cols)
-        if f >= min_scale:
-            break
-    ms, extra_left, f = build(rows, cols, full=True)
-    if f < 1.0:
-        for m in ms:
-            m.scale(f, about_point=ms[0].get_center())
-        extra_left *= f
-    first = ms[0]
-    for m in ms[1:]:
-        m.shift(first.body[0].get_center() - m.body[0].get_center())
-        m.brackets.set_stroke(opacity=0)
-    group = VGroup(*ms)
-    total_w = group.width + extra_left + sigma_w * f
-    x_center = area.left + (area.width - total_w) / 2 + extra_left + group.width / 2
-    top = area.top - name_h - 0.15
-    group.move_to([x_center, top - group.height / 2, 0])
-    name = MathTex(name_tex, font_size=34, color=name_color or theme.text)
-    name.move_to([0, first.get_top()[1] + 0.17 + name.height / 2, 0]).align_to(first, LEFT)
-    panel = Region(area.left, area.right, area.bottom, first.get_bottom()[1] - 0.2)
-    return AttentionGrid(ms, name, panel, first.get_left()[0])
-
-
-def retire(scene: ChapterScene, grid: AttentionGrid, mat: NumericMatrix, *active) -> None:
-    """A grid matrix whose cells have all given way leaves the scene (hidden cells still cost render time);
-    the first matrix's brackets and labels stay. The active matrices (and the name) move behind it in the
-    drawing order, so animating them re-draws only what follows them."""
-    scene.remove(mat)
-    first = grid.mats[0]
-    if mat is first:
-        scene.add(first.brackets, first.row_label_group, first.col_label_group)
-    scene.add(*active, grid.name)
-
-
-def rename(scene: ChapterScene, grid: AttentionGrid, tex: str, color: str | None = None) -> Transform:
-    new = MathTex(tex, font_size=34, color=color or scene.theme.text)
-    new.move_to(grid.name).align_to([grid.name_x, 0, 0], LEFT)
-    return Transform(grid.name, new)
-
-
-def place_formula(scene: ChapterScene, f: MathTex, lay) -> bool:
-    """The record's formula above a product layout when there is room (then it stays); else in the work
-    panel's corner, which it leaves while the work is shown. True when it must make way for the work."""
-    area = content_region(scene)
-    top = max(m.get_top()[1] for m in (lay.left, lay.right, lay.result, lay.name_group))
-    if top + 0.15 + f.height <= area.top:
-        f.move_to([lay.right.get_grid().get_center()[0] if lay.kind == "scheme" else 0, top + 0.15 + f.height / 2, 0])
-        if area.left <= f.get_left()[0] and f.get_right()[0] <= area.right:
-            return False
-    region = lay.panel
-    scene.fit(f, width=region.width, height=max(region.height, 0.3))
-    f.move_to(region.center)
-    return True
-
-
-def formula_in(scene: ChapterScene, tex: str, region: Region, font_size: float = 34, color: str | None = None,
-               below: float | None = None) -> MathTex:
-    """A formula fitted into region, centred (or its top at `below`)."""
-    f = MathTex(tex, font_size=font_size, color=color or scene.theme.text)
-    scene.fit(f, width=region.width - 0.2, height=max(region.height - 0.1, 0.3))
-    f.move_to(region.center)
-    if below is not None:
-        f.move_to([region.center[0], below - f.height / 2, 0])
-    return f
-
-
-def scores_step(scene: ChapterScene, head: str, head_no: int, note_parts) -> None:
-    """The scores step of a head, as in chapter 4: Q·Kᵀ laid out, its first entry worked, the rest filled
-    fast, then a note (wrapped_note parts) in the work panel. Sets scene.shown[...scores] and scores_lay."""
-    rec = scene.record(f"{head}.scores")
-    q, k = scene.value(f"{head}.q"), scene.value(f"{head}.k")
-    lay = layout_product(scene, q, k.T, rec.value, names=(f"Q_{head_no}", rf"K_{head_no}^\top", f"S_{head_no}"),
-                         colors=(scene.theme.query, scene.theme.key, None), left_row_labels=rec.rows,
-                         right_col_labels=rec.cols, result_col_labels=rec.cols, kinds=("scheme", "row"))
-    S = lay.result.hide_entries()
-    with scene.step(f"{head}.scores"):
-        clear_stage(scene, run_time=0.5)
-        f = MathTex(rec.formula, font_size=34, color=scene.theme.text)
-        in_panel = place_formula(scene, f, lay)
-        scene.play(fade_in(lay.left), fade_in(lay.right), fade_in(S), fade_in(lay.name_group), fade_in(lay.ops),
-                   fade_in(f), run_time=0.8)
-        if in_panel:
-            scene.play(fade_out(f), run_time=0.3)
-        show_matrix_product(scene, lay.left, lay.right, S, detailed=1, rows=1, rest=True, panel=lay.panel,
-                            speed=1.4)
-        note = wrapped_note(scene, note_parts, lay.panel)
-        if note is not None:
-            scene.play(fade_in(note), run_time=0.6)
-    scene.shown[f"{head}.scores"] = S
-    scene.scores_lay = lay
-
-
-class ProjectionSteps:
-    """Q, K and V one after another, like chapter 4: the input on the left stays when it is the same for the
-    next projection, the weight slice and the result are replaced."""
-
-    def __init__(self, scene: ChapterScene, layer: str, head: int):
-        self.scene, self.layer, self.head = scene, layer, head
-        self.lay = None
-        self.formula = None
-
-    def layout(self, which: str, wname: str, color: str, input_values, input_name: str, labels):
-        scene = self.scene
-        rec = scene.record(f"{self.layer}.head{self.head}.{which}")
-        W = scene.example.head_weight(f"{self.layer}.{wname}", self.head)
-        return layout_product(scene, input_values, W, rec.value,
-                              names=(input_name, f"{wname}^{{({self.head})}}", f"{which.upper()}_{self.head}"),
-                              colors=(None, color, color), left_row_labels=labels, kinds=("scheme", "row"))
-
-    def play(self, which: str, wname: str, color: str, input_values, input_name: str, labels, *,
-             same_input: bool, **speed):
-        """One projection step (its section is opened by the caller); speed: show_matrix_product's options.
-        Returns the layout."""
-        scene = self.scene
-        rec = scene.record(f"{self.layer}.head{self.head}.{which}")
-        lay = self.layout(which, wname, color, input_values, input_name, labels)
-        f = MathTex(rec.formula, font_size=34, color=color)
-        in_panel = place_formula(scene, f, lay)
-        lay.result.hide_entries()
-        old = self.lay
-        if old is None:
-            scene.play(fade_in(lay.left), fade_in(lay.right), fade_in(lay.result), fade_in(lay.name_group),
-                       fade_in(lay.ops), fade_in(f), run_time=0.8)
-        else:
-            gone = [old.right, old.result, old.ops, self.formula]
-            if same_input:
-                gone += [old.names["right"], old.names["result"]]
-                keep = [ReplacementTransform(old.left, lay.left),
-                        ReplacementTransform(old.names["left"], lay.names["left"])]
-                new = [lay.names["right"], lay.names["result"]]
-            else:
-                gone += [old.left, old.name_group]
-                keep = [fade_in(lay.left)]
-                new = [lay.name_group]
-            scene.add(*gone, old.left, old.name_group)     # last in the drawing order: only they re-draw
-            scene.play(*(fade_out(m) for m in gone), *keep, run_time=0.7)
-            scene.play(fade_in(lay.right), fade_in(lay.result), *(fade_in(m) for m in new), fade_in(lay.ops),
-                       fade_in(f), run_time=0.6)
-        works = speed.get("detailed", 0) > 0
-        if in_panel and works:
-            scene.play(fade_out(f), run_time=0.3)
-        show_matrix_product(scene, lay.left, lay.right, lay.result, panel=lay.panel, **speed)
-        if in_panel and works:
-            scene.play(fade_in(f), run_time=0.3)
-        self.lay, self.formula = lay, f
-        return lay
 
 
 # ---------------------------------------------------------------- the chapter
@@ -370,8 +46,7 @@ class MaskedAttentionScene(ChapterScene):
         self.r = focus_row(self.m)
         self.shifted_target()
         self.projections()
-        self.scores()
-        self.scale()
+        self.scale(self.scores())
         self.mask()
         self.why_mask()
         self.softmax()
@@ -420,7 +95,7 @@ class MaskedAttentionScene(ChapterScene):
         X = self.value("target.input")
         self.proj = ProjectionSteps(self, LAYER, HEAD)
         with self.step(f"{H}.q"):
-            clear_stage(self)
+            clear_stage(self, detach=True)
             self.proj.play("q", "W_Q", theme.query, X, "Y", self.tokens, same_input=True, detailed=1, rows=1,
                            speed=1.6)
         self.shown["target.input"] = self.proj.lay.left
@@ -432,11 +107,14 @@ class MaskedAttentionScene(ChapterScene):
             self.proj.play("v", "W_V", theme.value, X, "Y", self.tokens, same_input=True, rows=0, speed=2.0)
         self.shown[f"{H}.v"] = self.proj.lay.result
 
-    def scores(self):
-        scores_step(self, H, HEAD, [("As in chapter 4: every query meets every key,", self.theme.text),
-                                    ("the keys of later positions too.", self.theme.mask)])
+    def scores(self) -> NumericMatrix:
+        lay = scores_step(self, H, HEAD, [("As in chapter 4: every query meets every key,", self.theme.text),
+                                          ("the keys of later positions too.", self.theme.mask)])
+        self.shown[f"{H}.scores"] = lay.result
+        return lay.result
 
-    def scale(self):
+    def scale(self, old: NumericMatrix):
+        """old: the scores matrix of the scores step, which gives way to the grid's first matrix."""
         rec = self.record(f"{H}.scaled")
         ids = ("scores", "scaled", "masked", "weights")
         recs = [self.record(f"{H}.{s}") for s in ids]
@@ -447,8 +125,7 @@ class MaskedAttentionScene(ChapterScene):
         style_masked(A, masked.values, self.theme, zero=True)
         self.grid = grid
         with self.step(f"{H}.scaled"):
-            old = self.scores_lay.result
-            clear_stage(self, old, run_time=0.5)
+            clear_stage(self, old, run_time=0.5, detach=True)
             self.play(ReplacementTransform(old, S), fade_in(grid.name), run_time=1.0)
             for mat in (scaled, masked, A):
                 mat.hide_entries()
@@ -512,7 +189,7 @@ class MaskedAttentionScene(ChapterScene):
             box = M.get_cell(i, j).box
             right_masked = (i, j + 1) in M.cells and math.isinf(M.values[i, j + 1])
             up_masked = (i - 1, j) in M.cells and math.isinf(M.values[i - 1, j])
-            w, h = box.width / 0.94, box.height / 0.9
+            w, h = M.cell_pitch_x, M.cell_pitch_y
             x, y = box.get_center()[:2]
             if right_masked:
                 segs.add(Line([x + w / 2, y - h / 2, 0], [x + w / 2, y + h / 2, 0]))
@@ -590,7 +267,7 @@ class MaskedAttentionScene(ChapterScene):
                   f"{'their' if later > 1 else 'its'} weight exactly 0") if later else "nothing is hidden"
         narration = f"The {ordinal(r + 1)} position, '{tok}', may look at {sees}; {hidden}."
         with self.step("ch08.sees", narration=narration, heading=f"What position {r + 1} may see"):
-            clear_stage(self, run_time=0.5)
+            clear_stage(self, run_time=0.5, detach=True)
             fs, nfs = 28, 24
             # every key up to a few after this position; far later ones elided with ⋯ (all hidden anyway)
             idx = list(range(self.m)) if self.m <= r + 7 else list(range(r + 5)) + [None, self.m - 1]
@@ -664,7 +341,7 @@ class MaskedAttentionScene(ChapterScene):
         A, V, O = lay.left, lay.right, lay.result.hide_entries()
         style_masked(A, self.value(f"{H}.masked"), self.theme, zero=True)
         with self.step(f"{H}.out"):
-            clear_stage(self, run_time=0.5)
+            clear_stage(self, run_time=0.5, detach=True)
             self.play(fade_in(A), fade_in(V), fade_in(O), fade_in(lay.name_group), fade_in(lay.ops), run_time=0.8)
             show_matrix_product(self, A, V, O, detailed=0, rows=1, rest=True, speed=1.2)
             note = wrapped_note(self, [("Zero weights: the value rows of later positions add nothing to a "

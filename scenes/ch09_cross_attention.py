@@ -12,13 +12,12 @@ from manim import (DOWN, LEFT, RIGHT, UP, AnimationGroup, Arrow, Create, FadeIn,
                    Rectangle, ReplacementTransform, SurroundingRectangle, TransformFromCopy, VGroup, Write)
 
 from scenes.base import ChapterScene
-from scenes.ch03_positional import cell_size
-from scenes.ch08_masked_attention import (ProjectionSteps, Region, attention_grid, clear_stage, fade_in, fade_out,
-                                          scores_step,
-                                          focus_row, formula_in, ordinal, place_formula, rename, retire,
-                                          wrapped_note)
-from scenes.components import (NumericMatrix, content_region, hide, layout_product, reveal, show_matrix_product,
-                               show_row_softmax)
+from scenes.components import (NumericMatrix, Region, content_region, hide, layout_product, reveal,
+                               show_matrix_product, show_row_softmax)
+from scenes.components.attention import (ProjectionSteps, attention_grid, focus_row, formula_in, ordinal, rename,
+                                         retire, scores_step, wrapped_note)
+from scenes.components.stage import clear_stage, fade_in, fade_out
+from scenes.components.sums import cell_size
 from scenes.components.choreography import effective_font_size
 from scenes.components.matrix import format_number
 from scenes.components.text import flat_text
@@ -41,8 +40,7 @@ class CrossAttentionScene(ChapterScene):
         self.encoder_output()
         self.where_from()
         self.projections()
-        self.scores()
-        self.scale()
+        self.scale(self.scores())
         self.softmax()
         self.read_grid()
         self.mix()
@@ -61,7 +59,7 @@ class CrossAttentionScene(ChapterScene):
         tries = [(fs, c, r) for fs in (20, 18) for r in (12, 10, 8, 6) for c in (d, 6, 5, 4)
                  if c <= d and (fs == 18 or (c == d and r == 12))]
         for fs, max_cols, max_rows in tries:      # the largest numbers, then the most rows, then columns
-            w, _ = cell_size(both, theme, fs)
+            w, _ = cell_size(both, theme, fs, self.cfg.decimals)
             mats = [NumericMatrix(r.value, theme, row_labels=r.rows, font_size=fs, max_rows=max_rows,
                                   max_cols=max_cols, cell_width=w, decimals=self.cfg.decimals)
                     for r in (H_rec, Y_rec)]
@@ -144,7 +142,7 @@ class CrossAttentionScene(ChapterScene):
         Y, Hv = self.value(DEC_IN), self.value(ENC_OUT)
         self.proj = ProjectionSteps(self, LAYER, HEAD)
         with self.step(f"{H}.q"):
-            clear_stage(self)
+            clear_stage(self, detach=True)
             self.proj.play("q", "W_Q", theme.query, Y, "Y", self.tgt, same_input=False, detailed=1, rows=1,
                            speed=1.8)
         self.q_input = self.proj.lay.left
@@ -157,11 +155,14 @@ class CrossAttentionScene(ChapterScene):
             self.proj.play("v", "W_V", theme.value, Hv, "H", self.src, same_input=True, rows=0, speed=2.0)
         self.shown[f"{H}.v"] = self.proj.lay.result
 
-    def scores(self):
-        scores_step(self, H, HEAD, [(f"{self.m} target positions × {self.n} source words:", self.theme.text),
-                                    ("no mask here, the whole source is known.", self.theme.dim)])
+    def scores(self) -> NumericMatrix:
+        lay = scores_step(self, H, HEAD, [(f"{self.m} target positions × {self.n} source words:", self.theme.text),
+                                          ("no mask here, the whole source is known.", self.theme.dim)])
+        self.shown[f"{H}.scores"] = lay.result
+        return lay.result
 
-    def scale(self):
+    def scale(self, old: NumericMatrix):
+        """old: the scores matrix of the scores step, which gives way to the grid's first matrix."""
         rec = self.record(f"{H}.scaled")
         recs = [self.record(f"{H}.{s}") for s in ("scores", "scaled", "weights")]
         grid = attention_grid(self, recs, fills=[None, None, self.theme.weights], name_tex=f"S_{HEAD}",
@@ -169,8 +170,7 @@ class CrossAttentionScene(ChapterScene):
         S, scaled, A = grid.mats
         self.grid = grid
         with self.step(f"{H}.scaled"):
-            old = self.scores_lay.result
-            clear_stage(self, old, run_time=0.5)
+            clear_stage(self, old, run_time=0.5, detach=True)
             self.play(ReplacementTransform(old, S), fade_in(grid.name), run_time=1.0)
             scaled.hide_entries()
             A.hide_entries()
@@ -243,7 +243,7 @@ class CrossAttentionScene(ChapterScene):
         narration = (f"Now the mix. The row of '{tok}' takes each encoder value row, one per source word, times its "
                      "weight, and adds them up: this is how the source sentence reaches the decoder.")
         with self.step("ch09.mix", narration=narration, heading="A weighted mix of the encoder's value rows"):
-            clear_stage(self, run_time=0.5)
+            clear_stage(self, run_time=0.5, detach=True)
             self.play(fade_in(A), fade_in(V), fade_in(O), fade_in(lay.name_group), fade_in(lay.ops), run_time=0.8)
             box = A.row_box(r, theme.highlight)
             self.play(Create(box), run_time=0.5)

@@ -9,14 +9,16 @@ is said plainly, from the record.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from manim import (DOWN, LEFT, RIGHT, UP, AnimationGroup, Arrow, Create, FadeIn, FadeOut, Indicate, LaggedStart,
-                   MathTex, ReplacementTransform, RoundedRectangle, Transform, TransformFromCopy, VGroup)
+                   MathTex, ReplacementTransform, RoundedRectangle, Transform, TransformFromCopy, VGroup, VMobject)
 
 from scenes.base import ChapterScene
-from scenes.ch03_positional import MIN_FONT, build_matrix_sum, cell_size, play_matrix_sum
-from scenes.ch08_masked_attention import (attention_grid, clear_stage, fade_in, fade_out, focus_row, rename, retire,
-                                          wrapped_note)
+from scenes.components.attention import attention_grid, focus_row, rename, retire, wrapped_note
+from scenes.components.stage import clear_stage, fade_in, fade_out
+from scenes.components.sums import build_matrix_sum, play_matrix_sum
 from scenes.components import (NumericMatrix, ProbabilityBars, Region, TokenRow, content_region, hide,
                                layout_product, reveal, show_matrix_product)
 from scenes.components.matrix import format_number, shown_subset
@@ -27,6 +29,26 @@ DEC = "decoder.0"
 TOP_WORDS = 3          # words labelled under the bars of the whole vocabulary
 WHOLE_VOCAB = 40       # up to this many words, every word gets a bar; beyond, the top ones and "+k more"
 GEN_BARS = 5           # bars per generation step (the most probable words)
+
+
+@dataclass
+class GenerationStage:
+    """Where greedy generation is drawn: the source line, the decoder-input row (laid out for the whole
+    generated sequence), the model box (box, text) with its arrows, and the room for each step's bars."""
+    gen: list[str]
+    src_line: VGroup
+    row: TokenRow
+    row_label: VMobject
+    model: VGroup
+    arrow_in: Arrow | None
+    arrow_out: Arrow
+    bars_region: Region
+
+    def arrow_from(self, t: int, theme) -> Arrow:
+        """From position t's chip to the model: the last position feeds the prediction."""
+        chip, model = self.row.get_chip(t), self.model[0]
+        return Arrow(chip.get_bottom(), [model.get_x() + (chip.get_x() - model.get_x()) * 0.3, model.get_top()[1], 0],
+                     buff=0.08, color=theme.highlight, stroke_width=4, max_tip_length_to_length_ratio=0.3)
 
 
 class OutputScene(ChapterScene):
@@ -159,7 +181,7 @@ class OutputScene(ChapterScene):
         narration = ("And a third Add & Norm: the feed-forward output is added to its input and each row normalized. "
                      "This is the decoder's output.")
         with self.step("ch10.add-norm-3", narration=narration, heading="Add & Norm, a third time"):
-            clear_stage(self, run_time=0.4)
+            clear_stage(self, run_time=0.4, detach=True)
             self.N3, self.N3_name = self.residual_and_norm(
                 f"{DEC}.norm2.out", f"{DEC}.ffn.out", f"{DEC}.norm3",
                 ("Y_2", r"\mathrm{FFN}(Y_2)", "Z_3"), r"Y_3 = \mathrm{LayerNorm}(Y_2 + \mathrm{FFN}(Y_2))",
@@ -169,7 +191,7 @@ class OutputScene(ChapterScene):
         theme = self.theme
         rec = self.record("decoder.output")
         with self.step("decoder.output"):
-            fs = 20 if self.m <= 10 else MIN_FONT
+            fs = 20 if self.m <= 10 else self.theme.size_min
             Y = NumericMatrix(rec.value, theme, decimals=self.dec, row_labels=rec.rows, font_size=fs, max_rows=12)
             name = MathTex(r"Y = \mathrm{Dec}(\mathrm{target}, H)", font_size=34, color=theme.text)
             block = VGroup(name, Y).arrange(DOWN, buff=0.25)
@@ -199,7 +221,7 @@ class OutputScene(ChapterScene):
                              kinds=("scheme", "row"))
         L = lay.result.hide_entries()
         with self.step("output.logits"):
-            clear_stage(self, run_time=0.5)
+            clear_stage(self, run_time=0.5, detach=True)
             self.play(fade_in(lay.left), fade_in(lay.right), fade_in(L), fade_in(lay.name_group), fade_in(lay.ops),
                       run_time=0.8)
             show_matrix_product(self, lay.left, lay.right, L, detailed=1, rows=2, rest=True, panel=lay.panel,
@@ -229,7 +251,7 @@ class OutputScene(ChapterScene):
         Lg, Pm = grid.mats
         with self.step("output.probs"):
             old = self.logits_lay.result
-            clear_stage(self, old, run_time=0.5)
+            clear_stage(self, old, run_time=0.5, detach=True)
             self.drop_parts(old)          # it stays as it was (the record's logits); a copy moves into the grid
             self.play(TransformFromCopy(old, Lg), fade_in(grid.name), run_time=1.0)
             Pm.hide_entries()
@@ -304,7 +326,7 @@ class OutputScene(ChapterScene):
         pred = list(self.example.tokens["predicted"])
         run = self.example.training
         with self.step("output.predicted"):
-            clear_stage(self, run_time=0.5)
+            clear_stage(self, run_time=0.5, detach=True)
             fs = 24
             widths = [max(a, b, c) + 0.05 for a, b, c in zip(chip_widths(self.tgt, theme, fs),
                                                              chip_widths(pred, theme, fs),
@@ -372,16 +394,42 @@ class OutputScene(ChapterScene):
 
     # ------------------------------------------------------------ generation
     def generate(self):
-        theme = self.theme
         gen = list(self.example.tokens["generated"])
-        steps = len(gen)
-        src = list(self.example.tokens["source"])
-        area = content_region(self)
-        seq = ["<start>"] + gen
-        # the final input row laid out once, so chips keep their places as the row grows
-        row = TokenRow(seq, theme, font_size=24, max_width=area.width - 2.4, max_height=1.6, colors=theme.query,
-                       min_font_size=18)
+        stage = self.generation_stage(gen)
+        chips = self.expose("generated_chips", [])     # the chips of the generated tokens, in order
+        bars = self.first_generation_step(stage, chips)
+        # the other steps faster: the new input, its bars, the chosen token appended
+        for t in range(1, len(gen)):
+            bars = self.next_generation_step(stage, chips, t, bars)
+
+    def generation_stage(self, gen) -> GenerationStage:
+        """The source line, the decoder-input row (laid out once for the final sequence, so chips keep their
+        places as the row grows), the model box and its arrows, and the room for each step's bars."""
+        theme, area = self.theme, content_region(self)
+        row = TokenRow(["<start>"] + gen, theme, font_size=24, max_width=area.width - 2.4, max_height=1.6,
+                       colors=theme.query, min_font_size=18)
         row_label = self.text("decoder input", 22, theme.dim)
+        src_line = self.source_line(area)
+        row.next_to(src_line, DOWN, buff=0.45)
+        row.set_x(area.left + 2.2 + row.width / 2)
+        row_label.next_to(row, LEFT, buff=0.3).set_y(row.chips[0].box.get_y())
+        box = RoundedRectangle(corner_radius=0.15, width=5.2, height=0.7, stroke_color=theme.dim, stroke_width=2,
+                               fill_color=theme.panel, fill_opacity=0.8)
+        model_t = self.text("encoder + decoder: the last position", 22)
+        self.fit(model_t, width=box.width - 0.3)
+        box.next_to(row, DOWN, buff=0.7).set_x(0)
+        model_t.move_to(box)
+        bars_region = Region(area.left + 1.0, area.right - 1.0, area.bottom, box.get_bottom()[1] - 0.7)
+        arrow_out = Arrow(box.get_bottom(), [0, bars_region.top + 0.05, 0], buff=0.08, color=theme.dim,
+                          stroke_width=4)
+        stage = GenerationStage(gen, src_line, row, row_label, VGroup(box, model_t), None, arrow_out, bars_region)
+        stage.arrow_in = stage.arrow_from(0, theme)
+        return stage
+
+    def source_line(self, area: Region) -> VGroup:
+        """'source (encoded once):' and the source sentence, at the top of the area."""
+        theme = self.theme
+        src = list(self.example.tokens["source"])
         sep = " " if self.cfg.tokenizer == "word" else ""
         head = self.text("source (encoded once):", 22, theme.dim)
         src_text = self.text(sep.join(src), 22, theme.key)
@@ -389,94 +437,79 @@ class OutputScene(ChapterScene):
             src_text = self.text(sep.join(ellipsize(w, theme.font, 22, label_max_width(22)) for w in src), 22, theme.key)
         src_line = VGroup(head, src_text).arrange(RIGHT, buff=0.2)
         self.fit(src_line, width=area.width)
-        src_line.move_to([0, area.top - 0.05 - src_line.height / 2, 0])
-        row.next_to(src_line, DOWN, buff=0.45)
-        row.set_x(area.left + 2.2 + row.width / 2)
-        row_label.next_to(row, LEFT, buff=0.3).set_y(row.chips[0].box.get_y())
-        model = RoundedRectangle(corner_radius=0.15, width=5.2, height=0.7, stroke_color=theme.dim, stroke_width=2,
-                                 fill_color=theme.panel, fill_opacity=0.8)
-        model_t = self.text("encoder + decoder: the last position", 22)
-        self.fit(model_t, width=model.width - 0.3)
-        model.next_to(row, DOWN, buff=0.7).set_x(0)
-        model_t.move_to(model)
+        return src_line.move_to([0, area.top - 0.05 - src_line.height / 2, 0])
 
-        def arrow_from(t):      # the last position feeds the prediction
-            chip = row.get_chip(t)
-            return Arrow(chip.get_bottom(), [model.get_x() + (chip.get_x() - model.get_x()) * 0.3,
-                                             model.get_top()[1], 0],
-                         buff=0.08, color=theme.highlight, stroke_width=4, max_tip_length_to_length_ratio=0.3)
+    def generation_bars(self, stage: GenerationStage, t: int) -> ProbabilityBars:
+        """Step t's most probable words as bars, in the room below the model."""
+        probs = self.value(f"generate.{t}.probs")
+        b = ProbabilityBars(probs, self.theme, labels=self.vocab, max_bars=min(GEN_BARS, self.V), order="value",
+                            direction="right", slot=0.5, bar_width=0.34, length=5.0, scale_max=1.0,
+                            show_values=True, decimals=self.dec, font_size=20, label_font_size=22)
+        self.fit(b, width=stage.bars_region.width, height=stage.bars_region.height - 0.1)
+        b.move_to(stage.bars_region.center)
+        self.prob_bars.append((b, f"generate.{t}.probs", None))
+        return b
 
-        arrow_in = arrow_from(0)
-        bars_region = Region(area.left + 1.0, area.right - 1.0, area.bottom, model.get_bottom()[1] - 0.7)
-        arrow_out = Arrow(model.get_bottom(), [0, bars_region.top + 0.05, 0], buff=0.08, color=theme.dim,
-                          stroke_width=4)
-        self.gen_row, self.generated_chips = row, []
+    def append_token(self, stage: GenerationStage, chips: list, t: int, bars: ProbabilityBars):
+        """Step t's chosen token flies from its bar's label (or the bars) into the row."""
+        tok_id = int(self.value(f"generate.{t}.token"))
+        chip = stage.row.get_chip(t + 1)
+        chips.append(chip)
+        src_label = bars.get_label(tok_id) if tok_id in bars.labels else bars
+        self.play(TransformFromCopy(src_label, chip), run_time=0.8)
+        if t == len(stage.gen) - 1:
+            self.generation_verdict(stage.gen, bars, stage.bars_region)
 
-        def bars_for(t):
-            probs = self.value(f"generate.{t}.probs")
-            n = min(GEN_BARS, self.V)
-            b = ProbabilityBars(probs, theme, labels=self.vocab, max_bars=n, order="value", direction="right",
-                                slot=0.5, bar_width=0.34, length=5.0, scale_max=1.0, show_values=True,
-                                decimals=self.dec, font_size=20, label_font_size=22)
-            self.fit(b, width=bars_region.width, height=bars_region.height - 0.1)
-            b.move_to(bars_region.center)
-            self.prob_bars.append((b, f"generate.{t}.probs", None))
-            return b
-
-        def new_chip(t):
-            chip = row.get_chip(t + 1)
-            self.generated_chips.append(chip)
-            return chip
-
-        def append(t, bars):
-            tok_id = int(self.value(f"generate.{t}.token"))
-            chip = new_chip(t)
-            src_label = bars.get_label(tok_id) if tok_id in bars.labels else bars
-            self.play(TransformFromCopy(src_label, chip), run_time=0.8)
-
-        # step 0 in full: input, logits, probabilities, the chosen token
+    def first_generation_step(self, stage: GenerationStage, chips: list) -> ProbabilityBars:
+        """Step 0 in full: input, logits, probabilities, the chosen token. Returns its bars."""
         with self.step("generate.0.input"):
-            clear_stage(self, run_time=0.5)
-            self.play(fade_in(src_line), fade_in(row_label), fade_in(row.get_chip(0)), run_time=0.8)
-            self.play(Create(arrow_in), fade_in(model), fade_in(model_t), run_time=0.8)
+            clear_stage(self, run_time=0.5, detach=True)
+            self.play(fade_in(stage.src_line), fade_in(stage.row_label), fade_in(stage.row.get_chip(0)),
+                      run_time=0.8)
+            self.play(Create(stage.arrow_in), fade_in(stage.model[0]), fade_in(stage.model[1]), run_time=0.8)
         with self.step("generate.0.logits"):
-            rec = self.record("generate.0.logits")
-            # the largest logits (the chosen token's among them) when the vocabulary does not fit
-            chosen = int(self.value("generate.0.token"))
-            order = [int(j) for j in np.argsort(-rec.value, kind="stable")]
-            cols = next(c for k in range(4, 0, -1)
-                        if len(c := shown_subset(self.V, {chosen, *order[:k]}, limit=9)) <= 9)
-            vec = NumericMatrix(rec.value, theme, decimals=self.dec, col_labels=self.vocab, cols=cols,
-                                font_size=20)
-            self.fit(vec, width=bars_region.width, height=bars_region.height)
-            vec.move_to(bars_region.center)
-            name = MathTex(rec.formula, font_size=32, color=theme.text).next_to(vec, LEFT, buff=0.3)
-            if name.get_left()[0] < area.left:
-                name.next_to(vec, UP, buff=0.2)
-            self.play(Create(arrow_out), fade_in(vec), fade_in(name), run_time=1.0)
+            vec, name = self.generation_logits(stage.bars_region)
+            self.play(Create(stage.arrow_out), fade_in(vec), fade_in(name), run_time=1.0)
             self.shown["generate.0.logits"] = vec
         with self.step("generate.0.probs"):
-            bars = bars_for(0)
+            bars = self.generation_bars(stage, 0)
             self.add(bars)
             self.play(fade_out(vec), fade_out(name), bars.grow(run_time=1.2), run_time=1.2)
         with self.step("generate.0.token"):
-            append(0, bars)
-            if steps == 1:
-                self.generation_verdict(gen, bars, bars_region)
-        # the other steps faster: the new input, its bars, the chosen token appended
-        for t in range(1, steps):
-            # one heading for the fast steps (the caption names each step)
-            with self.step(f"generate.{t}.token", heading="Greedy generation: append, feed back, repeat" if t == 1
-                           else ""):
-                new = bars_for(t)
-                self.add(new)
-                self.play(fade_out(bars), new.grow(run_time=0.8), Transform(arrow_in, arrow_from(t)),
-                          Indicate(row.get_chip(t), color=theme.highlight, scale_factor=1.1), run_time=0.8)
-                bars = new
-                append(t, bars)
-                if t == steps - 1:
-                    self.generation_verdict(gen, bars, bars_region)
-        self.gen_bars = bars
+            self.append_token(stage, chips, 0, bars)
+        return bars
+
+    def generation_logits(self, region: Region) -> tuple[NumericMatrix, MathTex]:
+        """Step 0's logits as a row (the largest ones, the chosen token's among them, when the vocabulary
+        does not fit) and the record's formula beside it."""
+        rec = self.record("generate.0.logits")
+        chosen = int(self.value("generate.0.token"))
+        order = [int(j) for j in np.argsort(-rec.value, kind="stable")]
+        cols = next(c for k in range(4, 0, -1)
+                    if len(c := shown_subset(self.V, {chosen, *order[:k]}, limit=9)) <= 9)
+        vec = NumericMatrix(rec.value, self.theme, decimals=self.dec, col_labels=self.vocab, cols=cols,
+                            font_size=20)
+        self.fit(vec, width=region.width, height=region.height)
+        vec.move_to(region.center)
+        name = MathTex(rec.formula, font_size=32, color=self.theme.text).next_to(vec, LEFT, buff=0.3)
+        if name.get_left()[0] < content_region(self).left:
+            name.next_to(vec, UP, buff=0.2)
+        return vec, name
+
+    def next_generation_step(self, stage: GenerationStage, chips: list, t: int,
+                             bars: ProbabilityBars) -> ProbabilityBars:
+        """Step t, fast: its bars replace the last ones, the arrow moves to the newest input, the chosen token
+        is appended. Returns its bars."""
+        # one heading for the fast steps (the caption names each step)
+        with self.step(f"generate.{t}.token", heading="Greedy generation: append, feed back, repeat" if t == 1
+                       else ""):
+            new = self.generation_bars(stage, t)
+            self.add(new)
+            self.play(fade_out(bars), new.grow(run_time=0.8),
+                      Transform(stage.arrow_in, stage.arrow_from(t, self.theme)),
+                      Indicate(stage.row.get_chip(t), color=self.theme.highlight, scale_factor=1.1), run_time=0.8)
+            self.append_token(stage, chips, t, new)
+        return new
 
     def generation_verdict(self, gen, bars, region: Region):
         """What the generated words are, from the record: the target (memorized) or not, or arbitrary."""
@@ -489,8 +522,7 @@ class OutputScene(ChapterScene):
             text, color = f"Exactly {whole}: memorized in {run.steps} training steps.", theme.weights
         else:
             text, color = f"Not the target: {run.steps} training steps were not enough.", theme.mask
-        self.verdict_text = text
+        self.expose("verdict_text", text)
         note = wrapped_note(self, [(text, color)], region, font_size=28)
         if note is not None:
             self.play(fade_out(bars), fade_in(note), run_time=0.8)
-            self.verdict = note

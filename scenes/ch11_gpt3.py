@@ -51,26 +51,38 @@ class ShapeBlock(VGroup):
 
 class GPT3Scene(ChapterScene):
     def construct(self):
-        self.spec = scale.preset_spec(self.model_preset, self.cfg, len(self.example.vocab))
-        self.name = scale.PRESET_TITLES.get(self.spec.name, self.spec.name)
-        self.shapes = scale.stage_shapes(self.spec)
-        self.shown: dict[str, str] = {}   # figure labels on screen by key; tests compare them to mathcore
-        # block unit: the largest dimension drawn gets a side of about 3.2 units
-        biggest = max(max(s) for _, s in self.shapes)
-        self.unit = 3.2 / biggest ** SIDE_POWER
         self.title_card(f"The same pipeline, at the size of {self.name}")
         self.tokens()
-        self.embed()
-        self.head()
-        self.ffn()
-        self.stack()
-        self.generate()
+        log = self.embed()
+        self.head(log)
+        self.ffn(log)
+        parts = self.stack()
+        self.generate(parts)
         self.changes()
         self.params()
 
+    # ------------------------------------------------------------ the model described (from the base's state)
+    @property
+    def spec(self):
+        return scale.preset_spec(self.model_preset, self.cfg, len(self.example.vocab))
+
+    @property
+    def name(self) -> str:
+        return scale.PRESET_TITLES.get(self.spec.name, self.spec.name)
+
+    @property
+    def shapes(self):
+        return scale.stage_shapes(self.spec)
+
+    @property
+    def unit(self) -> float:
+        """Block unit: the largest dimension drawn gets a side of about 3.2 units."""
+        return 3.2 / max(max(s) for _, s in self.shapes) ** SIDE_POWER
+
     # ------------------------------------------------------------ helpers
     def figure(self, key: str, text: str, size: float = 24, color: str | None = None):
-        self.shown[key] = text
+        """A figure label from mathcore, exposed under key (tests compare it to mathcore)."""
+        self.expose(key, text)
         return self.t(text, size, color)
 
     def shape(self, stage: str) -> tuple[int, ...]:
@@ -178,12 +190,12 @@ class GPT3Scene(ChapterScene):
                 rows.add(row2)
             rows.arrange(DOWN, buff=0.6)
             note = self.t(pos, 24, th.positional)
-            self.log = self.log_note()
+            log = self.log_note()
             group = VGroup(rows, note).arrange(DOWN, buff=0.4)
             self.fit(group, height=self.content_height - 0.6)
             group.move_to([0, self.centre_y() + 0.25, 0])
-            self.log.next_to(group, DOWN, buff=0.3)
-            self.play(FadeIn(b_oh), FadeIn(self.log), run_time=0.8)
+            log.next_to(group, DOWN, buff=0.3)
+            self.play(FadeIn(b_oh), FadeIn(log), run_time=0.8)
             self.play(FadeIn(row[1]), FadeIn(b_we), run_time=0.8)
             self.play(FadeIn(row[3]), GrowFromEdge(b_e, LEFT), run_time=1)
             if len(row2):
@@ -191,9 +203,10 @@ class GPT3Scene(ChapterScene):
                 self.play(FadeIn(row2[1]), FadeIn(row2[2]), run_time=0.8)
                 self.play(FadeIn(row2[3]), GrowFromEdge(row2[4], LEFT), run_time=1)
             self.play(FadeIn(note), run_time=0.6)
-        self.clear_stage(self.log)
+        self.clear_stage(log)
+        return log
 
-    def head(self):
+    def head(self, log):
         sp, th = self.spec, self.theme
         pre = ""
         x = self.shape("X = E + P") if self.has_shape("X = E + P") else self.shape("E = onehot·W_E")
@@ -226,8 +239,8 @@ class GPT3Scene(ChapterScene):
             group = VGroup(row, row2, count).arrange(DOWN, buff=0.5)
             self.fit(group, height=self.content_height - 0.6)
             group.move_to([0, self.centre_y() + 0.25, 0])
-            log_at = self.log.copy().next_to(group, DOWN, buff=0.25).get_center()
-            self.play(FadeIn(b_x), self.log.animate.move_to(log_at), run_time=0.6)
+            log_at = log.copy().next_to(group, DOWN, buff=0.25).get_center()
+            self.play(FadeIn(b_x), log.animate.move_to(log_at), run_time=0.6)
             self.play(FadeIn(row[1]), FadeIn(qkv, lag_ratio=0.3), run_time=1.2)
             self.wait(1.5)
             self.play(FadeIn(row[3]), FadeIn(b_s), run_time=1)
@@ -236,9 +249,9 @@ class GPT3Scene(ChapterScene):
             self.wait(1)
             self.play(FadeIn(heads, lag_ratio=0.02), FadeIn(b_cat), FadeIn(count), run_time=1.5)
             self.play(FadeIn(row2[1]), FadeIn(b_wo), run_time=0.8)
-        self.clear_stage(self.log)
+        self.clear_stage(log)
 
-    def ffn(self):
+    def ffn(self, log):
         sp, th = self.spec, self.theme
         pre = "" if not sp.is_encoder_decoder else "encoder "
         hid_name, hid = next((n, s) for n, s in self.shapes if n.startswith(pre + "FFN hidden"))
@@ -257,9 +270,9 @@ class GPT3Scene(ChapterScene):
             row = VGroup(b_in, w1, b_h, w2, b_out).arrange(RIGHT, buff=0.3)
             self.fit(row)
             row.move_to([0, self.centre_y(), 0])
-            log_at = self.log.copy().next_to(row, DOWN, buff=0.5).get_center()
-            self.shown["ffn_hidden"] = scale.format_int(hid[1])
-            self.play(FadeIn(b_in), self.log.animate.move_to(log_at), run_time=0.6)
+            log_at = log.copy().next_to(row, DOWN, buff=0.5).get_center()
+            self.expose("ffn_hidden", scale.format_int(hid[1]))
+            self.play(FadeIn(b_in), log.animate.move_to(log_at), run_time=0.6)
             self.play(FadeIn(w1), GrowFromEdge(b_h, LEFT), run_time=1)
             self.play(FadeIn(w2), GrowFromEdge(b_out, LEFT), run_time=1)
         self.clear_stage()
@@ -276,7 +289,7 @@ class GPT3Scene(ChapterScene):
         chips = [TokenChip(p, th, i, font_size=24, id_font_size=20) for p, i in zip(pieces, ids)]
         slot_w = max(c.width for c in chips) + 0.15
         skew, thick, gap = 0.6, 0.4, 0.2
-        self.stack_groups = VGroup()
+        groups = VGroup()
         for s_i, (label, n) in enumerate(stacks):
             # the last stack (the one generation runs through) is as wide as the row of token slots
             width = 7.4 if len(stacks) == 1 else 3.6
@@ -303,26 +316,26 @@ class GPT3Scene(ChapterScene):
             count = self.figure(f"layers_{label}", f"{n} layer{plural}" if label == "layers"
                                 else f"{n} {label} layer{plural}", 28)
             count.next_to(brace, RIGHT, buff=0.12)
-            self.stack_groups.add(VGroup(plates, names, brace, count))
-        self.stack_groups.arrange(RIGHT, buff=0.9, aligned_edge=DOWN)
+            groups.add(VGroup(plates, names, brace, count))
+        groups.arrange(RIGHT, buff=0.9, aligned_edge=DOWN)
         # token slots under the (last) stack, one track each
-        plates = self.stack_groups[-1][0]
+        plates = groups[-1][0]
         cx = plates.get_center()[0]
         xs = [cx + slot_w * (k - (len(chips) - 1) / 2) for k in range(len(chips))]
         y_chip = plates.get_bottom()[1] - 0.7
         for c, x in zip(chips, xs):
             c.move_to([x, y_chip, 0])
-        top_y = self.stack_groups.get_top()[1]
+        top_y = groups.get_top()[1]
         chip_top = max(c.get_top()[1] for c in chips)
         tracks = VGroup(*(Line([x, chip_top - 0.02, 0], [x, top_y + 0.3, 0], stroke_width=3,
                                color=th.embedding, stroke_opacity=0.8).set_z_index(-1) for x in xs))
         logits = self.shape("logits")
         head = self.t(f"final norm · {'W_Eᵀ' if sp.tied_embeddings else 'W_out'} → logits "
                       f"{scale.format_int(logits[0])} × {scale.format_int(logits[1])}", 24, th.weights)
-        self.shown["logits"] = f"{scale.format_int(logits[0])} × {scale.format_int(logits[1])}"
+        self.expose("logits", f"{scale.format_int(logits[0])} × {scale.format_int(logits[1])}")
         head.next_to(tracks, UP, buff=0.1)
-        self.stack_parts = dict(chips=chips, tracks=tracks, head=head, xs=xs, y_chip=y_chip)
-        return VGroup(tracks, self.stack_groups, *chips, head)
+        parts = dict(groups=groups, chips=chips, tracks=tracks, head=head, xs=xs, y_chip=y_chip)
+        return VGroup(tracks, groups, *chips, head), parts
 
     def n_context(self) -> int:
         """How many tokens the stack starts with; generation appends the rest (at most the last two)."""
@@ -341,24 +354,22 @@ class GPT3Scene(ChapterScene):
         if not sp.tied_embeddings:
             words = words.replace("the transpose of W_E", "an output matrix of its own")
         with self.step("ch11.stack", narration=words, heading=f"{sp.n_layers_total} layers deep"):
-            whole = self.build_stack()
+            whole, parts = self.build_stack()
             self.fit(whole)
             whole.move_to([0, self.centre_y(), 0])
-            parts = self.stack_parts
-            self.stack_whole = whole
             n_show = self.n_context()   # generation (next step) appends the last pieces
             self.play(FadeIn(VGroup(*parts["chips"][:n_show]), lag_ratio=0.15), run_time=1)
             self.play(*(Create(t) for t in parts["tracks"][:n_show]), run_time=1)
-            self.play(*(FadeIn(g[0], lag_ratio=0.2) for g in self.stack_groups),
-                      *(FadeIn(g[1], lag_ratio=0.2) for g in self.stack_groups), run_time=1.8)
-            self.play(*(FadeIn(g[2:]) for g in self.stack_groups), run_time=0.6)
+            self.play(*(FadeIn(g[0], lag_ratio=0.2) for g in parts["groups"]),
+                      *(FadeIn(g[1], lag_ratio=0.2) for g in parts["groups"]), run_time=1.8)
+            self.play(*(FadeIn(g[2:]) for g in parts["groups"]), run_time=0.6)
             self.play(*self.flow(parts["tracks"][:n_show]), run_time=2.2)
             self.play(FadeIn(parts["head"]), run_time=0.8)
+        return parts
 
-    def generate(self):
+    def generate(self, parts: dict):
         sp, th = self.spec, self.theme
         _, pieces, _, _, bpe = self.tokenization()
-        parts = self.stack_parts
         n0 = self.n_context()
         arriving = " then ".join(pieces[n0:]) or "nothing more"
         words = (f"Generation runs the whole stack once per new token. The last row of the logits picks the next "
@@ -415,7 +426,7 @@ class GPT3Scene(ChapterScene):
             group = VGroup(grid, rule)
             self.fit(group)
             group.move_to([0, self.centre_y(), 0])
-            self.changes_table = grid
+            self.expose("changes_table", grid)
             self.play(FadeIn(grid[0]), Create(rule), run_time=0.8)
             self.play(FadeIn(VGroup(*grid[1:]), lag_ratio=0.5), run_time=8)
         self.clear_stage()
@@ -465,21 +476,20 @@ class GPT3Scene(ChapterScene):
             bar_w = 10.0
             segs = VGroup()
             x = 0.0
-            self.param_segments = {}
+            segments = self.expose("param_segments", {})
             for key, _, _, value, color in comp:
                 w = bar_w * value / total
                 seg = Rectangle(width=max(w, 0.02), height=0.5, stroke_width=0).set_fill(color, 0.85)
                 seg.move_to([x + max(w, 0.02) / 2, 0, 0])
                 x += w
                 segs.add(seg)
-                self.param_segments[key] = (seg, w)
+                segments[key] = (seg, w)
             per_layer = self.line(self.t("one layer:", 24, th.dim),
                                   self.figure("param_layer", scale.format_count(layer), 26),
                                   self.t(f"× {sp.n_layers_total} layers", 24, th.dim))
             group = VGroup(VGroup(rows, rule), segs, per_layer).arrange(DOWN, buff=0.45)
             self.fit(group)
             group.move_to([0, self.centre_y(), 0])
-            self.params_table = rows
             for i, (key, *_rest) in enumerate(comp):
                 seg = segs[i]
                 self.play(FadeIn(rows[i]), GrowFromEdge(seg, LEFT), run_time=0.9 if i < 4 else 0.6)

@@ -65,27 +65,25 @@ class BarRows(VGroup):
 
 class ComputeScene(ChapterScene):
     def construct(self):
-        self.spec = scale.preset_spec(self.model_preset, self.cfg, len(self.example.vocab))
-        self.name = scale.PRESET_TITLES.get(self.spec.name, self.spec.name)
-        self.P = scale.n_params(self.spec)
-        self.shown: dict[str, str] = {}   # every figure label on screen, by key (tests compare them to mathcore)
-        self.title_card(f"What it costs to run and train {self.name}")
-        self.matmul()
-        self.forward()
-        self.training()
-        self.days()
-        self.weights()
-        self.kv_cache()
-        self.adam()
-        self.activations()
-        self.attention_square()
-        self.summary()
+        sp = scale.preset_spec(self.model_preset, self.cfg, len(self.example.vocab))   # the model described
+        name = scale.PRESET_TITLES.get(sp.name, sp.name)
+        self.title_card(f"What it costs to run and train {name}")
+        self.matmul(sp, name)
+        self.forward(sp, name)
+        self.training(sp)
+        self.days(sp)
+        self.weights(sp)
+        self.kv_cache(sp)
+        self.adam(sp)
+        self.activations(sp)
+        self.attention_square(sp)
+        self.summary(sp, name)
 
     # ------------------------------------------------------------ helpers
     def figure(self, key: str, text: str, size: float = 24, color: str | None = None):
-        """A number label from mathcore, remembered under key so tests can check it. Figures with units
+        """A number label from mathcore, exposed under key so tests can check it. Figures with units
         read best in the proportional font (its digits are tabular, so columns still line up)."""
-        self.shown[key] = text
+        self.expose(key, text)
         return self.t(text, size, color)
 
     def line(self, *parts, buff: float = 0.18):
@@ -106,7 +104,7 @@ class ComputeScene(ChapterScene):
         return (self.content_top + self.content_bottom) / 2
 
     # ------------------------------------------------------------ steps
-    def matmul(self):
+    def matmul(self, sp, name: str):
         X = self.value("source.input")
         W = self.example.weights["encoder.0.self_attn.W_Q"]
         # Q = X·W_Q for all heads side by side: the recorded per-head queries, concatenated (no arithmetic)
@@ -116,12 +114,11 @@ class ComputeScene(ChapterScene):
         n, d = X.shape
         p = W.shape[1]
         flops = scale.matmul_flops(n, d, p)
-        sp = self.spec
         big = scale.matmul_flops(sp.n_ctx, sp.d_model, sp.d_attn)
         words = (f"Start with our own matrices: X is {n} by {d}, W_Q is {d} by {p}. Each entry of the product "
                  f"takes {d} multiplications and {d} additions, so an m by n times n by p product costs 2 m n p: "
                  f"{scale.format_flops(flops)} here, and {scale.format_flops(big)} for the same product in "
-                 f"{self.name}.")
+                 f"{name}.")
         with self.step("ch12.matmul", narration=words, heading="A matrix product costs 2·m·n·p"):
             th = self.theme
             kw = dict(max_rows=6, max_cols=6, font_size=20)
@@ -148,7 +145,7 @@ class ComputeScene(ChapterScene):
             rows = self.table([
                 (self.t("here", 26, th.dim),
                  self.figure("toy_matmul", f"2 · {n} · {d} · {p} = {scale.format_flops(flops)}", 30)),
-                (self.t(self.name, 26, th.dim),
+                (self.t(name, 26, th.dim),
                  self.figure("big_matmul", f"2 · {scale.format_int(sp.n_ctx)} · {scale.format_int(sp.d_model)} · "
                              f"{scale.format_int(sp.d_attn)} = {scale.format_flops(big)}", 30)),
             ], row_h=0.6)
@@ -164,12 +161,12 @@ class ComputeScene(ChapterScene):
             self.play(FadeIn(rows[1]), run_time=0.8)
         self.clear_stage()
 
-    def forward(self):
-        sp, th = self.spec, self.theme
+    def forward(self, sp, name: str):
+        th = self.theme
         counts = scale.param_counts(sp)
         ff = scale.forward_flops_per_token(sp)
         words = (f"Per token, each weight outside the embedding does one multiply and one add. "
-                 f"{self.name} has {scale.format_count(counts.non_embedding)} of them: "
+                 f"{name} has {scale.format_count(counts.non_embedding)} of them: "
                  f"{scale.format_flops(ff.dense)} per token. Scoring the context adds "
                  f"{scale.format_percent(ff.attention_fraction)}.")
         with self.step("ch12.forward", narration=words, heading="A forward pass: about 2 FLOPs per parameter"):
@@ -182,7 +179,7 @@ class ComputeScene(ChapterScene):
                  self.figure("attn", f"2 · {sp.n_attention_blocks} · {scale.format_int(sp.n_ctx)} · "
                              f"{scale.format_int(sp.d_attn)} = {scale.format_flops(ff.attention)}", 30, th.query)),
             ], row_h=0.7)
-            self.shown["fwd_total"] = scale.format_flops(ff.total)
+            self.expose("fwd_total", scale.format_flops(ff.total))
             chart = BarRows(th, [("fwd", "per token", [(ff.dense, th.ffn, 0.85), (ff.attention, th.query, 0.95)],
                                   scale.format_flops(ff.total))], max_len=8.0, bar_h=0.6, font_size=26)
             pct = self.figure("attn_pct", f"attention: {scale.format_percent(ff.attention_fraction)}", 24, th.query)
@@ -200,19 +197,19 @@ class ComputeScene(ChapterScene):
             self.play(FadeIn(chart.value_labels["fwd"]), FadeIn(pct), run_time=0.6)
         self.clear_stage()
 
-    def training(self):
-        sp, th = self.spec, self.theme
+    def training(self, sp):
+        th, P = self.theme, scale.n_params(sp)
         data = scale.training_tokens(sp)
-        C = scale.training_compute(self.P, data.tokens)
+        C = scale.training_compute(P, data.tokens)
         words = (f"Training adds a backward pass that costs twice the forward one: 6 FLOPs per parameter per "
-                 f"token. With P = {scale.format_count(self.P)} parameters and D = {scale.format_count(data.tokens)} "
+                 f"token. With P = {scale.format_count(P)} parameters and D = {scale.format_count(data.tokens)} "
                  f"tokens, C ≈ 6 P D = {scale.format_flops(C.total)}.")
         with self.step("ch12.training", narration=words, heading="Training: C ≈ 6·P·D"):
             formula = MathTex(r"C \approx 6\,P\,D = \underbrace{2PD}_{\text{forward}} + "
                               r"\underbrace{4PD}_{\text{backward}}", font_size=40, color=th.text)
             pd = VGroup(
                 self.line(MathTex("P", font_size=40, color=th.embedding),
-                          self.figure("P", f"= {scale.format_count(self.P)} parameters", 30)),
+                          self.figure("P", f"= {scale.format_count(P)} parameters", 30)),
                 self.line(MathTex("D", font_size=40, color=th.weights),
                           self.figure("D", f"= {scale.format_count(data.tokens)} tokens", 30)),
             ).arrange(RIGHT, buff=1.2)
@@ -228,9 +225,8 @@ class ComputeScene(ChapterScene):
             group = VGroup(formula, VGroup(pd, note).arrange(DOWN, buff=0.15), chart, total).arrange(DOWN, buff=0.45)
             self.fit(group)
             group.move_to([0, self.centre_y(), 0])
-            self.shown["C_forward"], self.shown["C_backward"] = (scale.format_flops(C.forward),
-                                                                 scale.format_flops(C.backward))
-            self.training_chart = chart
+            self.expose("C_forward", scale.format_flops(C.forward))
+            self.expose("C_backward", scale.format_flops(C.backward))
             self.play(FadeIn(formula), run_time=1)
             self.wait(1.5)
             self.play(FadeIn(pd), FadeIn(note), run_time=1)
@@ -240,10 +236,10 @@ class ComputeScene(ChapterScene):
             self.play(FadeIn(total, shift=0.2 * UP), run_time=1)
         self.clear_stage()
 
-    def days(self):
-        sp, th = self.spec, self.theme
+    def days(self, sp):
+        th, P = self.theme, scale.n_params(sp)
         cl = scale.REFERENCE_CLUSTER
-        C = scale.training_compute(self.P, scale.training_tokens(sp).tokens).total
+        C = scale.training_compute(P, scale.training_tokens(sp).tokens).total
         many = scale.training_days(C, cl.n_accelerators, cl.flops_per_accelerator) * scale.SECONDS_PER_DAY
         one = scale.training_days(C, 1, cl.flops_per_accelerator) * scale.SECONDS_PER_DAY
         rate = f"{scale.format_count(cl.flops_per_accelerator)}FLOP/s"
@@ -288,9 +284,9 @@ class ComputeScene(ChapterScene):
             self.play(FadeIn(cap_many, shift=0.2 * UP), run_time=0.8)
         self.clear_stage()
 
-    def weights(self):
-        sp, th = self.spec, self.theme
-        mems = scale.inference_memory_by_precision(self.P)
+    def weights(self, sp):
+        th, P = self.theme, scale.n_params(sp)
+        mems = scale.inference_memory_by_precision(P)
         cl = scale.REFERENCE_CLUSTER
         fp16 = mems["fp16"]
         need = scale.accelerators_to_hold(fp16.total, cl.memory_per_accelerator)
@@ -305,7 +301,7 @@ class ComputeScene(ChapterScene):
                 unit = "byte" if m.bytes_per_param == 1 else "bytes"
                 rows.append((prec, f"{prec}: {scale.format_number(m.bytes_per_param)} {unit}",
                              [(m.weights, th.embedding, 0.85), (m.overhead, th.embedding, 0.3)], text))
-                self.shown[f"mem_{prec}"] = scale.format_bytes(m.weights)
+                self.expose(f"mem_{prec}", scale.format_bytes(m.weights))
             chart = BarRows(th, rows, max_len=7.0, bar_h=0.45, gap=0.3, font_size=24)
             legend = self.line(Rectangle(width=0.35, height=0.25, stroke_width=0).set_fill(th.embedding, 0.85),
                                self.t("weights", 22, th.dim),
@@ -314,7 +310,7 @@ class ComputeScene(ChapterScene):
             group = VGroup(chart, legend).arrange(DOWN, buff=0.5)
             self.fit(group)
             group.move_to([0, self.centre_y() - 0.15, 0])
-            self.weight_chart = chart
+            self.expose("weight_chart", chart)
             extras = VGroup()
             # one accelerator's memory as a line, when it falls inside the chart
             first = chart.bars["fp32"][0]
@@ -333,8 +329,8 @@ class ComputeScene(ChapterScene):
                 self.play(Create(extras[0]), FadeIn(extras[1]), run_time=0.8)
         self.clear_stage()
 
-    def kv_cache(self):
-        sp, th = self.spec, self.theme
+    def kv_cache(self, sp):
+        th = self.theme
         per = scale.kv_cache(sp, 1)
         ctxs = scale.context_doublings(sp.n_ctx, 4)
         full = scale.kv_cache(sp)
@@ -355,12 +351,12 @@ class ComputeScene(ChapterScene):
                 kv = scale.kv_cache(sp, n)
                 rows.append((str(n), f"{scale.format_int(n)} tokens", [(kv.total, th.key, 0.85)],
                              scale.format_bytes(kv.total)))
-                self.shown[f"kv_{n}"] = scale.format_bytes(kv.total)
+                self.expose(f"kv_{n}", scale.format_bytes(kv.total))
             chart = BarRows(th, rows, max_len=7.0, bar_h=0.45, gap=0.3, font_size=24)
             group = VGroup(per_line, chart).arrange(DOWN, buff=0.7)
             self.fit(group)
             group.move_to([0, self.centre_y(), 0])
-            self.kv_chart = chart
+            self.expose("kv_chart", chart)
             self.play(FadeIn(per_line), run_time=1)
             self.wait(2)
             for n in ctxs:
@@ -368,8 +364,8 @@ class ComputeScene(ChapterScene):
                           run_time=0.7)
         self.clear_stage()
 
-    def adam(self):
-        sp, th = self.spec, self.theme
+    def adam(self, sp):
+        th, P = self.theme, scale.n_params(sp)
         tm = scale.training_memory(sp)
         cl = scale.REFERENCE_CLUSTER
         per = scale.adam_bytes_per_param()
@@ -397,7 +393,7 @@ class ComputeScene(ChapterScene):
                 captions.add(cap)
             total = self.line(self.figure("adam_per", f"{scale.format_number(per)} bytes", 34, th.highlight),
                               self.t("×", 30),
-                              self.figure("adam_P", scale.format_count(self.P), 34),
+                              self.figure("adam_P", scale.format_count(P), 34),
                               self.t("parameters =", 30),
                               self.figure("adam_total", scale.format_bytes(tm.model_states), 36, th.highlight))
             cards = self.line(self.t("at least", 24, th.dim), self.figure("adam_cards", str(need), 26),
@@ -412,8 +408,8 @@ class ComputeScene(ChapterScene):
             self.play(FadeIn(cards), run_time=0.6)
         self.clear_stage()
 
-    def activations(self):
-        sp, th = self.spec, self.theme
+    def activations(self, sp):
+        th = self.theme
         kinds = [("none", "keep everything", th.mask), ("selective", "recompute attention", th.query),
                  ("full", "recompute everything", th.weights)]
         mems = {k: scale.training_memory(sp, recompute=k).activations for k, _, _ in kinds}
@@ -424,14 +420,14 @@ class ComputeScene(ChapterScene):
         with self.step("ch12.activations", narration=words, heading="Memory to train: activations"):
             rows = [(k, label, [(mems[k], color, 0.85)], scale.format_bytes(mems[k])) for k, label, color in kinds]
             for k, _, _ in kinds:
-                self.shown[f"act_{k}"] = scale.format_bytes(mems[k])
+                self.expose(f"act_{k}", scale.format_bytes(mems[k]))
             chart = BarRows(th, rows, max_len=7.0, bar_h=0.5, gap=0.35, font_size=24)
             note = self.t(f"one sequence of {scale.format_int(sp.n_ctx)} tokens, all {sp.n_layers_total} layers, fp16",
                           24, th.dim)
             group = VGroup(note, chart).arrange(DOWN, buff=0.6)
             self.fit(group)
             group.move_to([0, self.centre_y(), 0])
-            self.activation_chart = chart
+            self.expose("activation_chart", chart)
             self.play(FadeIn(note), run_time=0.6)
             self.wait(1)
             for k, _, _ in kinds:
@@ -439,8 +435,8 @@ class ComputeScene(ChapterScene):
                 self.wait(1)
         self.clear_stage()
 
-    def attention_square(self):
-        sp, th = self.spec, self.theme
+    def attention_square(self, sp):
+        th = self.theme
         ctxs = scale.context_doublings(sp.n_ctx, 3)
         flops = {n: scale.matmul_flops(n, sp.d_head, n) for n in ctxs}
         words = (f"Attention grows faster than the context: every token scores every other, an n by n matrix "
@@ -463,30 +459,30 @@ class ComputeScene(ChapterScene):
             group = VGroup(VGroup(formula, dk).arrange(DOWN, buff=0.15), squares).arrange(DOWN, buff=0.5)
             self.fit(group)
             group.move_to([0, self.centre_y(), 0])
-            self.n2_squares = squares
+            self.expose("n2_squares", squares)
             self.play(FadeIn(formula), FadeIn(dk), run_time=1)
             for g in squares:
                 self.play(FadeIn(g[0]), GrowFromEdge(g[1], DOWN), FadeIn(g[2]), run_time=1)
         self.clear_stage()
 
-    def summary(self):
-        sp, th = self.spec, self.theme
+    def summary(self, sp, name: str):
+        th, P = self.theme, scale.n_params(sp)
         data = scale.training_tokens(sp)
-        C = scale.training_compute(self.P, data.tokens).total
+        C = scale.training_compute(P, data.tokens).total
         cl = scale.REFERENCE_CLUSTER
         days = scale.training_days(C, cl.n_accelerators, cl.flops_per_accelerator) * scale.SECONDS_PER_DAY
         items = [
-            ("parameters", scale.format_count(self.P)),
+            ("parameters", scale.format_count(P)),
             ("forward pass, per token", scale.format_flops(scale.forward_flops_per_token(sp).total)),
             ("training compute", scale.format_flops(C)),
             (f"on {scale.format_int(cl.n_accelerators)} accelerators", scale.format_duration(days)),
-            ("weights in fp16", scale.format_bytes(scale.inference_memory(self.P, "fp16").weights)),
+            ("weights in fp16", scale.format_bytes(scale.inference_memory(P, "fp16").weights)),
             (f"KV cache, {scale.format_int(sp.n_ctx)} tokens", scale.format_bytes(scale.kv_cache(sp).total)),
             ("training states (Adam)", scale.format_bytes(scale.training_memory(sp).model_states)),
         ]
-        words = (f"{self.name} on a napkin. Every figure came from a few rules: 2 m n p for a product, 2 P per "
+        words = (f"{name} on a napkin. Every figure came from a few rules: 2 m n p for a product, 2 P per "
                  "token, 6 P D to train, and bytes times parameters.")
-        with self.step("ch12.summary", narration=words, heading=f"{self.name} on a napkin"):
+        with self.step("ch12.summary", narration=words, heading=f"{name} on a napkin"):
             rows = self.table([(self.t(k, 26, th.dim), self.figure(f"sum_{i}", v, 28))
                                for i, (k, v) in enumerate(items)], row_h=0.6)
             rule = Line(rows.get_corner(UP + LEFT) + 0.3 * UP, rows.get_corner(UP + RIGHT) + 0.3 * UP,

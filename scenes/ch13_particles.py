@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from functools import lru_cache
 
 import numpy as np
 from manim import (DOWN, LEFT, RIGHT, UP, Circle, Create, Dot, FadeIn, Indicate, Line, MathTex, ValueTracker, VGroup,
@@ -86,32 +87,65 @@ class SphereView(VGroup):
         return self._by_index[i]
 
 
+@lru_cache(maxsize=1)
+def simulations() -> dict:
+    """The simulations, once per process: the paper's β = 1 run, and the same start at β = 9 for a long time."""
+    slow = dyn.METASTABLE_FLOW
+    fast_long = dataclasses.replace(dyn.PAPER_FLOW, t_end=slow.t_end)
+    return {"paper": dyn.PAPER_FLOW.run(), "meta": slow.run(), "paper_long": fast_long.run()}
+
+
+def cluster_colors(runs: dict, theme) -> list[str]:
+    """One colour per point: its cluster in the β = 9 run at the end of the paper's run."""
+    labels = dyn.cluster_labels(dyn.positions_at(runs["meta"], dyn.PAPER_FLOW.t_end))
+    pal = palette(theme)
+    return [pal[int(k) % len(pal)] for k in labels]
+
+
+def place_on_ring(dots, ring, a: np.ndarray):
+    """Each dot at its angle on the ring."""
+    c, r = ring.get_center(), ring.width / 2
+    for i, d in enumerate(dots):
+        d.move_to(c + r * np.array([math.cos(a[i]), math.sin(a[i]), 0.0]))
+
+
+def place_ring_labels(labels, ring, a: np.ndarray):
+    """Each label outside its dot; labels of nearby dots step away vertically, so none overlap."""
+    c, r = ring.get_center(), ring.width / 2
+    placed: list[VMobject] = []
+    for i in np.argsort(np.mod(a, 2 * np.pi)):
+        lab = labels[i]
+        u = np.array([math.cos(a[i]), math.sin(a[i]), 0.0])
+        off = r + 0.2 + 0.5 * (abs(u[0]) * lab.width + abs(u[1]) * lab.height)
+        lab.move_to(c + off * u)
+        step = (lab.height + 0.12) * (1 if u[1] >= 0 else -1)
+        while any(abs(lab.get_x() - p.get_x()) < (lab.width + p.width) / 2 + 0.05 and
+                  abs(lab.get_y() - p.get_y()) < (lab.height + p.height) / 2 + 0.08 for p in placed):
+            lab.shift(UP * step)
+        placed.append(lab)
+
+
+def plot_intro(plot: VGroup) -> list:
+    """The animations that bring in an angle plot's axes and labels (its traces draw with the flow)."""
+    axes, _, xlab, ylab, ticks = plot
+    return [Create(axes), FadeIn(xlab), FadeIn(ylab), FadeIn(ticks)]
+
+
 class ParticlesScene(ChapterScene):
     def construct(self):
-        self.shown: dict[str, str] = {}
         self.title_card("Attention as particles on a sphere")
         self.idea()
         self.circle()
-        self.sphere()
-        self.beta()
-        self.plateaus()
+        runs = self.expose("runs", simulations())
+        colors = cluster_colors(runs, self.theme)
+        self.sphere(runs, colors)
+        self.beta(runs, colors)
+        self.plateaus(runs)
         self.bridge()
 
     # ------------------------------------------------------------ helpers
     def centre_y(self) -> float:
         return (self.content_top + self.content_bottom) / 2
-
-    def runs(self):
-        """The simulations, once: the paper's β = 1 run, and the same start at β = 9 for a long time."""
-        if not hasattr(self, "_runs"):
-            slow = dyn.METASTABLE_FLOW
-            fast_long = dataclasses.replace(dyn.PAPER_FLOW, t_end=slow.t_end)
-            self._runs = {"paper": dyn.PAPER_FLOW.run(), "meta": slow.run(), "paper_long": fast_long.run()}
-            meta = self._runs["meta"]
-            labels = dyn.cluster_labels(dyn.positions_at(meta, dyn.PAPER_FLOW.t_end))
-            pal = palette(self.theme)
-            self._colors = [pal[int(k) % len(pal)] for k in labels]
-        return self._runs
 
     def animate_sphere(self, views, trajs, t_end: float, run_time: float, extra=()):
         """Play the flows from t = 0 to t_end: one tracker, one updater per sphere."""
@@ -155,113 +189,103 @@ class ParticlesScene(ChapterScene):
         self.clear_stage()
 
     def circle(self):
-        th = self.theme
         X = self.value("encoder.output")
         toks = self.example.tokens["source"]
-        theta0 = dyn.circle_angles(X)
         f = dyn.CIRCLE_FLOW
-        traj = dyn.simulate_circle(theta0, f.beta, f.t_end, f.h, f.normalized)
-        ang = traj.angles  # (T, n) unwrapped
+        traj = dyn.simulate_circle(dyn.circle_angles(X), f.beta, f.t_end, f.h, f.normalized)
         k_end = dyn.count_clusters(traj.final)
         words = (f"Start with our own sentence. Each row of the encoder output, seen in its best-fitting plane, "
                  f"gives the token an angle on a circle. Let them flow with β = {format_number(f.beta)}: "
                  f"every token is pulled toward the others, and by time {format_number(f.t_end)} the "
                  f"{len(toks)} tokens sit in {k_end} cluster{'s' if k_end != 1 else ''}.")
         with self.step("ch13.circle", narration=words, heading="Our tokens on a circle"):
-            R = 2.0
-            ring = Circle(radius=R, color=th.dim, stroke_width=2)
-            pal = palette(th)
-            dots = VGroup(*(Dot(radius=0.09, color=pal[i % len(pal)]) for i in range(len(toks))))
-            labels = VGroup(*(self.t(w, 24, pal[i % len(pal)]) for i, w in enumerate(toks)))
-            left = VGroup(ring, dots, labels)
-            # angle traces: θ_i(t), unwrapped, on small axes at the right
-            W, H = 5.4, 3.6
-            t_end = float(traj.times[-1])
-            lo, hi = float(ang.min()), float(ang.max())
-            pad = 0.1 * (hi - lo or 1.0)
-            lo, hi = lo - pad, hi + pad
-
-            def to_plot(t, a):
-                return np.array([t / t_end * W, (a - lo) / (hi - lo) * H, 0.0])
-
-            axes = VGroup(Line(to_plot(0, lo), to_plot(t_end, lo), color=th.dim, stroke_width=2),
-                          Line(to_plot(0, lo), to_plot(0, hi), color=th.dim, stroke_width=2))
-            xlab = self.t("time", 22, th.dim).next_to(axes[0], DOWN, buff=0.12)
-            ylab = self.t("angle θ", 22, th.dim).rotate(math.pi / 2).next_to(axes[1], LEFT, buff=0.12)
-            ticks = VGroup(self.t("0", 20, th.dim, mono=True).next_to(to_plot(0, lo), DOWN, buff=0.1),
-                           self.t(format_number(t_end), 20, th.dim, mono=True).next_to(to_plot(t_end, lo), DOWN,
-                                                                                        buff=0.1))
-            traces = VGroup()
-            for i in range(len(toks)):
-                pts = [to_plot(t, a) for t, a in zip(traj.times, ang[:, i])]
-                traces.add(VMobject(stroke_color=pal[i % len(pal)], stroke_width=3).set_points_as_corners(pts))
+            ring, dots, labels = self.circle_tokens(toks)
+            plot = self.angle_plot(traj, len(toks))
             eq = MathTex(r"\frac{d\theta_i}{dt} = -\frac{1}{n}\sum_j e^{\beta\cos(\theta_i-\theta_j)}"
-                         r"\sin(\theta_i-\theta_j)", font_size=34, color=th.text)
-            right = VGroup(eq, VGroup(axes, traces, xlab, ylab, ticks)).arrange(DOWN, buff=0.45)
-            whole = VGroup(left, right).arrange(RIGHT, buff=1.2)
+                         r"\sin(\theta_i-\theta_j)", font_size=34, color=self.theme.text)
+            whole = VGroup(VGroup(ring, dots, labels), VGroup(eq, plot).arrange(DOWN, buff=0.45))
+            whole.arrange(RIGHT, buff=1.2)
             # place the left part first (dots and labels are positioned on the ring below)
             self.fit(whole)
             whole.move_to([0, self.centre_y(), 0])
-            scale_r = ring.width / 2
-
-            def place_dots(a: np.ndarray):
-                c = ring.get_center()
-                for i, d in enumerate(dots):
-                    d.move_to(c + scale_r * np.array([math.cos(a[i]), math.sin(a[i]), 0.0]))
-
-            def place_labels(a: np.ndarray):
-                """Each label outside its dot; labels of nearby dots step away vertically, so none overlap."""
-                c = ring.get_center()
-                placed: list[VMobject] = []
-                for i in np.argsort(np.mod(a, 2 * np.pi)):
-                    lab = labels[i]
-                    u = np.array([math.cos(a[i]), math.sin(a[i]), 0.0])
-                    off = scale_r + 0.2 + 0.5 * (abs(u[0]) * lab.width + abs(u[1]) * lab.height)
-                    lab.move_to(c + off * u)
-                    step = (lab.height + 0.12) * (1 if u[1] >= 0 else -1)
-                    while any(abs(lab.get_x() - p.get_x()) < (lab.width + p.width) / 2 + 0.05 and
-                              abs(lab.get_y() - p.get_y()) < (lab.height + p.height) / 2 + 0.08 for p in placed):
-                        lab.shift(UP * step)
-                    placed.append(lab)
-
-            place_dots(ang[0])
-            place_labels(ang[0])
+            place_on_ring(dots, ring, traj.angles[0])
+            place_ring_labels(labels, ring, traj.angles[0])
             self.play(Create(ring), run_time=0.8)
             self.play(FadeIn(dots), FadeIn(labels, lag_ratio=0.1), run_time=1.2)
-            # the colours carry the names from here on: the labels move into a legend inside the ring
-            legend = VGroup()
-            for i, w in enumerate(toks):   # one line per token, words on a common baseline grid
-                mob, offset = word_text(w, th.font, 22, pal[i % len(pal)])
-                legend.add(mob.move_to([0, -i * 0.42 + offset, 0]))
-            self.fit(legend, width=ring.width * 0.6, height=ring.height * 0.75)
-            legend.move_to(ring)
-            self.play(*(lab.animate.move_to(legend[i]).scale(legend[i].height / lab.height)
-                        for i, lab in enumerate(labels)),
-                      FadeIn(eq), Create(axes), FadeIn(xlab), FadeIn(ylab), FadeIn(ticks), run_time=1.2)
-            tracker = ValueTracker(0.0)
-            self.remove(*dots)
-            self.add(dots)   # the group itself in the scene, so its updater runs
-
-            def follow(m):
-                t = tracker.get_value()
-                place_dots(np.array([np.interp(t, traj.times, ang[:, i]) for i in range(len(toks))]))
-
-            dots.add_updater(follow)
-            self.play(tracker.animate.set_value(t_end), *(Create(tr) for tr in traces), run_time=6,
-                      rate_func=linear)
-            dots.clear_updaters()
-            self.remove(tracker)
-            place_dots(ang[-1])
-            done = self.t(f"{k_end} cluster{'s' if k_end != 1 else ''}", 26, th.highlight)
-            done.next_to(axes[0], UP, buff=0.1).align_to(axes[0], RIGHT)
+            self.labels_to_legend(toks, ring, labels, FadeIn(eq), *plot_intro(plot))
+            self.flow_on_ring(traj, ring, dots, plot)
+            done = self.t(f"{k_end} cluster{'s' if k_end != 1 else ''}", 26, self.theme.highlight)
+            done.next_to(plot[0][0], UP, buff=0.1).align_to(plot[0][0], RIGHT)
             self.play(FadeIn(done), run_time=0.6)
-            self.circle_traj = traj
         self.clear_stage()
 
-    def sphere(self):
+    def circle_tokens(self, toks):
+        """A ring, one dot and one label per token (placed on the ring later)."""
+        pal = palette(self.theme)
+        ring = Circle(radius=2.0, color=self.theme.dim, stroke_width=2)
+        dots = VGroup(*(Dot(radius=0.09, color=pal[i % len(pal)]) for i in range(len(toks))))
+        labels = VGroup(*(self.t(w, 24, pal[i % len(pal)]) for i, w in enumerate(toks)))
+        return ring, dots, labels
+
+    def angle_plot(self, traj, n: int) -> VGroup:
+        """Angle traces θ_i(t), unwrapped, on small axes: VGroup(axes, traces, xlab, ylab, ticks)."""
+        th, pal = self.theme, palette(self.theme)
+        ang = traj.angles  # (T, n) unwrapped
+        W, H = 5.4, 3.6
+        t_end = float(traj.times[-1])
+        lo, hi = float(ang.min()), float(ang.max())
+        pad = 0.1 * (hi - lo or 1.0)
+        lo, hi = lo - pad, hi + pad
+
+        def to_plot(t, a):
+            return np.array([t / t_end * W, (a - lo) / (hi - lo) * H, 0.0])
+
+        axes = VGroup(Line(to_plot(0, lo), to_plot(t_end, lo), color=th.dim, stroke_width=2),
+                      Line(to_plot(0, lo), to_plot(0, hi), color=th.dim, stroke_width=2))
+        xlab = self.t("time", 22, th.dim).next_to(axes[0], DOWN, buff=0.12)
+        ylab = self.t("angle θ", 22, th.dim).rotate(math.pi / 2).next_to(axes[1], LEFT, buff=0.12)
+        ticks = VGroup(self.t("0", 20, th.dim, mono=True).next_to(to_plot(0, lo), DOWN, buff=0.1),
+                       self.t(format_number(t_end), 20, th.dim, mono=True).next_to(to_plot(t_end, lo), DOWN,
+                                                                                    buff=0.1))
+        traces = VGroup()
+        for i in range(n):
+            pts = [to_plot(t, a) for t, a in zip(traj.times, ang[:, i])]
+            traces.add(VMobject(stroke_color=pal[i % len(pal)], stroke_width=3).set_points_as_corners(pts))
+        return VGroup(axes, traces, xlab, ylab, ticks)
+
+    def labels_to_legend(self, toks, ring, labels, *extra):
+        """The colours carry the names from here on: the labels move into a legend inside the ring."""
+        pal = palette(self.theme)
+        legend = VGroup()
+        for i, w in enumerate(toks):   # one line per token, words on a common baseline grid
+            mob, offset = word_text(w, self.theme.font, 22, pal[i % len(pal)])
+            legend.add(mob.move_to([0, -i * 0.42 + offset, 0]))
+        self.fit(legend, width=ring.width * 0.6, height=ring.height * 0.75)
+        legend.move_to(ring)
+        self.play(*(lab.animate.move_to(legend[i]).scale(legend[i].height / lab.height)
+                    for i, lab in enumerate(labels)), *extra, run_time=1.2)
+
+    def flow_on_ring(self, traj, ring, dots, plot):
+        """The dots follow the recorded angles while the traces draw; one tracker, one updater."""
+        ang, n = traj.angles, len(dots)
+        tracker = ValueTracker(0.0)
+        self.remove(*dots)
+        self.add(dots)   # the group itself in the scene, so its updater runs
+
+        def follow(m):
+            t = tracker.get_value()
+            place_on_ring(dots, ring, np.array([np.interp(t, traj.times, ang[:, i]) for i in range(n)]))
+
+        dots.add_updater(follow)
+        self.play(tracker.animate.set_value(float(traj.times[-1])), *(Create(tr) for tr in plot[1]), run_time=6,
+                  rate_func=linear)
+        dots.clear_updaters()
+        self.remove(tracker)
+        place_on_ring(dots, ring, ang[-1])
+
+    def sphere(self, runs: dict, colors: list[str]):
         th = self.theme
         f = dyn.PAPER_FLOW
-        runs = self.runs()
         traj = runs["paper"]
         k_end = dyn.count_clusters(traj.final)
         words = (f"Now the paper's own experiment: {f.n} points on a sphere, β = {format_number(f.beta)}, run to time "
@@ -269,7 +293,7 @@ class ParticlesScene(ChapterScene):
                  f"sphere, as LayerNorm does. The points gather, faster and faster, into {k_end} "
                  f"cluster{'s' if k_end != 1 else ''}.")
         with self.step("ch13.sphere", narration=words, heading=f"{f.n} tokens on a sphere"):
-            view = SphereView(th, 2.5, self._colors)
+            view = SphereView(th, 2.5, colors)
             view.move_to([0, self.centre_y() + 0.2, 0])
             view.show(traj.positions[0], 0.0)
             info = VGroup(self.t(f"n = {f.n}", 26), self.t(f"β = {format_number(f.beta)}", 26, th.query),
@@ -281,7 +305,7 @@ class ParticlesScene(ChapterScene):
             self.animate_sphere([view], [traj], f.t_end, 9, extra=[t_dot.animate.move_to(bar[0].get_end())])
             result = self.t(f"{k_end} cluster{'s' if k_end != 1 else ''}", 30, th.highlight)
             result.next_to(view, RIGHT, buff=0.8)
-            self.shown["sphere_clusters"] = str(k_end)
+            self.expose("sphere_clusters", str(k_end))
             self.play(FadeIn(result), run_time=0.6)
         self.clear_stage()
 
@@ -294,9 +318,8 @@ class ParticlesScene(ChapterScene):
         dot = Dot(line.get_start(), radius=0.07, color=th.highlight)
         return VGroup(line, ends), dot
 
-    def beta(self):
+    def beta(self, runs: dict, colors: list[str]):
         th = self.theme
-        runs = self.runs()
         a, b = dyn.PAPER_FLOW, dyn.METASTABLE_FLOW
         t_end = a.t_end
         ka = dyn.count_clusters(runs["paper"].final)
@@ -305,8 +328,8 @@ class ParticlesScene(ChapterScene):
                  f"end in {ka} cluster{'s' if ka != 1 else ''}. At β = {format_number(b.beta)} the softmax is sharp: "
                  f"each token feels only its near neighbours, and by the same time there are {kb} separate clusters.")
         with self.step("ch13.beta", narration=words, heading="Temperature: β = 1 and β = 9"):
-            va = SphereView(th, 2.1, self._colors, dot_radius=0.055)
-            vb = SphereView(th, 2.1, self._colors, dot_radius=0.055)
+            va = SphereView(th, 2.1, colors, dot_radius=0.055)
+            vb = SphereView(th, 2.1, colors, dot_radius=0.055)
             VGroup(va, vb).arrange(RIGHT, buff=2.2).move_to([0, self.centre_y() + 0.15, 0])
             for v in (va, vb):
                 v.show(runs["paper"].positions[0], 0.0)
@@ -316,13 +339,12 @@ class ParticlesScene(ChapterScene):
             self.animate_sphere([va, vb], [runs["paper"], runs["meta"]], t_end, 8)
             ra = self.t(f"{ka} cluster{'s' if ka != 1 else ''}", 28, th.highlight).next_to(va, DOWN, buff=0.2)
             rb = self.t(f"{kb} clusters", 28, th.highlight).next_to(vb, DOWN, buff=0.2)
-            self.shown["beta_clusters"] = f"{ka} / {kb}"
+            self.expose("beta_clusters", f"{ka} / {kb}")
             self.play(FadeIn(ra), FadeIn(rb), run_time=0.6)
         self.clear_stage()
 
-    def plateaus(self):
+    def plateaus(self, runs: dict):
         th = self.theme
-        runs = self.runs()
         f = dyn.METASTABLE_FLOW
         curves = {}
         for key in ("meta", "paper_long"):
@@ -392,7 +414,7 @@ class ParticlesScene(ChapterScene):
             counts_on = VGroup(*(
                 self.t(str(p.count), 22, th.query).move_to(at(math.sqrt(max(p.start, t0) * p.end), p.count) + UP * 0.22)
                 for p in long_runs))
-            self.shown["plateau"] = f"{longest.count}: {format_number(longest.start)}-{format_number(longest.end)}"
+            self.expose("plateau", f"{longest.count}: {format_number(longest.start)}-{format_number(longest.end)}")
             self.play(Create(axes), FadeIn(ticks), FadeIn(ylabels), FadeIn(xlab), FadeIn(ylab), FadeIn(legend),
                       run_time=1.2)
             self.play(Create(steps["paper_long"]), Create(steps["meta"]), run_time=4, rate_func=linear)
@@ -437,7 +459,7 @@ class ParticlesScene(ChapterScene):
             whole = VGroup(left, right).arrange(RIGHT, buff=1.4, aligned_edge=UP)
             self.fit(whole)
             whole.move_to([0, self.centre_y(), 0])
-            self.shown["norm"] = format_decimals(float(norms[0]), dec)
+            self.expose("norm", format_decimals(float(norms[0]), dec))
             self.play(FadeIn(cap_l), FadeIn(rows, lag_ratio=0.1), run_time=1.5)
             self.wait(2)
             self.play(Indicate(VGroup(*(r[1] for r in rows)), color=th.highlight), run_time=1)

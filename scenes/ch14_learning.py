@@ -19,10 +19,11 @@ how small the probabilities of the true words are, names the recipe and how to g
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 
 import numpy as np
 from manim import (DOWN, LEFT, RIGHT, UP, UR, AnimationGroup, Create, Dot, FadeIn, Indicate, LaggedStart, Line, MathTex,
-                   SurroundingRectangle, Transform, TransformFromCopy, VGroup, VMobject)
+                   Mobject, SurroundingRectangle, Transform, TransformFromCopy, VGroup, VMobject)
 
 from mathcore import scale
 from mathcore.display import product_terms
@@ -35,8 +36,6 @@ from scenes.components.tokens import TokenChip
 GRAD_DEC = 3       # probabilities, losses, gradients: their first digits sit in the 2nd or 3rd decimal
 ADAM_DEC = 4       # Adam's first update is about the learning rate (0.001): weights need 4 decimals to show it
 V_DEC = 6          # Adam's second moment, 0.02·g², is a few millionths
-FONT = 20          # numbers and labels; never below MIN_FONT after fitting
-MIN_FONT = 18
 LEDGER_W = 3.3     # the column on the right that follows one weight through Adam's step
 
 
@@ -58,6 +57,38 @@ def pick_cols(n: int, must, extra, slots: int) -> list[int | None]:
     return best
 
 
+ADAM_STEPS = ["train.0.dW_out", "train.0.grad", "train.0.W_out", "train.0.adam.m", "train.0.adam.v",
+              "train.0.adam.update", "train.0.adam.after"]
+
+
+def adam_decimals(step_id: str) -> int:
+    return V_DEC if step_id == "train.0.adam.v" else ADAM_DEC
+
+
+@dataclass
+class AdamStage:
+    """Where the Adam steps draw (LearningScene.adam_layout), and what they have drawn so far."""
+    area: Region                  # the matrices' area, left of the ledger
+    cols: list                    # the columns every d × V matrix shows (the worked one among them)
+    cell_width: float
+    title: VGroup                 # the ledger's title
+    ledger_y: float               # the y of the ledger's first row
+    formula: Mobject | None = None            # the formula in the band
+    matrix: NumericMatrix | None = None       # the matrix on screen
+    marks: list = field(default_factory=list)     # what goes with it when the next one comes
+    ledger: VGroup = field(default_factory=VGroup)
+    values: list = field(default_factory=list)    # (step id, cell, decimals, text) per ledger row, for the tests
+
+
+def tick_values(limit: float, step: float) -> list[float]:
+    """0, step, 2 step, … up to limit."""
+    out, v = [], 0.0
+    while v <= limit + 1e-9:
+        out.append(v)
+        v += step
+    return out
+
+
 def nice_step(span: float, max_ticks: int = 6) -> float:
     """A tick spacing of 1, 2 or 5 times a power of ten giving at most max_ticks intervals over span."""
     span = max(span, 1e-9)
@@ -70,7 +101,6 @@ def nice_step(span: float, max_ticks: int = 6) -> float:
 
 class LearningScene(ChapterScene):
     def construct(self):
-        self.prepare()
         if not self.trained:
             self.title_card("What training would do")
             self.untrained()
@@ -81,35 +111,65 @@ class LearningScene(ChapterScene):
         self.title_card("How the weights got their values")
         self.loss_at_start()
         self.loss_curve()
-        self.chain_rule()
-        self.adam()
+        stage = self.chain_rule()
+        self.adam(stage)
         self.checkpoints()
         self.compute()
 
-    def prepare(self):
-        ex = self.example
-        self.run = ex.training
-        self.trained = self.run is not None and ex.has("train.0.loss")
-        self.vocab = list(ex.vocab)
-        self.tgt = list(ex.tokens["target_input"])
-        self.labels = list(ex.tokens["target_labels"])
-        self.m, self.V, self.d = len(self.tgt), len(self.vocab), self.cfg.d_model
-        self.label_ids = [self.vocab.index(w) for w in self.labels]
-        self.gdec = max(self.cfg.decimals, GRAD_DEC)
-        self.shown: dict[str, NumericMatrix] = {}      # step id -> the matrix drawn (tests compare it to the record)
-        self.ledger_values: list[tuple[str, tuple[int, int], int, str]] = []   # (step id, cell, decimals, text)
-        self.checkpoint_chips: dict[int, list[TokenChip]] = {}  # checkpoint step -> its predicted words' chips
-        self.formula_mob = None
+    # ------------------------------------------------------------ the example's facts (from the base's state)
+    @property
+    def run(self):
+        return self.example.training
+
+    @property
+    def trained(self) -> bool:
+        return self.run is not None and self.example.has("train.0.loss")
+
+    @property
+    def vocab(self) -> list[str]:
+        return list(self.example.vocab)
+
+    @property
+    def tgt(self) -> list[str]:
+        return list(self.example.tokens["target_input"])
+
+    @property
+    def labels(self) -> list[str]:
+        return list(self.example.tokens["target_labels"])
+
+    @property
+    def m(self) -> int:
+        return len(self.tgt)
+
+    @property
+    def V(self) -> int:
+        return len(self.example.vocab)
+
+    @property
+    def d(self) -> int:
+        return self.cfg.d_model
+
+    @property
+    def label_ids(self) -> list[int]:
+        vocab = self.vocab
+        return [vocab.index(w) for w in self.labels]
+
+    @property
+    def gdec(self) -> int:
+        return max(self.cfg.decimals, GRAD_DEC)
+
+    @property
+    def worked(self) -> tuple[int, int]:
+        """The weight followed through the chain rule and Adam: row 1 of the output matrix, the column of the
+        last position's true word."""
+        return 0, self.label_ids[-1]
 
     # ------------------------------------------------------------ helpers
     def fmt(self, v: float, decimals: int) -> str:
         return format_number(float(v), decimals)
 
-    def words(self, toks) -> str:
-        return ("" if self.cfg.tokenizer == "char" else " ").join(toks)
-
     def matrix(self, values, decimals: int, **kw) -> NumericMatrix:
-        kw.setdefault("font_size", FONT)
+        kw.setdefault("font_size", self.theme.size_label)
         return NumericMatrix(values, self.theme, decimals=decimals, **kw)
 
     def band(self) -> Region:
@@ -122,9 +182,9 @@ class LearningScene(ChapterScene):
         area = content_region(self)
         return Region(area.left, area.right, area.bottom, area.top - 0.95)
 
-    def show_formula(self, tex: str | None, color: str | None = None, run_time: float = 0.6):
-        """Replace the formula in the band (None: just remove it)."""
-        old = self.formula_mob
+    def show_formula(self, old, tex: str | None, color: str | None = None, run_time: float = 0.6):
+        """Replace the formula in the band (old: the one there, or None) by tex (None: just remove it); returns
+        the new formula."""
         anims = [fade_out(old)] if old is not None else []
         new = None
         if tex:
@@ -135,27 +195,23 @@ class LearningScene(ChapterScene):
             anims.append(FadeIn(new))
         if anims:
             self.play(*anims, run_time=run_time)
-        self.formula_mob = new
-
-    def clear_all(self, *keep, run_time: float = 0.5):
-        clear_stage(self, *keep, run_time=run_time)
-        if self.formula_mob is not None and self.formula_mob not in self.mobjects:
-            self.formula_mob = None
+        return new
 
     def cell_width(self, values, decimals: int) -> float:
-        """The cell width a NumericMatrix gives these values at FONT (its widest number decides)."""
+        """The cell width a NumericMatrix gives these values at the label size (its widest number decides)."""
+        size = self.theme.size_label
         widest = max(np.asarray(values, dtype=float).ravel(),
-                     key=lambda v: self.t(self.fmt(v, decimals), FONT, mono=True).width)
+                     key=lambda v: self.t(self.fmt(v, decimals), size, mono=True).width)
         return self.matrix(np.array([[widest]]), decimals).cell_width
 
     # ------------------------------------------------------------ the loss of the initial weights
     def fit_rows(self, build, region: Region, reserve: float = 0.0):
         """build(rows) -> a group; the most rows (up to 10, then ⋮) whose group fits region (less reserve
-        in height) with numbers of at least MIN_FONT. Returns (group, built parts, scale factor)."""
+        in height) with numbers of at least the theme's smallest size. Returns (group, built parts, scale factor)."""
         for max_rows in range(max(min(self.m, 10), 4), 3, -1):
             group, parts = build(shown_indices(self.m, max_rows))
             factor = min(1.0, region.width / group.width, (region.height - reserve) / group.height)
-            if factor * FONT >= MIN_FONT - 1e-6 or max_rows == 4:
+            if factor * self.theme.size_label >= self.theme.size_min - 1e-6 or max_rows == 4:
                 break
         return group, parts, factor
 
@@ -220,27 +276,16 @@ class LearningScene(ChapterScene):
         block.move_to([area.center[0], area.top - (area.height - group_h) / 2 - block.height / 2, 0])
         boxes = self.true_boxes(Pm)
         with self.step("train.0.probs"):
-            self.show_formula(self.record("train.0.probs").formula)
+            formula = self.show_formula(None, self.record("train.0.probs").formula)
             self.play(fade_in(Pm), run_time=0.8)
             self.play(LaggedStart(*(Create(b) for b in boxes), lag_ratio=0.15), run_time=1.2)
-        self.shown["train.0.probs"] = Pm
+        self.expose("train.0.probs", Pm)
         with self.step("train.0.token_loss"):
-            self.show_formula(self.record("train.0.token_loss").formula)
-            L.hide_entries()
-            self.add(L)
-            anims = []
-            for i in L.shown_row_indices():       # each p flies to its ℓ (a copy: the cells keep their shapes)
-                j = self.label_ids[i]
-                if Pm.has_cell(i, j):
-                    flying = Pm.get_cell(i, j).text.copy()
-                    anims.append(AnimationGroup(Transform(flying, L.get_cell(i, 0).text.copy().set_opacity(1),
-                                                          remover=True), reveal(L, i, 0)))
-                else:
-                    anims.append(reveal(L, i, 0))
-            self.play(LaggedStart(*anims, lag_ratio=0.2), run_time=2.0)
-        self.shown["train.0.token_loss"] = L
+            formula = self.show_formula(formula, self.record("train.0.token_loss").formula)
+            self.fly_to_losses(Pm, L)
+        self.expose("train.0.token_loss", L)
         with self.step("train.0.loss"):
-            self.show_formula(self.record("train.0.loss").formula)
+            self.show_formula(formula, self.record("train.0.loss").formula)
             total.next_to(block, DOWN, buff=0.35).set_x(L.get_grid().get_x())
             if total.get_right()[0] > area.right:
                 total.shift(LEFT * (total.get_right()[0] - area.right))
@@ -248,11 +293,25 @@ class LearningScene(ChapterScene):
             self.play(Create(box), run_time=0.6)
             self.play(TransformFromCopy(L.get_grid(), total), run_time=1.0)
             self.play(fade_out(box), Indicate(total[1], color=th.highlight), run_time=0.8)
-        self.loss_text = total
+
+    def fly_to_losses(self, Pm: NumericMatrix, L: NumericMatrix):
+        """Each position's p flies to its ℓ (a copy: the cells keep their shapes)."""
+        L.hide_entries()
+        self.add(L)
+        anims = []
+        for i in L.shown_row_indices():
+            j = self.label_ids[i]
+            if Pm.has_cell(i, j):
+                flying = Pm.get_cell(i, j).text.copy()
+                anims.append(AnimationGroup(Transform(flying, L.get_cell(i, 0).text.copy().set_opacity(1),
+                                                      remover=True), reveal(L, i, 0)))
+            else:
+                anims.append(reveal(L, i, 0))
+        self.play(LaggedStart(*anims, lag_ratio=0.2), run_time=2.0)
 
     # ------------------------------------------------------------ the loss curve
     def loss_curve(self):
-        th, run = self.theme, self.run
+        run = self.run
         losses = np.asarray(run.losses, dtype=float)
         steps = run.steps
         l0, l1 = self.fmt(losses[0], self.gdec), self.fmt(losses[-1], self.gdec)
@@ -265,325 +324,342 @@ class LearningScene(ChapterScene):
         narration = (f"Each training step computes the loss and its gradient and moves every weight a little. After "
                      f"{steps} step{plural} of Adam the loss fell from {l0} to {l1}. {why}")
         with self.step("ch14.loss-curve", narration=narration, heading="Training: the loss falls"):
-            self.clear_all()
-            self.show_formula(None)
+            clear_stage(self)
             area = content_region(self)
             notes_w = 4.2
             plot = Region(area.left + 1.1, area.right - notes_w - 0.6, area.bottom + 0.95, area.top - 0.45)
-            xmax = max(steps, 1)
-            ymax_raw = float(np.max(losses))
-            ystep = nice_step(ymax_raw, 5)
-            ymax = math.ceil(ymax_raw / ystep - 1e-9) * ystep
-
-            def pt(k, v):
-                return np.array([plot.left + k / xmax * plot.width, plot.bottom + v / ymax * plot.height, 0.0])
-
-            axes = VGroup(Line(pt(0, 0), pt(xmax, 0), color=th.dim, stroke_width=2),
-                          Line(pt(0, 0), pt(0, ymax), color=th.dim, stroke_width=2))
-            ticks = VGroup()
-            xs = nice_step(xmax, 6)
-            k = 0.0
-            while k <= xmax + 1e-9:
-                p = pt(k, 0)
-                ticks.add(Line(p, p + DOWN * 0.1, color=th.dim, stroke_width=2),
-                          self.t(f"{k:g}", 20, th.dim, mono=True).next_to(p, DOWN, buff=0.15))
-                k += xs
-            v = 0.0
-            while v <= ymax + 1e-9:
-                p = pt(0, v)
-                ticks.add(Line(p, p + LEFT * 0.1, color=th.dim, stroke_width=2),
-                          self.t(f"{v:g}", 20, th.dim, mono=True).next_to(p, LEFT, buff=0.15))
-                v += ystep
-            xlab = self.t("training step (updates made)", 22, th.dim)
-            xlab.next_to(pt(xmax / 2, 0), DOWN, buff=0.55)
-            ylab = self.t("loss", 22, th.dim).rotate(math.pi / 2)
-            ylab.next_to(axes[1], LEFT, buff=0.6)
-            points = [pt(k, float(v)) for k, v in enumerate(losses)]
-            curve = VMobject(stroke_color=th.highlight, stroke_width=3.5)
-            if len(points) > 1:
-                curve.set_points_as_corners(points)
-            else:
-                curve.set_points_as_corners([points[0], points[0] + RIGHT * 1e-3])
-            self.curve = curve
-            start = Dot(points[0], radius=0.07, color=th.highlight)
-            end = Dot(points[-1], radius=0.07, color=th.weights)
-            start_lab = self.t(l0, 22, th.highlight, mono=True).next_to(start, UR, buff=0.08)
-            end_lab = self.t(l1, 22, th.weights, mono=True).next_to(end, UP, buff=0.15)
-            if end_lab.get_right()[0] > plot.right + 0.3:
-                end_lab.shift(LEFT * (end_lab.get_right()[0] - plot.right - 0.3))
-            if steps == 0:
-                end_lab.set_opacity(0)
-            marks = VGroup(*(Dot(pt(c.step, float(losses[c.step])), radius=0.05, color=th.weights)
-                             for c in run.checkpoints if 0 < c.step < steps))
-            self.curve_labels = (l0, l1)
-            lines = [(f"{steps} update{plural} of Adam", th.text),
-                     (f"loss {l0} → {l1}", th.text),
-                     (f"peak learning rate {self.cfg.learning_rate:g}", th.dim)]
-            if run.pairs > 1:
-                lines.append((f"mean over {run.pairs} training pairs", th.dim))
-            if run.reproduced:
-                lines.append(("stopped: the rounded weights" if steps else "no update needed:", th.weights))
-                lines.append(("reproduce the target", th.weights))
-            else:
-                lines.append(("stopped at the step limit:", th.mask))
-                lines.append(("target not reproduced yet", th.mask))
-            notes = VGroup(*(self.t(s, 22, c) for s, c in lines))
-            if len(marks):
-                notes.add(VGroup(Dot(radius=0.05, color=th.weights), self.t("checkpoints (later)", 22, th.dim))
-                          .arrange(RIGHT, buff=0.15))
-            notes.arrange(DOWN, buff=0.18, aligned_edge=LEFT)
+            frame, curve, ends, marks = self.curve_plot(plot, losses)
+            self.expose("curve", curve)
+            self.expose("curve_labels", (l0, l1))
+            notes = self.curve_notes(l0, l1, has_marks=len(marks) > 0)
             self.fit(notes, width=notes_w)
             notes.move_to([area.right - notes_w / 2, (plot.top + plot.bottom) / 2, 0])
+            axes, ticks, xlab, ylab = frame
+            (start, start_lab), (end, end_lab) = ends
             self.play(Create(axes), fade_in(ticks), fade_in(xlab), fade_in(ylab), FadeIn(start), FadeIn(start_lab),
                       run_time=1.0)
             self.play(Create(curve), run_time=2.5)
             self.play(FadeIn(end), FadeIn(end_lab), FadeIn(marks), run_time=0.6)
             self.play(LaggedStart(*(FadeIn(n, shift=0.1 * UP) for n in notes), lag_ratio=0.3), run_time=1.6)
 
-    # ------------------------------------------------------------ the chain rule through the output layer
-    def chain_rule(self):
+    def curve_plot(self, plot: Region, losses: np.ndarray):
+        """The recorded losses on linear axes filling plot: ((axes, ticks, xlab, ylab), curve, ((start dot,
+        its label), (end dot, its label)), the checkpoints' dots)."""
+        th, run = self.theme, self.run
+        steps = run.steps
+        xmax = max(steps, 1)
+        ystep = nice_step(float(np.max(losses)), 5)
+        ymax = math.ceil(float(np.max(losses)) / ystep - 1e-9) * ystep
+
+        def pt(k, v):
+            return np.array([plot.left + k / xmax * plot.width, plot.bottom + v / ymax * plot.height, 0.0])
+
+        axes = VGroup(Line(pt(0, 0), pt(xmax, 0), color=th.dim, stroke_width=2),
+                      Line(pt(0, 0), pt(0, ymax), color=th.dim, stroke_width=2))
+        xs, ys = tick_values(xmax, nice_step(xmax, 6)), tick_values(ymax, ystep)
+        ticks = VGroup(*self.ticks([pt(k, 0) for k in xs], xs, DOWN), *self.ticks([pt(0, v) for v in ys], ys, LEFT))
+        xlab = self.t("training step (updates made)", 22, th.dim)
+        xlab.next_to(pt(xmax / 2, 0), DOWN, buff=0.55)
+        ylab = self.t("loss", 22, th.dim).rotate(math.pi / 2)
+        ylab.next_to(axes[1], LEFT, buff=0.6)
+        points = [pt(k, float(v)) for k, v in enumerate(losses)]
+        curve = VMobject(stroke_color=th.highlight, stroke_width=3.5)
+        curve.set_points_as_corners(points if len(points) > 1 else [points[0], points[0] + RIGHT * 1e-3])
+        start = Dot(points[0], radius=0.07, color=th.highlight)
+        end = Dot(points[-1], radius=0.07, color=th.weights)
+        start_lab = self.t(self.fmt(losses[0], self.gdec), 22, th.highlight, mono=True).next_to(start, UR, buff=0.08)
+        end_lab = self.t(self.fmt(losses[-1], self.gdec), 22, th.weights, mono=True).next_to(end, UP, buff=0.15)
+        if end_lab.get_right()[0] > plot.right + 0.3:
+            end_lab.shift(LEFT * (end_lab.get_right()[0] - plot.right - 0.3))
+        if steps == 0:
+            end_lab.set_opacity(0)
+        marks = VGroup(*(Dot(pt(c.step, float(losses[c.step])), radius=0.05, color=th.weights)
+                         for c in run.checkpoints if 0 < c.step < steps))
+        return (axes, ticks, xlab, ylab), curve, ((start, start_lab), (end, end_lab)), marks
+
+    def ticks(self, points, values, direction) -> list:
+        """A tick and its value at each point of an axis (direction: DOWN for x, LEFT for y)."""
         th = self.theme
-        Y = self.value("train.0.decoder.output")
-        G = self.value("train.0.dlogits")
-        dW = self.value("train.0.dW_out")
-        m, d, V = self.m, self.d, self.V
-        j, w = 0, self.label_ids[-1]          # row 1 of the output matrix, the last position's true word
-        self.worked = (j, w)
+        out = []
+        for p, v in zip(points, values):
+            out += [Line(p, p + direction * 0.1, color=th.dim, stroke_width=2),
+                    self.t(f"{v:g}", 20, th.dim, mono=True).next_to(p, direction, buff=0.15)]
+        return out
+
+    def curve_notes(self, l0: str, l1: str, has_marks: bool) -> VGroup:
+        """What the run did, line by line, beside the curve."""
+        th, run = self.theme, self.run
+        steps = run.steps
+        plural = "s" if steps != 1 else ""
+        lines = [(f"{steps} update{plural} of Adam", th.text),
+                 (f"loss {l0} → {l1}", th.text),
+                 (f"peak learning rate {self.cfg.learning_rate:g}", th.dim)]
+        if run.pairs > 1:
+            lines.append((f"mean over {run.pairs} training pairs", th.dim))
+        if run.reproduced:
+            lines.append(("stopped: the rounded weights" if steps else "no update needed:", th.weights))
+            lines.append(("reproduce the target", th.weights))
+        else:
+            lines.append(("stopped at the step limit:", th.mask))
+            lines.append(("target not reproduced yet", th.mask))
+        notes = VGroup(*(self.t(s, 22, c) for s, c in lines))
+        if has_marks:
+            notes.add(VGroup(Dot(radius=0.05, color=th.weights), self.t("checkpoints (later)", 22, th.dim))
+                      .arrange(RIGHT, buff=0.15))
+        return notes.arrange(DOWN, buff=0.18, aligned_edge=LEFT)
+
+    # ------------------------------------------------------------ the chain rule through the output layer
+    def chain_rule(self) -> AdamStage:
+        """Y, ∂L/∂z and the terms of one entry of ∂L/∂W, then that whole gradient on the Adam stage, which it
+        returns."""
         area = self.stage()
-        terms, _ = product_terms(Y[:, j], G[:, w])     # the pieces of the recorded entry dW[j, w]
-        cw_y = self.cell_width(Y, self.gdec)
-        cw_g = self.cell_width(G, ADAM_DEC)
-        cw_t = self.cell_width(np.append(terms, dW[j, w]), ADAM_DEC)
-        y_cols = pick_cols(d, [j], range(1, d), 3)
-        order = [w] + [k for k in sorted(set(self.label_ids), key=self.label_ids.index) if k != w]
-        dims = [f"d{k + 1}" for k in range(d)]
-        hl = th.highlight
-
-        def make(slots):
-            g_cols = pick_cols(V, [w], order, slots)
-
-            def build(rows):
-                Ym = self.matrix(Y, self.gdec, rows=rows, cols=y_cols, row_labels=self.tgt, col_labels=dims,
-                                 cell_width=cw_y)
-                Gm = self.matrix(G, ADAM_DEC, rows=rows, cols=g_cols, col_labels=self.vocab, cell_width=cw_g)
-                Tm = self.matrix(terms, ADAM_DEC, rows=rows, column_vector=True, cell_width=cw_t)
-                Gm.next_to(Ym, RIGHT, buff=0.4)
-                Tm.next_to(Gm, RIGHT, buff=0.7)
-                for M in (Gm, Tm):
-                    M.shift(UP * (Ym.body[0].get_y() - M.body[0].get_y()))
-                names = VGroup(MathTex(r"Y^{(0)}", font_size=34, color=th.text),
-                               MathTex(r"\partial L / \partial z", font_size=34, color=th.text),
-                               MathTex(r"Y_{t,1}\,\frac{\partial L}{\partial z_{t,w}}", font_size=30, color=hl))
-                top = max(M.get_top()[1] for M in (Ym, Gm, Tm)) + 0.12
-                for nm, M in zip(names, (Ym, Gm, Tm)):
-                    nm.move_to([M.get_grid().get_x(), top + nm.height / 2, 0])
-                sig_value = self.t(self.fmt(dW[j, w], ADAM_DEC), FONT, hl, mono=True)
-                sig_value.move_to(Tm.get_cell(Tm.shown_row_indices()[-1], 0)).shift(DOWN * 0.75)
-                sig_label = MathTex(r"\Sigma_t =", font_size=32, color=th.text)
-                sig_label.next_to(sig_value, LEFT, buff=0.15)
-                rule = Line(Tm.get_grid().get_corner(DOWN + LEFT) + DOWN * 0.12,
-                            Tm.get_grid().get_corner(DOWN + RIGHT) + DOWN * 0.12, color=th.dim, stroke_width=1.5)
-                which = self.t(f"w = '{self.vocab[w]}'", FONT, hl)
-                which.next_to(names[2], UP, buff=0.12)
-                if None in rows:       # rows elided: the sum still runs over every position
-                    every = self.t(f"over all {m} positions", FONT - 2, th.dim)
-                    every.next_to(sig_value, DOWN, buff=0.12).align_to(sig_value, RIGHT)
-                    sig_label.add(every)
-                group = VGroup(Ym, Gm, Tm, names, sig_label, sig_value, rule, which)
-                return group, (Ym, Gm, Tm, names, sig_label, sig_value, rule, which)
-            return self.fit_rows(build, area)
-
-        group, (Ym, Gm, Tm, names, sig_label, sig_value, rule, which) = self.widen(make, 4, cw_g, area)
-        self.sigma_mob = sig_value
+        make, cw_g = self.worked_entry_layout(area)
+        group, parts = self.widen(make, 4, cw_g, area)
         group.move_to(area.center)
-
+        Ym, Gm, Tm, names, sig_label, sig_value, rule, which = parts
+        self.expose("sigma_mob", sig_value)
         with self.step("train.0.decoder.output"):
-            self.clear_all()
-            self.show_formula(None)
+            clear_stage(self)
             self.play(fade_in(Ym), FadeIn(names[0]), run_time=0.8)
-        self.shown["train.0.decoder.output"] = Ym
+        self.expose("train.0.decoder.output", Ym)
         with self.step("train.0.dlogits"):
-            self.show_formula(self.record("train.0.dlogits").formula)
+            formula = self.show_formula(None, self.record("train.0.dlogits").formula)
             self.play(fade_in(Gm), FadeIn(names[1]), run_time=0.8)
             marks = self.true_boxes(Gm)
             self.play(LaggedStart(*(Create(b) for b in marks), lag_ratio=0.15), run_time=1.2)
             self.wait(1.5)
             self.play(fade_out(marks), run_time=0.4)
-        self.shown["train.0.dlogits"] = Gm
+        self.expose("train.0.dlogits", Gm)
         with self.step("train.0.dW_out"):
-            hl = th.highlight
-            self.show_formula(self.record("train.0.dW_out").formula)
-            col_y = Ym.column_box(j, hl)
-            col_g = Gm.column_box(w, hl)
-            self.play(Create(col_y), Create(col_g), FadeIn(names[2]), FadeIn(which), run_time=0.8)
-            Tm.hide_entries()
-            self.add(Tm)
-            anims = []
-            for i in Tm.shown_row_indices():
-                target = Tm.get_cell(i, 0).text
-                pair = VGroup(Ym.get_cell(i, j).text.copy(), Gm.get_cell(i, w).text.copy())
-                anims.append(AnimationGroup(Transform(pair, target.copy().set_opacity(1), remover=True),
-                                            reveal(Tm, i, 0)))
-            self.play(LaggedStart(*anims, lag_ratio=0.15), run_time=2.4)
-            self.play(Create(rule), FadeIn(sig_label), FadeIn(sig_value, shift=0.1 * DOWN), run_time=0.8)
-            self.play(Indicate(sig_value, color=hl), run_time=0.8)
+            formula = self.show_formula(formula, self.record("train.0.dW_out").formula)
+            cols = self.work_entry(parts)
             self.key_moment("ch14.chain-rule-work")
-            self.shown["ch14.terms"] = Tm
+            self.expose("ch14.terms", Tm)
             # the whole gradient of the output layer, the worked entry in its place
-            self.adam_layout()
-            M = self.adam_matrix("train.0.dW_out")
-            self.play(*(fade_out(mob) for mob in (Ym, Gm, Tm, col_y, col_g, sig_label, which, rule)),
+            stage = self.adam_layout(formula)
+            M = self.adam_matrix(stage, "train.0.dW_out")
+            self.play(*(fade_out(mob) for mob in (Ym, Gm, Tm, *cols, sig_label, which, rule)),
                       *(fade_out(nm) for nm in names), run_time=0.6)
             mark = self.cell_mark(M)
+            j, w = self.worked
             self.play(fade_in(M), run_time=0.8)
             self.play(Transform(sig_value, M.get_cell(j, w).text.copy(), remover=True), Create(mark), run_time=0.9)
-            self.adam_shown, self.adam_marks = M, [mark]
-            self.ledger_add("train.0.dW_out", r"\partial L/\partial W", ADAM_DEC)
+            stage.matrix, stage.marks = M, [mark]
+            self.ledger_add(stage, "train.0.dW_out", r"\partial L/\partial W", ADAM_DEC)
+        return stage
+
+    def work_entry(self, parts) -> tuple:
+        """The worked entry of ∂L/∂W, term by term: Y's column j times ∂L/∂z's column w, position by position,
+        then their sum. Returns the two column boxes (still on screen)."""
+        Ym, Gm, Tm, names, sig_label, sig_value, rule, which = parts
+        hl = self.theme.highlight
+        j, w = self.worked
+        col_y = Ym.column_box(j, hl)
+        col_g = Gm.column_box(w, hl)
+        self.play(Create(col_y), Create(col_g), FadeIn(names[2]), FadeIn(which), run_time=0.8)
+        Tm.hide_entries()
+        self.add(Tm)
+        anims = []
+        for i in Tm.shown_row_indices():
+            target = Tm.get_cell(i, 0).text
+            pair = VGroup(Ym.get_cell(i, j).text.copy(), Gm.get_cell(i, w).text.copy())
+            anims.append(AnimationGroup(Transform(pair, target.copy().set_opacity(1), remover=True),
+                                        reveal(Tm, i, 0)))
+        self.play(LaggedStart(*anims, lag_ratio=0.15), run_time=2.4)
+        self.play(Create(rule), FadeIn(sig_label), FadeIn(sig_value, shift=0.1 * DOWN), run_time=0.8)
+        self.play(Indicate(sig_value, color=hl), run_time=0.8)
+        return col_y, col_g
+
+    def worked_entry_layout(self, area: Region):
+        """make(slots) for widen, and the cell width of ∂L/∂z: Y (columns around j), ∂L/∂z (the true words'
+        columns first) and the terms Y_tj · ∂L/∂z_tw with their sum, the recorded entry of ∂L/∂W; the most rows
+        that fit area."""
+        th, hl = self.theme, self.theme.highlight
+        Y, G, dW = self.value("train.0.decoder.output"), self.value("train.0.dlogits"), self.value("train.0.dW_out")
+        j, w = self.worked
+        terms, _ = product_terms(Y[:, j], G[:, w])     # the pieces of the recorded entry dW[j, w]
+        cw_y, cw_g = self.cell_width(Y, self.gdec), self.cell_width(G, ADAM_DEC)
+        cw_t = self.cell_width(np.append(terms, dW[j, w]), ADAM_DEC)
+        y_cols = pick_cols(self.d, [j], range(1, self.d), 3)
+        order = [w] + [k for k in sorted(set(self.label_ids), key=self.label_ids.index) if k != w]
+        dims = [f"d{k + 1}" for k in range(self.d)]
+        size = self.theme.size_label
+
+        def build(rows, g_cols):
+            Ym = self.matrix(Y, self.gdec, rows=rows, cols=y_cols, row_labels=self.tgt, col_labels=dims,
+                             cell_width=cw_y)
+            Gm = self.matrix(G, ADAM_DEC, rows=rows, cols=g_cols, col_labels=self.vocab, cell_width=cw_g)
+            Tm = self.matrix(terms, ADAM_DEC, rows=rows, column_vector=True, cell_width=cw_t)
+            Gm.next_to(Ym, RIGHT, buff=0.4)
+            Tm.next_to(Gm, RIGHT, buff=0.7)
+            for M in (Gm, Tm):
+                M.shift(UP * (Ym.body[0].get_y() - M.body[0].get_y()))
+            names = VGroup(MathTex(r"Y^{(0)}", font_size=34, color=th.text),
+                           MathTex(r"\partial L / \partial z", font_size=34, color=th.text),
+                           MathTex(r"Y_{t,1}\,\frac{\partial L}{\partial z_{t,w}}", font_size=30, color=hl))
+            top = max(M.get_top()[1] for M in (Ym, Gm, Tm)) + 0.12
+            for nm, M in zip(names, (Ym, Gm, Tm)):
+                nm.move_to([M.get_grid().get_x(), top + nm.height / 2, 0])
+            sig_value = self.t(self.fmt(dW[j, w], ADAM_DEC), size, hl, mono=True)
+            sig_value.move_to(Tm.get_cell(Tm.shown_row_indices()[-1], 0)).shift(DOWN * 0.75)
+            sig_label = MathTex(r"\Sigma_t =", font_size=32, color=th.text)
+            sig_label.next_to(sig_value, LEFT, buff=0.15)
+            rule = Line(Tm.get_grid().get_corner(DOWN + LEFT) + DOWN * 0.12,
+                        Tm.get_grid().get_corner(DOWN + RIGHT) + DOWN * 0.12, color=th.dim, stroke_width=1.5)
+            which = self.t(f"w = '{self.vocab[w]}'", size, hl).next_to(names[2], UP, buff=0.12)
+            if None in rows:       # rows elided: the sum still runs over every position
+                every = self.t(f"over all {self.m} positions", self.theme.size_min, th.dim)
+                every.next_to(sig_value, DOWN, buff=0.12).align_to(sig_value, RIGHT)
+                sig_label.add(every)
+            parts = (Ym, Gm, Tm, names, sig_label, sig_value, rule, which)
+            return VGroup(*parts), parts
+
+        def make(slots):
+            g_cols = pick_cols(self.V, [w], order, slots)
+            return self.fit_rows(lambda rows: build(rows, g_cols), area)
+        return make, cw_g
 
     # ------------------------------------------------------------ Adam's first step, on the output matrix
-    def adam_layout(self):
+    def adam_layout(self, formula) -> AdamStage:
         """The stage of the Adam steps: one d × V matrix at a time on the left (the same columns for all, the
-        worked one among them), a ledger on the right that follows the worked weight."""
+        worked one among them), a ledger on the right that follows the worked weight; formula: the one shown."""
         th = self.theme
         area = self.stage()
         j, w = self.worked
-        self.matrix_area = Region(area.left, area.right - LEDGER_W - 0.4, area.bottom, area.top)
-        ids = ["train.0.dW_out", "train.0.grad", "train.0.W_out", "train.0.adam.m", "train.0.adam.v",
-               "train.0.adam.update", "train.0.adam.after"]
-        self.adam_dec = {"train.0.adam.v": V_DEC}
-        widths = [self.cell_width(self.value(s), self.adam_dec.get(s, ADAM_DEC)) for s in ids]
-        self.adam_cw = max(widths)
+        matrix_area = Region(area.left, area.right - LEDGER_W - 0.4, area.bottom, area.top)
+        cw = max(self.cell_width(self.value(s), adam_decimals(s)) for s in ADAM_STEPS)
         order = sorted(set(self.label_ids), key=self.label_ids.index)
         dims = [f"d{k + 1}" for k in range(self.d)]
-        widest = max(ids, key=lambda s: self.cell_width(self.value(s), self.adam_dec.get(s, ADAM_DEC)))
+        widest = max(ADAM_STEPS, key=lambda s: self.cell_width(self.value(s), adam_decimals(s)))
 
         def make(slots):
             cols = pick_cols(self.V, [0, w], order, slots)
-            M = self.matrix(self.value(widest), self.adam_dec.get(widest, ADAM_DEC), cols=cols, row_labels=dims,
-                            col_labels=self.vocab, cell_width=self.adam_cw)
-            factor = min(1.0, self.matrix_area.width / M.width, self.matrix_area.height / M.height)
+            M = self.matrix(self.value(widest), adam_decimals(widest), cols=cols, row_labels=dims,
+                            col_labels=self.vocab, cell_width=cw)
+            factor = min(1.0, matrix_area.width / M.width, matrix_area.height / M.height)
             return M, cols, factor
 
-        _, self.adam_cols = self.widen(make, 4, self.adam_cw, self.matrix_area)
-        self.adam_shown: NumericMatrix | None = None
-        self.ledger = VGroup()
-        self.ledger_rows = 0
+        _, cols = self.widen(make, 4, cw, matrix_area)
         title = VGroup(self.t("one weight:", 22, th.dim),
                        self.t(f"row d{j + 1}, column '{self.vocab[w]}'", 22, th.highlight)).arrange(DOWN, buff=0.1,
                                                                                                   aligned_edge=LEFT)
         self.fit(title, width=LEDGER_W)
         title.move_to([area.right - LEDGER_W / 2, 0, 0]).align_to([0, area.top - 0.2, 0], UP)
         title.align_to([area.right - LEDGER_W, 0, 0], LEFT)
-        self.ledger_title = title
-        self.ledger_y = title.get_bottom()[1] - 0.45
+        stage = AdamStage(matrix_area, cols, cw, title, title.get_bottom()[1] - 0.45, formula=formula)
+        self.expose("ledger_values", stage.values)
+        return stage
 
-    def adam_matrix(self, step_id: str) -> NumericMatrix:
+    def adam_matrix(self, stage: AdamStage, step_id: str) -> NumericMatrix:
         rec = self.record(step_id)
         dims = [f"d{k + 1}" for k in range(self.d)]
-        M = self.matrix(rec.value, self.adam_dec.get(step_id, ADAM_DEC), cols=self.adam_cols, row_labels=dims,
-                        col_labels=self.vocab, cell_width=self.adam_cw, max_rows=8)
-        area = self.matrix_area
+        M = self.matrix(rec.value, adam_decimals(step_id), cols=stage.cols, row_labels=dims,
+                        col_labels=self.vocab, cell_width=stage.cell_width, max_rows=8)
+        area = stage.area
         self.fit(M, width=area.width, height=area.height)
         M.move_to(area.center)
-        self.shown[step_id] = M
+        self.expose(step_id, M)
         return M
 
     def cell_mark(self, M: NumericMatrix):
         return M.cell_box(*self.worked, self.theme.highlight)
 
-    def ledger_add(self, step_id: str, tex: str, decimals: int, color: str | None = None):
+    def ledger_add(self, stage: AdamStage, step_id: str, tex: str, decimals: int, color: str | None = None):
         """One line of the ledger: the worked weight's value in this step's matrix (the record's number)."""
         th = self.theme
         j, w = self.worked
         text = self.fmt(self.value(step_id)[j, w], decimals)
-        self.ledger_values.append((step_id, (j, w), decimals, text))
+        stage.values.append((step_id, (j, w), decimals, text))
         area = self.stage()
         label = MathTex(tex, font_size=32, color=color or th.text)
         val = self.t(text, 22, color or th.text, mono=True)
         x0 = area.right - LEDGER_W
         gutter = x0 + 1.55
-        y = self.ledger_y - self.ledger_rows * 0.62
+        y = stage.ledger_y - len(stage.ledger) * 0.62
         if label.width > gutter - x0 - 0.2:
             label.scale((gutter - x0 - 0.2) / label.width)
         label.move_to([gutter - 0.2 - label.width / 2, y, 0])
         val.move_to([gutter + val.width / 2, y, 0])
         row = VGroup(label, val)
-        self.ledger.add(row)
-        self.ledger_rows += 1
-        first = [FadeIn(self.ledger_title)] if self.ledger_rows == 1 else []
-        self.play(*first, FadeIn(label), TransformFromCopy(self.adam_shown.get_cell(j, w).text, val), run_time=0.8)
+        stage.ledger.add(row)
+        first = [FadeIn(stage.title)] if len(stage.ledger) == 1 else []
+        self.play(*first, FadeIn(label), TransformFromCopy(stage.matrix.get_cell(j, w).text, val), run_time=0.8)
         return row
 
-    def swap_matrix(self, step_id: str, note=None, run_time: float = 0.8) -> NumericMatrix:
+    def swap_matrix(self, stage: AdamStage, step_id: str, run_time: float = 0.8) -> NumericMatrix:
         """The next matrix of the Adam stage in place of the one shown; the formula of its step."""
-        old = self.adam_shown
-        M = self.adam_matrix(step_id)
+        old = stage.matrix
+        M = self.adam_matrix(stage, step_id)
         mark = self.cell_mark(M)
         gone = [fade_out(old)] if old is not None else []
-        gone += [fade_out(m) for m in getattr(self, "adam_marks", [])]
+        gone += [fade_out(m) for m in stage.marks]
         self.play(*gone, fade_in(M), run_time=run_time)
-        self.show_formula(self.record(step_id).formula, run_time=0.5)
+        stage.formula = self.show_formula(stage.formula, self.record(step_id).formula, run_time=0.5)
         self.play(Create(mark), run_time=0.4)
-        self.adam_marks = [mark]
-        self.adam_shown = M
+        stage.marks = [mark]
+        stage.matrix = M
         return M
 
-    def adam(self):
+    def adam(self, stage: AdamStage):
         th = self.theme
-        run = self.run
-        j, w = self.worked
-        area = self.stage()
         with self.step("train.0.grad"):
-            M = self.swap_matrix("train.0.grad")
-            self.ledger_add("train.0.grad", "g", ADAM_DEC)
-            notes = []
-            if self.cfg.tied_output:
-                start_box = M.column_box(0, th.mask)
-                notes = [("Tied weights: this matrix is also the embedding.", th.text),
-                         (f"'{self.vocab[0]}' is read as input, so the embedding adds its part.", th.mask)]
-                if run.pairs == 1:
-                    notes.append((f"'{self.vocab[w]}' is never read: only the output layer's part.", th.highlight))
-                else:
-                    notes.append((f"g is the mean over {run.pairs} training pairs.", th.dim))
-                extra = [start_box]
-            else:
-                notes = [("untied: W_out is its own matrix, so g is", th.dim),
-                         ("exactly the output layer's part above.", th.dim)]
-                if run.pairs > 1:
-                    notes[-1] = (f"the output layer's part, averaged over {run.pairs} pairs.", th.dim)
-                extra = []
-            note = VGroup(*(self.t(s, 22, c) for s, c in notes)).arrange(DOWN, buff=0.08, aligned_edge=LEFT)
-            room = Region(self.matrix_area.left, self.matrix_area.right, area.bottom, M.get_bottom()[1] - 0.1)
-            self.fit(note, width=room.width, height=max(room.height, 0.3))
-            note.next_to(M, DOWN, buff=0.2).align_to(M, LEFT)
+            M = self.swap_matrix(stage, "train.0.grad")
+            self.ledger_add(stage, "train.0.grad", "g", ADAM_DEC)
+            extra, note = self.grad_note(stage, M)
             self.play(*(Create(b) for b in extra), FadeIn(note), run_time=0.9)
-            self.adam_marks += extra + [note]
-        with self.step("train.0.W_out"):
-            self.swap_matrix("train.0.W_out")
-            self.ledger_add("train.0.W_out", r"W^{(0)}", ADAM_DEC)
-        with self.step("train.0.adam.m"):
-            self.swap_matrix("train.0.adam.m")
-            self.ledger_add("train.0.adam.m", r"m_1", ADAM_DEC)
-        with self.step("train.0.adam.v"):
-            self.swap_matrix("train.0.adam.v")
-            self.ledger_add("train.0.adam.v", r"v_1", V_DEC)
+            stage.marks += extra + [note]
+        for step_id, tex, decimals in (("train.0.W_out", r"W^{(0)}", ADAM_DEC), ("train.0.adam.m", r"m_1", ADAM_DEC),
+                                       ("train.0.adam.v", r"v_1", V_DEC)):
+            with self.step(step_id):
+                self.swap_matrix(stage, step_id)
+                self.ledger_add(stage, step_id, tex, decimals)
         with self.step("train.0.adam.update"):
-            M = self.swap_matrix("train.0.adam.update")
-            self.ledger_add("train.0.adam.update", r"\Delta", ADAM_DEC, th.highlight)
-            if len(run.learning_rates):
-                lr = self.t(f"learning rate of this first step: η = {run.learning_rates[0]:.4g}", 22, th.dim)
-                self.fit(lr, width=self.matrix_area.width)
-                lr.next_to(M, DOWN, buff=0.25).align_to(M, LEFT)
-                if lr.get_bottom()[1] >= area.bottom:
-                    self.play(FadeIn(lr), run_time=0.6)
-                    self.adam_marks.append(lr)
+            M = self.swap_matrix(stage, "train.0.adam.update")
+            self.ledger_add(stage, "train.0.adam.update", r"\Delta", ADAM_DEC, th.highlight)
+            self.learning_rate_note(stage, M)
             frame = SurroundingRectangle(M.get_grid(), color=th.highlight, buff=0.1)
             self.play(Create(frame), run_time=0.8)
             self.play(fade_out(frame), run_time=0.4)
         with self.step("train.0.adam.after"):
-            self.swap_matrix("train.0.adam.after")
-            self.ledger_add("train.0.adam.after", r"W^{(1)}", ADAM_DEC, th.weights)
-            self.play(Indicate(self.ledger[-1][1], color=th.weights), run_time=0.8)
+            self.swap_matrix(stage, "train.0.adam.after")
+            self.ledger_add(stage, "train.0.adam.after", r"W^{(1)}", ADAM_DEC, th.weights)
+            self.play(Indicate(stage.ledger[-1][1], color=th.weights), run_time=0.8)
+
+    def grad_note(self, stage: AdamStage, M: NumericMatrix):
+        """Where the gradient g of the output matrix comes from (tied to the embedding or not), under M; with
+        tied weights a box on the column of the word read as input. Returns (boxes, note)."""
+        th, run = self.theme, self.run
+        w = self.worked[1]
+        if self.cfg.tied_output:
+            notes = [("Tied weights: this matrix is also the embedding.", th.text),
+                     (f"'{self.vocab[0]}' is read as input, so the embedding adds its part.", th.mask)]
+            if run.pairs == 1:
+                notes.append((f"'{self.vocab[w]}' is never read: only the output layer's part.", th.highlight))
+            else:
+                notes.append((f"g is the mean over {run.pairs} training pairs.", th.dim))
+            extra = [M.column_box(0, th.mask)]
+        else:
+            notes = [("untied: W_out is its own matrix, so g is", th.dim),
+                     ("exactly the output layer's part above.", th.dim)]
+            if run.pairs > 1:
+                notes[-1] = (f"the output layer's part, averaged over {run.pairs} pairs.", th.dim)
+            extra = []
+        note = VGroup(*(self.t(s, 22, c) for s, c in notes)).arrange(DOWN, buff=0.08, aligned_edge=LEFT)
+        room = Region(stage.area.left, stage.area.right, self.stage().bottom, M.get_bottom()[1] - 0.1)
+        self.fit(note, width=room.width, height=max(room.height, 0.3))
+        note.next_to(M, DOWN, buff=0.2).align_to(M, LEFT)
+        return extra, note
+
+    def learning_rate_note(self, stage: AdamStage, M: NumericMatrix):
+        """The first step's learning rate under M, when there is room for it."""
+        rates = self.run.learning_rates
+        if len(rates):
+            lr = self.t(f"learning rate of this first step: η = {rates[0]:.4g}", 22, self.theme.dim)
+            self.fit(lr, width=stage.area.width)
+            lr.next_to(M, DOWN, buff=0.25).align_to(M, LEFT)
+            if lr.get_bottom()[1] >= self.stage().bottom:
+                self.play(FadeIn(lr), run_time=0.6)
+                stage.marks.append(lr)
 
     # ------------------------------------------------------------ the predictions at each checkpoint
     def checkpoints(self):
@@ -591,17 +667,17 @@ class LearningScene(ChapterScene):
         cks = list(run.checkpoints)
         first = [self.vocab[i] for i in cks[0].predicted]
         last = [self.vocab[i] for i in cks[-1].predicted]
+        join = ("" if self.cfg.tokenizer == "char" else " ").join   # the words as a sentence
         if len(cks) == 1:
             narration = (f"There is one checkpoint, step {cks[0].step}: the weights predict "
-                         f"“{self.words(first)}”.")
+                         f"“{join(first)}”.")
         else:
             verdict = ("exactly the true next words." if last == self.labels else
                        "still wrong in places.")
             narration = (f"The predictions at {len(cks)} checkpoints. At step 0 the random weights predict "
-                         f"“{self.words(first)}”; after {cks[-1].step} steps, “{self.words(last)}”: {verdict}")
+                         f"“{join(first)}”; after {cks[-1].step} steps, “{join(last)}”: {verdict}")
         with self.step("ch14.checkpoints", narration=narration, heading="From random to right"):
-            self.clear_all()
-            self.formula_mob = None
+            clear_stage(self)
             table, rows = self.checkpoint_table(cks)
             for r in rows[:-1]:
                 self.play(FadeIn(r, lag_ratio=0.08), run_time=0.9)
@@ -631,9 +707,10 @@ class LearningScene(ChapterScene):
 
         one = width_of(0, m)
         cuts = [0, m]
-        if one * min(1.0, area.width / one) < one and fs * area.width / one < MIN_FONT:
+        if one * min(1.0, area.width / one) < one and fs * area.width / one < th.size_min:
             cuts = [0, (m + 1) // 2, m]
         blocks, all_rows = VGroup(), []
+        chips = self.expose("checkpoint_chips", {})   # checkpoint step -> its predicted words' chips
         row_h = TokenChip("x", th, font_size=fs).height + 0.16
         for a, b in zip(cuts, cuts[1:]):
             block = VGroup()
@@ -662,7 +739,7 @@ class LearningScene(ChapterScene):
                     chip = TokenChip(p[t], th, color=color, font_size=fs, width=col_w[t])
                     chip.move_to([x + col_w[t] / 2, y, 0])
                     if c is not None:
-                        self.checkpoint_chips.setdefault(c.step, []).append(chip)
+                        chips.setdefault(c.step, []).append(chip)
                     row.add(chip)
                     x += col_w[t] + gap
                 if c is None:
@@ -694,18 +771,17 @@ class LearningScene(ChapterScene):
                      f"forward: 4 P D against 2 P D, 6 P D in all, as in chapter 12. With our {scale.format_count(P)} "
                      f"parameters: {scale.format_flops(per.total)} per token.")
         with self.step("ch14.compute", narration=narration, heading="Backward costs twice forward"):
-            self.clear_all()
-            self.formula_mob = None
-            self.compute_figures = {"fwd": scale.format_flops(fwd), "dW": scale.format_flops(dW),
+            clear_stage(self)
+            figures = self.expose("compute_figures", {"fwd": scale.format_flops(fwd), "dW": scale.format_flops(dW),
                                     "dY": scale.format_flops(dY), "P": scale.format_count(P),
                                     "2P": scale.format_flops(per.forward), "4P": scale.format_flops(per.backward),
-                                    "6P": scale.format_flops(per.total)}
+                                    "6P": scale.format_flops(per.total)})
             rows_spec = [
-                ("forward", th.ffn, r"z = Y\,W", f"({m}×{d}) · ({d}×{V})", self.compute_figures["fwd"]),
+                ("forward", th.ffn, r"z = Y\,W", f"({m}×{d}) · ({d}×{V})", figures["fwd"]),
                 ("backward", th.value, r"\partial L/\partial W = Y^{\top}\,\partial L/\partial z",
-                 f"({d}×{m}) · ({m}×{V})", self.compute_figures["dW"]),
+                 f"({d}×{m}) · ({m}×{V})", figures["dW"]),
                 ("backward", th.value, r"\partial L/\partial Y = \partial L/\partial z\ W^{\top}",
-                 f"({m}×{V}) · ({V}×{d})", self.compute_figures["dY"]),
+                 f"({m}×{V}) · ({V}×{d})", figures["dY"]),
             ]
             table = VGroup()
             for k, (kind, color, tex, shape, cost) in enumerate(rows_spec):
@@ -724,10 +800,10 @@ class LearningScene(ChapterScene):
             rule = MathTex(r"C \approx \underbrace{2PD}_{\text{forward}} + \underbrace{4PD}_{\text{backward}}"
                            r" = 6PD", font_size=40, color=th.text)
             ours = VGroup(
-                self.t(f"our toy: P = {self.compute_figures['P']} parameters; per token:", 24, th.dim),
-                VGroup(self.t(f"2P = {self.compute_figures['2P']}", 24, th.ffn),
-                       self.t(f"4P = {self.compute_figures['4P']}", 24, th.value),
-                       self.t(f"6P = {self.compute_figures['6P']}", 26, th.highlight)).arrange(RIGHT, buff=0.6),
+                self.t(f"our toy: P = {figures['P']} parameters; per token:", 24, th.dim),
+                VGroup(self.t(f"2P = {figures['2P']}", 24, th.ffn),
+                       self.t(f"4P = {figures['4P']}", 24, th.value),
+                       self.t(f"6P = {figures['6P']}", 26, th.highlight)).arrange(RIGHT, buff=0.6),
             ).arrange(DOWN, buff=0.2)
             rule = VGroup(rule, self.t("C: training FLOPs, P: parameters, D: training tokens (chapter 12)", 20,
                                        th.dim)).arrange(DOWN, buff=0.15)
@@ -771,12 +847,12 @@ class LearningScene(ChapterScene):
                      "words. They are small, so the loss is large. Training would push each of them up, "
                      "one small step at a time.")
         with self.step("ch14.untrained-probs", narration=narration, heading="What training would fix"):
-            self.clear_all()
+            clear_stage(self)
             Pm, _, block = self.probs_block("output.probs", with_loss=False)
             area = self.stage()
             block.move_to(area.center)
             boxes = self.true_boxes(Pm)
-            self.show_formula(self.record("output.probs").formula, color=th.weights)
+            self.show_formula(None, self.record("output.probs").formula, color=th.weights)
             note = self.t("boxed: the probability of each position's true next word", 22, th.highlight)
             self.fit(note, width=area.width)
             note.next_to(Pm, DOWN, buff=0.3)
@@ -784,7 +860,7 @@ class LearningScene(ChapterScene):
                 note.set_opacity(0)
             self.play(fade_in(Pm), run_time=0.8)
             self.play(LaggedStart(*(Create(b) for b in boxes), lag_ratio=0.15), FadeIn(note), run_time=1.2)
-            self.shown["output.probs"] = Pm
+            self.expose("output.probs", Pm)
 
     def recipe(self):
         th = self.theme
@@ -793,8 +869,7 @@ class LearningScene(ChapterScene):
                      "true word, and from it the gradient of every weight. Adam then moves every weight a small "
                      "step against its gradient, and the loop repeats until the target comes out.")
         with self.step("ch14.recipe", narration=narration, heading="The training recipe"):
-            self.clear_all()
-            self.formula_mob = None
+            clear_stage(self)
             rows = [("loss", r"L = -\frac{1}{m}\sum_t \log P_{t,\,y_t}"),
                     ("logits", r"\frac{\partial L}{\partial z_{t,w}} = \frac{P_{t,w} - [w = y_t]}{m}"),
                     ("weights", r"\frac{\partial L}{\partial W} = Y^{\top}\,\frac{\partial L}{\partial z}"),

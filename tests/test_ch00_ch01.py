@@ -14,7 +14,7 @@ from scenes.theme import DARK
 CONFIGS = dict(LAYOUT_CONFIGS)
 CONFIGS["big-vocab"] = Config(corpus=BIG_CORPUS, source="a mind needs books as a sword needs a whetstone",
                               target="winter is coming and the night is dark")
-MIN_FONT = 18
+MIN_FONT = DARK.size_min
 FRAME_W, FRAME_H = 14.222, 8.0
 
 CH00_STEPS = ["ch00.architecture", "ch00.flow", "ch00.sizes", "ch00.map"]
@@ -40,7 +40,7 @@ def common_checks(scene, steps):
     assert 40 <= scene.renderer.time <= 180, f"lasts {scene.renderer.time:.1f} s"
     assert [e["id"] for e in scene.timeline] == steps
     assert not mobjects_outside_frame(scene), "something is drawn off-frame at the end"
-    small = {k: round(float(v), 1) for k, v in scene.fonts_shown.items() if v < MIN_FONT - 1e-6}
+    small = {k: round(float(v), 1) for k, v in scene.exposed["fonts_shown"].items() if v < MIN_FONT - 1e-6}
     assert not small, f"text smaller than {MIN_FONT} after scaling: {small}"
 
 
@@ -52,7 +52,7 @@ def test_ch01_data(name, media_dir):
     common_checks(scene, CH01_STEPS)
 
     # the vocabulary grid: every chip shown is its vocabulary entry with its id; the sentences' ids are shown
-    grid = scene.vocab_grid
+    grid = scene.exposed["vocab_grid"]
     for i in grid.shown_indices():
         chip = grid.get_chip(i)
         assert chip.token == ex.vocab[i] and chip.token_id == i
@@ -62,13 +62,13 @@ def test_ch01_data(name, media_dir):
         assert grid.shown_indices() == list(range(len(ex.vocab))), "a vocabulary of this size shows in full"
 
     # the source row: exactly the recorded tokens and ids
-    row = scene.source_row
+    row = scene.exposed["source_row"]
     assert [c.token for c in row.chips] == list(ex.tokens["source"])
     assert [c.token_id for c in row.chips] == ex.value("source.ids").tolist()
 
     # the one-hot matrix: every drawn cell equals the record, the ids used are all drawn
     rec = ex.step("source.onehot")
-    M = scene.onehot
+    M = scene.exposed["onehot"]
     assert isinstance(M, NumericMatrix)
     for (i, j), cell in M.cells.items():
         assert cell.value == rec.value[i, j]
@@ -77,7 +77,7 @@ def test_ch01_data(name, media_dir):
             assert M.get_cell(i, int(j)).value == 1.0
 
     # the target: input (shifted right behind <start>) with its recorded ids, labels one place on
-    top, bottom = scene.target_rows
+    top, bottom = scene.exposed["target_rows"]
     assert [c.token for c in top] == list(ex.tokens["target_input"])
     assert [c.token_id for c in top] == ex.value("target.ids").tolist()
     assert [c.token for c in bottom] == list(ex.tokens["target_labels"])
@@ -93,13 +93,13 @@ def test_ch00_overview(name, media_dir):
     ex = example(name)
     scene = construct_chapter(0, ex, tmp_path=media_dir)
     common_checks(scene, CH00_STEPS)
-    assert [c.token for c in scene.src.chips] == list(ex.tokens["source"])
-    assert [c.token for c in scene.tgt.chips] == list(ex.tokens["target_input"])
-    assert [c.token for c in scene.pred.chips] == list(ex.tokens["predicted"])
+    assert [c.token for c in scene.exposed["src"].chips] == list(ex.tokens["source"])
+    assert [c.token for c in scene.exposed["tgt"].chips] == list(ex.tokens["target_input"])
+    assert [c.token for c in scene.exposed["pred"].chips] == list(ex.tokens["predicted"])
     # every chapter from 1 to 10 is in the legend with its registered title, and has a badge on the diagram
     import scenes
-    assert [e.number for e in scene.legend] == [c.number for c in scenes.CHAPTERS if 1 <= c.number <= 10]
-    assert {b.number for b in scene.badges} == set(range(1, 11))
+    assert [e.number for e in scene.exposed["legend"]] == [c.number for c in scenes.CHAPTERS if 1 <= c.number <= 10]
+    assert {b.number for b in scene.exposed["badges"]} == set(range(1, 11))
     # the flow's narration is honest about the predictions: it carries the record's own sentence
     flow = next(e for e in scene.timeline if e["id"] == "ch00.flow")
     assert ex.step("output.predicted").narration in flow["narration"]

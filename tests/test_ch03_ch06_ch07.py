@@ -15,6 +15,7 @@ from mathcore.layers import frequencies
 from scene_utils import construct_chapter, mobjects_outside_frame
 from scenes.base import ChapterScene
 from scenes.components import flat_text, format_number
+from scenes.components.sums import cell_size
 from scenes.theme import DARK, LIGHT
 
 STEPS = {
@@ -24,7 +25,7 @@ STEPS = {
     7: ["ch07.per-row", "encoder.0.ffn.pre", "encoder.0.ffn.hidden", "encoder.0.ffn.out", "encoder.0.norm2.sum",
         "encoder.0.norm2.normalized", "encoder.0.norm2.out", "encoder.output"],
 }
-MIN_FONT = 18
+MIN_FONT = DARK.size_min
 # every configuration in the dark theme, but one in the light theme (blogs), to keep the runs few
 THEME = {name: (LIGHT if name == "chinese-char" else DARK) for name in LAYOUT_CONFIGS}
 
@@ -280,3 +281,15 @@ def test_ch07_widest_feed_forward_is_elided():
     assert pre.shown_cols[-1] == 31
     assert ("encoder.0.ffn.pre", id(pre)) in seen
     assert not mobjects_outside_frame(scene)
+
+
+def test_cell_size_measures_at_the_examples_decimals():
+    """A sum's cells are as wide as its widest number shown with the example's decimals (1 to 6)."""
+    values = np.array([-1.234567, 0.5, 2.0])
+    widths = []
+    for decimals in (1, 2, 4, 6):
+        w, _ = cell_size(values, DARK, 20, decimals)
+        shown = flat_text(format_number(-1.234567, decimals), DARK.mono, 20, DARK.text).width
+        assert w >= shown + 0.16 - 1e-9, f"{decimals} decimals: cells narrower than the numbers"
+        widths.append(w)
+    assert widths == sorted(widths) and widths[0] < widths[-1]

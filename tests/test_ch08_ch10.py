@@ -24,7 +24,7 @@ CONFIGS["big-vocab"] = Config(corpus=BIG_CORPUS, source="a mind needs books as a
                               target="winter is coming and the night is dark")
 CONFIGS["untrained"] = dataclasses.replace(LAYOUT_CONFIGS["one-token"], trained=False)
 CH10_ONLY = ("big-vocab", "untrained")      # the vocabulary and the honesty matter in chapter 10
-MIN_FONT = 18
+MIN_FONT = DARK.size_min
 
 SA = "decoder.0.self_attn.head1"
 CA = "decoder.0.cross_attn.head1"
@@ -176,7 +176,7 @@ def test_ch10_output(name):
     # the predicted and the generated tokens on screen are the recorded ones
     assert [c.token for c in scene.pred_chips] == list(ex.tokens["predicted"])
     assert [c.token for c in scene.true_chips] == list(ex.tokens["target_labels"])
-    assert [c.token for c in scene.generated_chips] == gen
+    assert [c.token for c in scene.exposed["generated_chips"]] == gen
     assert [int(ex.value(f"generate.{t}.token")) for t in range(len(gen))] == [ex.vocab.index(t) for t in gen]
     # the first generation step's logits keep the chosen word's column (and the largest logits) in view
     vec = scene.shown["generate.0.logits"]
@@ -186,6 +186,6 @@ def test_ch10_output(name):
     assert top in vec.shown_col_indices()
     # honest about the weights
     if ex.training is None:
-        assert "arbitrary" in scene.verdict_text and "arbitrary" in scene.honesty_text
+        assert "arbitrary" in scene.exposed["verdict_text"] and "arbitrary" in scene.honesty_text
     else:
-        assert f"{ex.training.steps}" in scene.verdict_text
+        assert f"{ex.training.steps}" in scene.exposed["verdict_text"]

@@ -57,7 +57,7 @@ def test_ch11_contract_and_numbers(example):
     check_contract(scene)
     spec = scale.PRESETS[scene.model_preset]
     counts = scale.param_counts(spec)
-    shown = scene.shown
+    shown = scene.exposed
     assert shown["param_total"] == scale.format_count(scale.n_params(spec)) == "175 B"
     assert shown["param_attention"] == scale.format_count(counts.attention)
     assert shown["param_ffn"] == scale.format_count(counts.ffn)
@@ -68,10 +68,10 @@ def test_ch11_contract_and_numbers(example):
     logits = dict(scale.stage_shapes(spec))["logits"]
     assert shown["logits"] == f"{scale.format_int(logits[0])} × {scale.format_int(logits[1])}" == "2,048 × 50,257"
     # the architecture table: a header and one row per aspect mathcore compares
-    assert len(scene.changes_table) == 1 + len(scale.compare_architectures(spec))
+    assert len(scene.exposed["changes_table"]) == 1 + len(scale.compare_architectures(spec))
     # parameter bar: each segment's share of the bar is its share of the total
-    total_w = sum(w for _, w in scene.param_segments.values())
-    for key, (_, w) in scene.param_segments.items():
+    total_w = sum(w for _, w in scene.exposed["param_segments"].values())
+    for key, (_, w) in scene.exposed["param_segments"].items():
         assert w / total_w == pytest.approx(getattr(counts, key) / counts.total, abs=1e-9)
 
 
@@ -80,7 +80,7 @@ def test_ch11_lays_out_for_other_presets(example, model):
     scene = scene_for(11, example, model)
     check_contract(scene)
     spec = scale.preset_spec(model, example.config, len(example.vocab))
-    assert scene.shown["param_total"] == scale.format_count(scale.n_params(spec))
+    assert scene.exposed["param_total"] == scale.format_count(scale.n_params(spec))
 
 
 # ---------------------------------------------------------------------------------------------- chapter 12
@@ -95,7 +95,7 @@ def test_ch12_every_preset(example, model):
     if model == "toy":
         # the toy spec is the worked example itself: same parameter count as its weights
         assert p == sum(np.asarray(w).size for w in example.weights.values())
-    shown = scene.shown
+    shown = scene.exposed
     data = scale.training_tokens(spec)
     C = scale.training_compute(p, data.tokens)
     assert shown["P"] == f"= {scale.format_count(p)} parameters"
@@ -118,20 +118,20 @@ def test_ch12_every_preset(example, model):
                 continue
             assert w / chart.bars[base][0].width == pytest.approx(v / values[base], rel=1e-6)
 
-    assert_proportional(scene.weight_chart, {k: m.weights for k, m in mems.items()})
-    assert_proportional(scene.kv_chart, {str(c): scale.kv_cache(spec, c).total
+    assert_proportional(scene.exposed["weight_chart"], {k: m.weights for k, m in mems.items()})
+    assert_proportional(scene.exposed["kv_chart"], {str(c): scale.kv_cache(spec, c).total
                                          for c in scale.context_doublings(spec.n_ctx, 4)})
-    assert_proportional(scene.activation_chart, {k: scale.training_memory(spec, recompute=k).activations
+    assert_proportional(scene.exposed["activation_chart"], {k: scale.training_memory(spec, recompute=k).activations
                                                  for k in ("none", "selective", "full")})
     # squares of the attention step: area grows as n²
     ctxs = scale.context_doublings(spec.n_ctx, 3)
-    sides = [g[1].width for g in scene.n2_squares]
+    sides = [g[1].width for g in scene.exposed["n2_squares"]]
     for (a, b), (sa, sb) in zip(zip(ctxs, ctxs[1:]), zip(sides, sides[1:])):
         assert (sb / sa) ** 2 == pytest.approx((b / a) ** 2, rel=1e-6)
 
 
 def test_ch12_gpt3_figures(example):
-    shown = scene_for(12, example, "gpt3-175b").shown
+    shown = scene_for(12, example, "gpt3-175b").exposed
     assert shown["mem_fp16"] == "349 GB"
     assert shown["kv_token"] == "4.5 MiB"
     assert shown["many_time"] == scale.format_duration(
@@ -146,8 +146,8 @@ def test_ch13_contract_and_numbers(example):
     scene = scene_for(13, example)
     check_contract(scene)
     traj = dyn.PAPER_FLOW.run()
-    assert scene.shown["sphere_clusters"] == str(dyn.count_clusters(traj.final))
+    assert scene.exposed["sphere_clusters"] == str(dyn.count_clusters(traj.final))
     z = example.value(f"encoder.{example.config.n_encoder_layers - 1}.norm2.normalized")
-    assert float(scene.shown["norm"]) == pytest.approx(math.sqrt(z.shape[1]), abs=0.01)
+    assert float(scene.exposed["norm"]) == pytest.approx(math.sqrt(z.shape[1]), abs=0.01)
     # the trajectory drawn is the seeded one: the same positions every run
-    np.testing.assert_array_equal(scene.runs()["paper"].positions, traj.positions)
+    np.testing.assert_array_equal(scene.exposed["runs"]["paper"].positions, traj.positions)

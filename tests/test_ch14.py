@@ -21,8 +21,8 @@ from conftest import BIG_CORPUS, LAYOUT_CONFIGS
 from mathcore import Config, build_example, scale
 from mathcore.display import product_terms
 from scene_utils import CACHE, construct_chapter, mobjects_outside_frame
-from scenes.ch14_learning import ADAM_DEC, MIN_FONT, V_DEC, LearningScene
-from scenes.components.matrix import format_number
+from scenes.ch14_learning import ADAM_DEC, V_DEC, LearningScene
+from scenes.components.matrix import NumericMatrix, format_number
 from scenes.components.text import flat_text
 from scenes.theme import DARK
 
@@ -41,6 +41,8 @@ TRAINED_STEPS = ["train.0.probs", "train.0.token_loss", "train.0.loss", "ch14.lo
 UNTRAINED_STEPS = ["ch14.untrained", "ch14.untrained-probs", "ch14.recipe", "ch14.compute"]
 DECIMALS = {"train.0.probs": 3, "train.0.token_loss": 3, "train.0.decoder.output": 3, "output.probs": 3,
             "train.0.adam.v": V_DEC}      # every other matrix: ADAM_DEC
+
+MIN_FONT = DARK.size_min
 
 _examples: dict = {}
 _scenes: dict = {}
@@ -82,6 +84,11 @@ def same_glyphs(mob, s: str, font: str) -> bool:
     return np.allclose(norm(pts), norm(ref), atol=1e-4)
 
 
+def shown(sc) -> dict:
+    """The matrices a dry run exposed, by step id (and "ch14.terms")."""
+    return {k: v for k, v in sc.exposed.items() if isinstance(v, NumericMatrix)}
+
+
 def font_size_of(mob, s: str, font: str) -> float:
     return 20 * mob.height / flat_text(s, font, 20, "#ffffff").height
 
@@ -111,7 +118,7 @@ def test_untrained_is_honest():
     sc = scene("untrained")
     words = " ".join(e["narration"] for e in sc.timeline)
     assert "never trained" in words and "untrained" in words
-    assert not any(k.startswith("train.") for k in sc.shown), "no training numbers without a training run"
+    assert not any(k.startswith("train.") for k in shown(sc)), "no training numbers without a training run"
 
 
 # ---------------------------------------------------------------------------------------------- the numbers
@@ -120,8 +127,8 @@ def test_untrained_is_honest():
 def test_matrices_show_the_record_rounded(name):
     ex = example(name)
     sc = scene(name)
-    assert sc.shown
-    for step_id, M in sc.shown.items():
+    assert shown(sc)
+    for step_id, M in shown(sc).items():
         if step_id == "ch14.terms":
             continue
         rec = np.asarray(ex.value(step_id), dtype=float)
@@ -139,14 +146,14 @@ def test_matrices_show_the_record_rounded(name):
         # the worked column is visible in every d × V matrix; the ledger follows the record
         for step_id in ("train.0.dW_out", "train.0.grad", "train.0.W_out", "train.0.adam.m", "train.0.adam.v",
                         "train.0.adam.update", "train.0.adam.after"):
-            assert sc.shown[step_id].has_cell(j, w), step_id
-        assert [s for s, *_ in sc.ledger_values] == ["train.0.dW_out", "train.0.grad", "train.0.W_out",
+            assert sc.exposed[step_id].has_cell(j, w), step_id
+        assert [s for s, *_ in sc.exposed["ledger_values"]] == ["train.0.dW_out", "train.0.grad", "train.0.W_out",
                                                       "train.0.adam.m", "train.0.adam.v", "train.0.adam.update",
                                                       "train.0.adam.after"]
-        for step_id, cell, dec, text in sc.ledger_values:
+        for step_id, cell, dec, text in sc.exposed["ledger_values"]:
             assert cell == (j, w) and text == format_number(ex.value(step_id)[j, w], dec)
         # Adam's first update is visible: 4 decimals at least
-        assert sc.shown["train.0.adam.update"].decimals >= 4
+        assert sc.exposed["train.0.adam.update"].decimals >= 4
 
 
 @pytest.mark.parametrize("name", TRAINED)
@@ -157,12 +164,12 @@ def test_worked_gradient_entry(name):
     assert w == ex.vocab.index(ex.tokens["target_labels"][-1])
     Y, G = ex.value("train.0.decoder.output"), ex.value("train.0.dlogits")
     terms, _ = product_terms(Y[:, j], G[:, w])
-    T = sc.shown["ch14.terms"]
+    T = sc.exposed["ch14.terms"]
     for (i, _), cell in T.cells.items():
         assert cell.value == terms[i]
         assert same_glyphs(cell.text, format_number(terms[i], T.decimals), DARK.mono)
     assert T.shown_row_indices()[-1] == len(terms) - 1, "the last position (its true word's −1) is shown"
-    assert same_glyphs(sc.sigma_mob, format_number(ex.value("train.0.dW_out")[j, w], ADAM_DEC), DARK.mono)
+    assert same_glyphs(sc.exposed["sigma_mob"], format_number(ex.value("train.0.dW_out")[j, w], ADAM_DEC), DARK.mono)
 
 
 @pytest.mark.parametrize("name", TRAINED)
@@ -171,7 +178,7 @@ def test_loss_curve_and_checkpoints(name):
     sc = scene(name)
     run = ex.training
     # the curve is the recorded losses, drawn to one linear scale
-    pts = np.asarray(sc.curve.get_anchors())
+    pts = np.asarray(sc.exposed["curve"].get_anchors())
     xs, ys = np.unique(pts[:, 0].round(9)), []
     for x in xs:
         ys.append(pts[np.isclose(pts[:, 0], x, atol=1e-9), 1][0])
@@ -179,14 +186,14 @@ def test_loss_curve_and_checkpoints(name):
     ys = np.array(ys)
     slope = (ys[-1] - ys[0]) / (run.losses[-1] - run.losses[0])
     assert np.allclose(ys - ys[0], slope * (np.asarray(run.losses) - run.losses[0]), atol=1e-6)
-    assert sc.curve_labels == (format_number(run.losses[0], 3), format_number(run.losses[-1], 3))
+    assert sc.exposed["curve_labels"] == (format_number(run.losses[0], 3), format_number(run.losses[-1], 3))
     words = " ".join(e["narration"] for e in sc.timeline if e["id"] == "ch14.loss-curve")
     assert ("step limit" in words) == (not run.reproduced)
     # the chips of each checkpoint are its recorded predictions, green where right and red where wrong
-    assert sorted(sc.checkpoint_chips) == [c.step for c in run.checkpoints]
+    assert sorted(sc.exposed["checkpoint_chips"]) == [c.step for c in run.checkpoints]
     labels = list(ex.tokens["target_labels"])
     for c in run.checkpoints:
-        chips = sc.checkpoint_chips[c.step]
+        chips = sc.exposed["checkpoint_chips"][c.step]
         assert [ch.token for ch in chips] == [ex.vocab[i] for i in c.predicted]
         for ch, label in zip(chips, labels):
             assert ch.accent == (DARK.weights if ch.token == label else DARK.mask)
@@ -199,7 +206,7 @@ def test_compute_figures_come_from_scale():
     m, d, V = len(ex.tokens["target_input"]), ex.config.d_model, len(ex.vocab)
     P = scale.n_params(scale.preset_spec("toy", ex.config, V))
     per = scale.training_compute(P, 1)
-    assert sc.compute_figures == {
+    assert sc.exposed["compute_figures"] == {
         "fwd": scale.format_flops(scale.matmul_flops(m, d, V)), "dW": scale.format_flops(scale.matmul_flops(d, m, V)),
         "dY": scale.format_flops(scale.matmul_flops(m, V, d)), "P": scale.format_count(P),
         "2P": scale.format_flops(per.forward), "4P": scale.format_flops(per.backward),
@@ -212,7 +219,6 @@ class CurveAndCheckpoints(LearningScene):
     """The two parts that depend on the length of the run, alone (a cheap partial dry run)."""
 
     def construct(self):
-        self.prepare()
         self.loss_curve()
         self.checkpoints()
 
@@ -232,5 +238,5 @@ def test_training_without_updates_lays_out(tmp_path):
         assert not mobjects_outside_frame(sc)
     assert [e["id"] for e in sc.timeline] == ["ch14.loss-curve", "ch14.checkpoints"]
     assert "no update was needed" in sc.timeline[0]["narration"]
-    assert list(sc.checkpoint_chips) == [0]
-    assert len(sc.curve.get_anchors()) >= 1
+    assert list(sc.exposed["checkpoint_chips"]) == [0]
+    assert len(sc.exposed["curve"].get_anchors()) >= 1

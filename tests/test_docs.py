@@ -34,3 +34,16 @@ def test_every_step_and_weight_is_documented(cfg):
     ex = build_example(cfg)
     for name in [s.id for s in ex.steps] + list(ex.weights):
         assert any(p.match(name) for p in patterns), f"{name} is not documented in docs/example-format.md"
+
+
+def test_scenes_guide_stays_inside_the_repository_and_its_pictures_exist():
+    guide = DOC.parent / "scenes-guide.md"
+    text = guide.read_text()
+    assert "../" not in text and "shared/" not in text
+    pictures = re.findall(r"\]\((components/[^)]+\.png)\)", text)
+    assert len(pictures) >= 8
+    for p in pictures:
+        assert (guide.parent / p).exists(), p
+    # every component module the guide names exists
+    for module in re.findall(r"`(\w+\.py)`", text):
+        assert list(DOC.parents[1].rglob(module)), module

@@ -20,7 +20,8 @@ from manim import (DOWN, LEFT, RIGHT, UP, PI, AnimationGroup, Line, Rectangle, R
                    VMobject)
 
 from ..theme import Theme
-from .matrix import format_number, shown_indices
+from .elide import elide
+from .matrix import format_number
 from .text import fit_label, flat_text, label_max_width
 
 MIN_LENGTH = 0.004   # a zero bar still has a hairline, so it can grow and morph
@@ -55,49 +56,57 @@ class ProbabilityBars(VGroup):
         finite = values[np.isfinite(values)]
         top = float(np.max(finite)) if finite.size else 1.0
         self.scale_max = scale_max if scale_max is not None else (top if top > 0 else 1.0)
-
-        if indices is not None:
-            shown = list(indices)
-        elif n <= max_bars:
-            shown = list(range(n))
-        elif order == "value":
-            shown = [int(k) for k in np.argsort(-values, kind="stable")[:max_bars]]
-        else:
-            shown = shown_indices(n, max_bars)
-        self.shown = shown
-        self.hidden_count = n - sum(1 for k in shown if k is not None)
+        self.shown = self._choose_shown(indices, max_bars, order)
+        self.hidden_count = n - sum(1 for k in self.shown if k is not None)
         self.max_index = int(np.argmax(np.where(np.isfinite(values), values, -np.inf))) if n else None
-
-        along = RIGHT if direction == "up" else DOWN      # slot axis
-        grow = UP if direction == "up" else RIGHT         # bar axis
-        base_color = color or theme.weights
+        self.along = RIGHT if direction == "up" else DOWN      # slot axis
+        self.grow_dir = UP if direction == "up" else RIGHT     # bar axis
         lfs = label_font_size or font_size
+        cap = label_max_width(lfs) if max_label_width is None else max_label_width
+        raw_labels = {k: fit_label(str(labels[k]), theme.font, lfs, theme.dim, cap)
+                      for k in self.shown if k is not None} if labels is not None else {}
+        self._slots(raw_labels, bar_width, color or theme.weights, highlight_max, font_size)
+        if show_values:
+            self._value_labels(decimals, font_size, highlight_max)
+        self._baseline_and_more(baseline, order == "value" and indices is None, lfs)
+        self.add(self.baseline, self.bar_group, self.ellipses, self.label_group, self.value_group, self.more_label)
 
+    # ------------------------------------------------------------ sub-builders
+    def _choose_shown(self, indices, max_bars: int, order: str) -> list[int | None]:
+        """The slots to draw: explicit indices, all, the largest first ("value"), or elided in order."""
+        values, n = self.values, self.values.size
+        if indices is not None:
+            return list(indices)
+        if n <= max_bars:
+            return list(range(n))
+        if order == "value":
+            return [int(k) for k in np.argsort(-values, kind="stable")[:max_bars]]
+        return elide(n, max_bars)
+
+    def _slots(self, raw_labels: dict, bar_width: float, base_color: str, highlight_max: bool,
+               font_size: float) -> "ProbabilityBars":
+        """A bar (and its label) per shown slot, ⋯ for a gap; sets bars, labels, lengths, ellipses."""
+        theme, along, grow, slot = self.theme, self.along, self.grow_dir, self.slot
         self.bars: dict[int, Rectangle] = {}
         self.labels: dict[int, VMobject] = {}
         self.value_labels: dict[int, VMobject] = {}
         self.lengths: dict[int, float] = {}
         self.ellipses = VGroup()
         self.bar_group, self.label_group, self.value_group = VGroup(), VGroup(), VGroup()
-
-        cap = label_max_width(lfs) if max_label_width is None else max_label_width
-        raw_labels = {k: fit_label(str(labels[k]), theme.font, lfs, theme.dim, cap)
-                      for k in shown if k is not None} if labels is not None else {}
-        rotate = direction == "up" and any(t.width > slot * 0.88 for t in raw_labels.values())
-
-        for s, k in enumerate(shown):
+        rotate = self.direction == "up" and any(t.width > slot * 0.88 for t in raw_labels.values())
+        for s, k in enumerate(self.shown):
             center = along * (s * slot)          # the slot's point on the baseline
             if k is None:
-                dots = flat_text("⋯" if direction == "up" else "⋮", theme.font, font_size, theme.dim)
+                dots = flat_text("⋯" if self.direction == "up" else "⋮", theme.font, font_size, theme.dim)
                 dots.move_to(center + grow * 0.2)
                 self.ellipses.add(dots)
                 continue
-            v = float(values[k])
-            L = max(v, 0.0) / self.scale_max * length if math.isfinite(v) else 0.0
+            v = float(self.values[k])
+            L = max(v, 0.0) / self.scale_max * self.length if math.isfinite(v) else 0.0
             self.lengths[k] = L
             shown_len = max(L, MIN_LENGTH)
             fill = theme.highlight if (highlight_max and k == self.max_index) else base_color
-            if direction == "up":
+            if self.direction == "up":
                 bar = Rectangle(width=bar_width, height=shown_len)
             else:
                 bar = Rectangle(width=shown_len, height=bar_width)
@@ -109,31 +118,39 @@ class ProbabilityBars(VGroup):
                 t = raw_labels[k]
                 if rotate:
                     t.rotate(PI / 2)
-                if direction == "up":
+                if self.direction == "up":
                     t.move_to(center).align_to(center + DOWN * 0.1, UP)
                 else:
                     t.move_to(center).align_to(center + LEFT * 0.12, RIGHT)
                 self.labels[k] = t
                 self.label_group.add(t)
-            if show_values:
-                vt = flat_text(format_number(v, decimals), theme.mono, font_size,
-                               theme.highlight if (highlight_max and k == self.max_index) else theme.text)
-                vt.next_to(bar, grow, buff=0.08)
-                self.value_labels[k] = vt
-                self.value_group.add(vt)
+        return self
 
-        n_slots = len(shown)
+    def _value_labels(self, decimals: int, font_size: float, highlight_max: bool) -> "ProbabilityBars":
+        """Each bar's value at its tip."""
+        theme = self.theme
+        for k, bar in self.bars.items():
+            vt = flat_text(format_number(float(self.values[k]), decimals), theme.mono, font_size,
+                           theme.highlight if (highlight_max and k == self.max_index) else theme.text)
+            vt.next_to(bar, self.grow_dir, buff=0.08)
+            self.value_labels[k] = vt
+            self.value_group.add(vt)
+        return self
+
+    def _baseline_and_more(self, baseline: bool, say_more: bool, font_size: float) -> "ProbabilityBars":
+        """The baseline under the slots and, for the largest-first order, "+N more" after them."""
+        along, grow, slot, n_slots = self.along, self.grow_dir, self.slot, len(self.shown)
         if baseline and n_slots:
             ends = (-along * (slot / 2), along * ((n_slots - 1) * slot + slot / 2))
-            self.baseline = Line(*ends, stroke_width=1.5, color=theme.dim)
+            self.baseline = Line(*ends, stroke_width=1.5, color=self.theme.dim)
         else:
             self.baseline = VGroup()
         self.more_label = VGroup()
-        if self.hidden_count and order == "value" and indices is None:
-            self.more_label = flat_text(f"+{self.hidden_count} more", theme.font, lfs, theme.dim)
+        if self.hidden_count and say_more:
+            self.more_label = flat_text(f"+{self.hidden_count} more", self.theme.font, font_size, self.theme.dim)
             self.more_label.move_to(along * (n_slots * slot + 0.1) + grow * 0.2)
             self.more_label.align_to(along * (n_slots * slot - slot / 2 + 0.1), -along)
-        self.add(self.baseline, self.bar_group, self.ellipses, self.label_group, self.value_group, self.more_label)
+        return self
 
     # ------------------------------------------------------------ accessors (data indices)
     def get_bar(self, k: int) -> Rectangle:

@@ -8,6 +8,10 @@ derived from record numbers by mathcore.display; totals shown are always the rec
 
     show_row_softmax(scene, scaled, weights, row=0, panel=region)
 
+The layouts are Mobjects that build themselves and expose their geometry: ProductLayout (what
+layout_product returns) and SoftmaxPanel (the work show_row_softmax plays). Clearing the stage, the
+copy-free fades and place_formula live in stage.py (imported here for older call sites).
+
 Only small parts are animated (a row, a column, the few numbers of one entry), so renders stay cheap.
 Cells of matrices already on screen are filled and emptied in place (FadeCell, reveal, hide: no copies, so
 a whole matrix stays cheap) or with Transform-like animations, never introduced or removed by FadeIn/FadeOut,
@@ -16,54 +20,23 @@ which would split the matrix off the scene.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
-from manim import (DOWN, LEFT, RIGHT, UP, Animation, AnimationGroup, Create, FadeIn, FadeOut, LaggedStart, Line,
-                   MathTex, Mobject, Rectangle, Succession, Transform, TransformFromCopy, VGroup, VMobject,
-                   config)
+from manim import (DOWN, LEFT, RIGHT, UP, Animation, AnimationGroup, Create, FadeIn, LaggedStart, Line, MathTex,
+                   Rectangle, Succession, Transform, TransformFromCopy, VGroup, VMobject)
 
 from mathcore.display import product_terms, softmax_terms
 
 from ..theme import Theme
 from .bars import ProbabilityBars
 from .matrix import MINUS, Cell, NumericMatrix, format_number, shown_indices
+from .stage import (FadeInPlace, QuickFade, Region, clear_stage, content_region, fade_in,  # noqa: F401
+                    fade_out, place_formula)
 from .text import flat_text
 
 
 # ---------------------------------------------------------------- small helpers
-
-@dataclass(frozen=True)
-class Region:
-    """An axis-aligned area of the frame (for a work panel)."""
-    left: float
-    right: float
-    bottom: float
-    top: float
-
-    @property
-    def width(self) -> float:
-        return self.right - self.left
-
-    @property
-    def height(self) -> float:
-        return self.top - self.bottom
-
-    @property
-    def center(self) -> np.ndarray:
-        return np.array([(self.left + self.right) / 2, (self.bottom + self.top) / 2, 0.0])
-
-    @classmethod
-    def of(cls, mob) -> "Region":
-        return cls(mob.get_left()[0], mob.get_right()[0], mob.get_bottom()[1], mob.get_top()[1])
-
-
-def content_region(scene) -> Region:
-    """The scene's content area (below the heading band, above the caption band)."""
-    half = config.frame_width / 2 - 0.3
-    return Region(-half, half, scene.content_bottom, scene.content_top)
-
 
 def is_hidden(matrix: NumericMatrix, i: int, j: int) -> bool:
     """True while a cell is still hidden (hide_entries) and waiting to be filled."""
@@ -92,60 +65,6 @@ class FadeCell(Animation):
             self.mobject.text.set_opacity(self.text_from + (self.text_to - self.text_from) * a)
         if self.fill_to is not None:
             self.mobject.box.set_fill(opacity=self.fill_from + (self.fill_to - self.fill_from) * a)
-
-
-class QuickFade(Animation):
-    """FadeIn or FadeOut without copies: Manim's own fades deep-copy the mobject twice, which for a whole
-    matrix costs more than the frames. This one scales the opacities of the mobject's own points in place
-    and puts them back when it is done (after a fade-out the mobject leaves the scene at full opacity, so it
-    can come back)."""
-
-    def __init__(self, mobject: Mobject, fade_in: bool, **kwargs):
-        self.fade_in = fade_in
-        super().__init__(mobject, introducer=fade_in, remover=not fade_in, **kwargs)
-
-    def begin(self):
-        self.saved = [(m, m.fill_rgbas[:, 3].copy(), m.stroke_rgbas[:, 3].copy(),
-                       m.background_stroke_rgbas[:, 3].copy())
-                      for m in self.mobject.get_family() if isinstance(m, VMobject)]
-        super().begin()
-
-    def create_starting_mobject(self):
-        return self.mobject
-
-    def _scale(self, factor: float):
-        for m, fill, stroke, back in self.saved:
-            if len(m.fill_rgbas) == len(fill):
-                m.fill_rgbas[:, 3] = fill * factor
-            if len(m.stroke_rgbas) == len(stroke):
-                m.stroke_rgbas[:, 3] = stroke * factor
-            if len(m.background_stroke_rgbas) == len(back):
-                m.background_stroke_rgbas[:, 3] = back * factor
-
-    def interpolate_mobject(self, alpha: float) -> None:
-        a = self.rate_func(alpha)
-        self._scale(a if self.fade_in else 1 - a)
-
-    def clean_up_from_scene(self, scene) -> None:
-        super().clean_up_from_scene(scene)
-        self._scale(1.0)
-
-
-def fade_in(mob: Mobject, **kwargs) -> QuickFade:
-    return QuickFade(mob, True, **kwargs)
-
-
-def fade_out(mob: Mobject, **kwargs) -> QuickFade:
-    return QuickFade(mob, False, **kwargs)
-
-
-def clear_stage(scene, *keep: Mobject, run_time: float = 0.5):
-    """Like ChapterScene.clear_stage (fade out everything but the heading, the chapter tag and keep), with
-    QuickFade."""
-    fixed = {id(m) for m in (scene.heading, getattr(scene, "chapter_tag", None), *keep) if m is not None}
-    gone = [m for m in scene.mobjects if id(m) not in fixed]
-    if gone:
-        scene.play(*(fade_out(m) for m in gone), run_time=run_time)
 
 
 def reveal(matrix: NumericMatrix, i: int, j: int, **kwargs) -> FadeCell:
@@ -200,145 +119,165 @@ def column_xs(matrix: NumericMatrix) -> list[float]:
         w = (x1 - x0) / (c1 - c0)
     else:
         c0, x0 = next(iter(xs_known.items()))
-        w = next(iter(matrix.cells.values())).box.width / 0.94
+        w = matrix.cell_pitch_x
     return [x0 + (c - c0) * w for c in range(slots)]
 
 
 def row_pitch(matrix: NumericMatrix) -> float:
     """Distance between the centres of two consecutive rows, after scaling."""
-    cell = next(iter(matrix.cells.values()))
-    return cell.box.height / 0.9
+    return matrix.cell_pitch_y
 
 
 # ---------------------------------------------------------------- laying out a product
 
 class ProductLayout(VGroup):
-    """left · right = result, built with consistent elision and placed in the content area.
+    """left · right = result, built with consistent elision and placed in an area (Manim's Matrix idiom:
+    data and style in the constructor, geometry as attributes).
 
     kind "row": the three side by side with · and = between (a work panel fits below);
     kind "scheme": right above result and left beside it, so a row of left and a column of right meet at
     their entry (the work panel sits in the free corner above left).
+
+    The three are NumericMatrix objects that fit the area with numbers at least min_font_size, eliding
+    rows and columns (never below min_shown, the shared inner dimension only as a last resort) only when
+    needed. Of the kinds that fit, the one that shows the most wins; ties go to the earlier kind.
+    extra_gap widens the space left of the right matrix (for a column of multipliers); panel_rows sizes
+    the room kept for show_matrix_product's work (panel). A, B, C are record values; nothing is computed.
+
     Attributes: left, right, result (NumericMatrix), names (dict "left"/"right"/"result" of MathTex),
-    name_group, ops (· and =, empty for "scheme"), kind, scale, panel (Region).
+    name_group, ops (· and =, empty for "scheme"), kind, fit_scale (the factor the layout was scaled by
+    to fit, at most 1), panel (Region), area (Region), limits (shown rows, inner, columns).
+    Submobjects: left, right, result, the three names, ops.
     """
 
+    def __init__(self, A, B, C, theme: Theme, *, area: Region, decimals: int,
+                 names: Sequence[str] = ("A", "B", "C"), colors: Sequence[str | None] = (None, None, None),
+                 left_row_labels: Sequence[str] | None = None, left_col_labels: Sequence[str] | None = None,
+                 right_row_labels: Sequence[str] | None = None, right_col_labels: Sequence[str] | None = None,
+                 result_col_labels: Sequence[str] | None = None, result_row_labels: bool = False,
+                 fills: Sequence[str | None] = (None, None, None), kinds: Sequence[str] = ("scheme", "row"),
+                 font_size: float = 20, min_font_size: float = 18, max_rows: int = 12, max_inner: int = 8,
+                 max_cols: int = 12, min_shown: int = 4, panel_rows: int = 4, extra_gap: float = 0.0,
+                 label_font_size: float | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.theme, self.area, self.decimals = theme, area, decimals
+        self.A, self.B, self.C = (np.asarray(x, dtype=float) for x in (A, B, C))
+        self.labels = dict(left_row=left_row_labels, left_col=left_col_labels, right_row=right_row_labels,
+                           right_col=right_col_labels, result_col=result_col_labels,
+                           result_row=result_row_labels)
+        self.colors, self.fills = tuple(colors), tuple(fills)
+        self.font_size, self.label_font_size = font_size, label_font_size
+        self.min_scale = min_font_size / font_size
+        self.min_shown, self.panel_rows, self.extra_gap = min_shown, panel_rows, extra_gap
+        (n, k), p = self.A.shape, self.B.shape[1]
+        self.full = [min(n, max_rows), min(k, max_inner), min(p, max_cols)]
+        self._built: dict[tuple, NumericMatrix] = {}     # candidates share matrices: build each one once
+        self._measure(names)._place(*self._choose(kinds))
 
-def layout_product(scene, A, B, C, *, names: Sequence[str] = ("A", "B", "C"),
-                   colors: Sequence[str | None] = (None, None, None),
-                   left_row_labels: Sequence[str] | None = None, left_col_labels: Sequence[str] | None = None,
-                   right_row_labels: Sequence[str] | None = None,
-                   right_col_labels: Sequence[str] | None = None, result_col_labels: Sequence[str] | None = None,
-                   result_row_labels: bool = False,
-                   fills: Sequence[str | None] = (None, None, None),
-                   kinds: Sequence[str] = ("scheme", "row"), font_size: float = 20, min_font_size: float = 18,
-                   max_rows: int = 12, max_inner: int = 8, max_cols: int = 12, min_shown: int = 4,
-                   panel_rows: int = 4, extra_gap: float = 0.0, area: Region | None = None,
-                   decimals: int | None = None, label_font_size: float | None = None) -> ProductLayout:
-    """Build left (A), right (B) and result (C) as NumericMatrix objects that fit the area (default: the
-    content area) with numbers at least min_font_size, eliding rows and columns (never below min_shown, the
-    shared inner dimension only as a last resort) only when needed. Of the kinds that fit, the one that
-    shows the most wins; ties go to the earlier kind. extra_gap widens the space left of the right matrix
-    (for a column of multipliers); panel_rows sizes the room kept for show_matrix_product's work (lay.panel).
-    A, B, C are record values; nothing is computed."""
-    theme: Theme = scene.theme
-    area = area or content_region(scene)
-    A, B, C = (np.asarray(x, dtype=float) for x in (A, B, C))
-    n, k = A.shape
-    p = B.shape[1]
-    dec = scene.cfg.decimals if decimals is None else decimals
-    limits = [min(n, max_rows), min(k, max_inner), min(p, max_cols)]
+    # ------------------------------------------------------------ sub-builders
+    def _measure(self, names) -> "ProductLayout":
+        """The shared column width of right and result (that of their widest number, measured by a 1x1
+        matrix) and the three names."""
+        theme, dec, fs = self.theme, self.decimals, self.font_size
+        widest = max((v for v in np.concatenate([self.B.ravel(), self.C.ravel()])),
+                     key=lambda v: flat_text(format_number(float(v), dec), theme.mono, fs, theme.text).width)
+        self.column_width = NumericMatrix(np.array([[widest]]), theme, **self._common()).cell_width
+        self.name_mobs = [MathTex(s, font_size=36, color=c or theme.text) for s, c in zip(names, self.colors)]
+        return self
 
-    common = dict(decimals=dec, font_size=font_size, label_font_size=label_font_size)
-    # right and result share a column width: that of their widest number (one 1x1 matrix measures it)
-    widest = max((v for v in np.concatenate([B.ravel(), C.ravel()])),
-                 key=lambda v: flat_text(format_number(float(v), dec), theme.mono, font_size, theme.text).width)
-    w = NumericMatrix(np.array([[widest]]), theme, **common).cell_width
-    name_mobs = [MathTex(s, font_size=36, color=c or theme.text) for s, c in zip(names, colors)]
+    def _common(self) -> dict:
+        return dict(decimals=self.decimals, font_size=self.font_size, label_font_size=self.label_font_size)
 
-    built: dict[tuple, NumericMatrix] = {}   # candidates share matrices: build each one once
+    def _matrix(self, key, make) -> NumericMatrix:
+        if key not in self._built:
+            self._built[key] = make()
+        return self._built[key]
 
-    def matrix(key, make):
-        if key not in built:
-            built[key] = make()
-        return built[key]
+    def _matrices(self, kind: str, lim) -> tuple[NumericMatrix, NumericMatrix, NumericMatrix]:
+        """left, right and result showing lim = (rows, inner, columns) at most (shared between candidates)."""
+        (n, k), p = self.A.shape, self.B.shape[1]
+        rows, inner, cols = (tuple(shown_indices(size, m)) for size, m in zip((n, k, p), lim))
+        theme, lab, common, w = self.theme, self.labels, self._common(), self.column_width
+        L = self._matrix(("L", rows, inner), lambda: NumericMatrix(
+            self.A, theme, rows=rows, cols=inner, row_labels=lab["left_row"], col_labels=lab["left_col"],
+            fill_color=self.fills[0], bracket_color=self.colors[0], **common))
+        R = self._matrix(("R", inner, cols), lambda: NumericMatrix(
+            self.B, theme, rows=inner, cols=cols, col_labels=lab["right_col"], cell_width=w,
+            row_labels=lab["right_row"], fill_color=self.fills[1], bracket_color=self.colors[1], **common))
+        res_cols = lab["result_col"] if kind == "row" else None
+        Cm = self._matrix(("C", rows, cols, res_cols is not None), lambda: NumericMatrix(
+            self.C, theme, rows=rows, cols=cols, cell_width=w, col_labels=res_cols,
+            row_labels=lab["left_row"] if lab["result_row"] else None,
+            fill_color=self.fills[2], bracket_color=self.colors[2], **common))
+        return L, R, Cm
 
-    def build(kind, lim):
-        rows = tuple(shown_indices(n, lim[0]))
-        inner = tuple(shown_indices(k, lim[1]))
-        cols = tuple(shown_indices(p, lim[2]))
-        L = matrix(("L", rows, inner), lambda: NumericMatrix(
-            A, theme, rows=rows, cols=inner, row_labels=left_row_labels, col_labels=left_col_labels,
-            fill_color=fills[0], bracket_color=colors[0], **common))
-        R = matrix(("R", inner, cols), lambda: NumericMatrix(
-            B, theme, rows=inner, cols=cols, col_labels=right_col_labels, cell_width=w,
-            row_labels=right_row_labels, fill_color=fills[1], bracket_color=colors[1], **common))
-        res_cols = result_col_labels if kind == "row" else None
-        Cm = matrix(("C", rows, cols, res_cols is not None), lambda: NumericMatrix(
-            C, theme, rows=rows, cols=cols, cell_width=w, col_labels=res_cols,
-            row_labels=left_row_labels if result_row_labels else None,
-            fill_color=fills[2], bracket_color=colors[2], **common))
-        nm = name_mobs           # placed anew by every build
-        pitch = Cm.cell_height
-        panel_h = panel_rows * pitch + 0.25
-        if kind == "row":
-            dot = MathTex(r"\cdot", font_size=48, color=theme.text)
-            eq = MathTex("=", font_size=48, color=theme.text)
-            row = VGroup(L, dot, R, eq, Cm).arrange(RIGHT, buff=0.3)
-            if extra_gap:
-                R.shift(RIGHT * extra_gap)
-                eq.shift(RIGHT * extra_gap)
-                Cm.shift(RIGHT * extra_gap)
-            top = L.body.get_top()[1]
-            for m in (R, Cm):
-                m.shift(UP * (top - m.body.get_top()[1]))
-            mid = L.body.get_center()[1]
-            for op in (dot, eq):
-                op.set_y(mid)
-            names_y = max(m.get_top()[1] for m in (L, R, Cm)) + 0.3
-            for t, m in zip(nm, (L, R, Cm)):
-                t.move_to([m.get_grid().get_center()[0], names_y, 0])
-            ops = VGroup(dot, eq)
-            holder = Rectangle(width=max(L.width, 0.1), height=panel_h, stroke_width=0, fill_opacity=0)
-            lowest = min(m.get_bottom()[1] for m in (L, R, Cm))
-            holder.next_to([L.get_left()[0], lowest, 0], DOWN, buff=0.3, aligned_edge=LEFT)
-            holder.align_to(L, LEFT)
-        else:
-            gap = 0.3
-            R.shift(Cm.body[0].get_center() - R.body[0].get_center())   # columns line up
-            R.shift(UP * (Cm.get_top()[1] + gap - R.get_bottom()[1]))
-            L.shift(UP * (Cm.body[0].get_y() - L.body[0].get_y()))       # rows line up
-            L.shift(RIGHT * (Cm.get_left()[0] - gap - extra_gap - L.get_right()[0]))
-            nm[0].next_to(L.get_grid(), DOWN, buff=0.25)
-            nm[2].next_to(Cm.get_grid(), DOWN, buff=0.25)
-            nm[0].set_y(min(nm[0].get_y(), nm[2].get_y()))
-            nm[2].set_y(nm[0].get_y())
-            nm[1].next_to(R.get_grid(), RIGHT, buff=0.3)
-            ops = VGroup()
-            corner_w = max(L.width, 0.1)
-            holder = Rectangle(width=corner_w, height=panel_h, stroke_width=0, fill_opacity=0)
-            holder.next_to(L, UP, buff=0.25).align_to(L, RIGHT)
-            # the corner is as tall as the right matrix; a taller panel pushes everything down
-            holder.align_to(R, UP) if holder.height < R.height else None
-            if holder.get_right()[0] > R.get_left()[0] - 0.15:
-                holder.shift(LEFT * (holder.get_right()[0] - R.get_left()[0] + 0.15))
+    def _arrange_row(self, L, R, Cm, nm, panel_h: float) -> tuple[VGroup, Rectangle]:
+        """left · right = result side by side, tops aligned; the panel below left. -> (ops, panel holder)."""
+        dot = MathTex(r"\cdot", font_size=48, color=self.theme.text)
+        eq = MathTex("=", font_size=48, color=self.theme.text)
+        VGroup(L, dot, R, eq, Cm).arrange(RIGHT, buff=0.3)
+        if self.extra_gap:
+            for m in (R, eq, Cm):
+                m.shift(RIGHT * self.extra_gap)
+        top = L.body.get_top()[1]
+        for m in (R, Cm):
+            m.shift(UP * (top - m.body.get_top()[1]))
+        mid = L.body.get_center()[1]
+        for op in (dot, eq):
+            op.set_y(mid)
+        names_y = max(m.get_top()[1] for m in (L, R, Cm)) + 0.3
+        for t, m in zip(nm, (L, R, Cm)):
+            t.move_to([m.get_grid().get_center()[0], names_y, 0])
+        holder = Rectangle(width=max(L.width, 0.1), height=panel_h, stroke_width=0, fill_opacity=0)
+        lowest = min(m.get_bottom()[1] for m in (L, R, Cm))
+        holder.next_to([L.get_left()[0], lowest, 0], DOWN, buff=0.3, aligned_edge=LEFT)
+        holder.align_to(L, LEFT)
+        return VGroup(dot, eq), holder
+
+    def _arrange_scheme(self, L, R, Cm, nm, panel_h: float) -> tuple[VGroup, Rectangle]:
+        """right above result, left beside it (rows and columns line up); the panel in the corner above
+        left. -> (ops (empty), panel holder)."""
+        gap = 0.3
+        R.shift(Cm.body[0].get_center() - R.body[0].get_center())   # columns line up
+        R.shift(UP * (Cm.get_top()[1] + gap - R.get_bottom()[1]))
+        L.shift(UP * (Cm.body[0].get_y() - L.body[0].get_y()))       # rows line up
+        L.shift(RIGHT * (Cm.get_left()[0] - gap - self.extra_gap - L.get_right()[0]))
+        nm[0].next_to(L.get_grid(), DOWN, buff=0.25)
+        nm[2].next_to(Cm.get_grid(), DOWN, buff=0.25)
+        nm[0].set_y(min(nm[0].get_y(), nm[2].get_y()))
+        nm[2].set_y(nm[0].get_y())
+        nm[1].next_to(R.get_grid(), RIGHT, buff=0.3)
+        holder = Rectangle(width=max(L.width, 0.1), height=panel_h, stroke_width=0, fill_opacity=0)
+        holder.next_to(L, UP, buff=0.25).align_to(L, RIGHT)
+        # the corner is as tall as the right matrix; a taller panel pushes everything down
+        holder.align_to(R, UP) if holder.height < R.height else None
+        if holder.get_right()[0] > R.get_left()[0] - 0.15:
+            holder.shift(LEFT * (holder.get_right()[0] - R.get_left()[0] + 0.15))
+        return VGroup(), holder
+
+    def _candidate(self, kind: str, lim):
+        """One candidate placed at scale 1. -> (group, (L, R, Cm, names, ops, holder), scale that fits)."""
+        L, R, Cm = self._matrices(kind, lim)
+        nm = self.name_mobs           # placed anew by every candidate
+        panel_h = self.panel_rows * Cm.cell_height + 0.25
+        arrange = self._arrange_row if kind == "row" else self._arrange_scheme
+        ops, holder = arrange(L, R, Cm, nm, panel_h)
         group = VGroup(L, R, Cm, *nm, ops, holder)
-        scale = min(1.0, area.width / group.width, area.height / group.height)
+        scale = min(1.0, self.area.width / group.width, self.area.height / group.height)
         return group, (L, R, Cm, nm, ops, holder), scale
 
-    min_scale = min_font_size / font_size
-
-    def search(kind):
+    def _search(self, kind: str):
         """Elide this kind until it fits: rows or result columns (whichever overflows), the shared inner
-        dimension only as a last resort. -> (fits, shown result cells, inner elided, built parts)."""
-        lim = list(limits)
+        dimension only as a last resort. -> (fits, (inner shown, result cells shown), (kind, lim, scale))."""
+        lim, limits, area, min_scale = list(self.full), self.full, self.area, self.min_scale
+        floor = [min(m, self.min_shown) for m in limits]
         while True:
-            group, parts, scale = build(kind, lim)
+            group, parts, scale = self._candidate(kind, lim)
             if scale >= min_scale:
                 return True, (lim[1], lim[0] * lim[2]), (kind, list(lim), scale)
             over_w = group.width - area.width / min_scale
             over_h = group.height - area.height / min_scale
             need_w, need_h = over_w > 0, over_h > 0
-            floor = [min(m, min_shown) for m in limits]
             Cm = parts[2]
             if need_h and lim[0] > floor[0]:      # every shown row (or ⋮) costs one row pitch
                 lim[0] = max(floor[0], lim[0] - max(1, math.ceil(over_h / Cm.cell_height)))
@@ -355,55 +294,47 @@ def layout_product(scene, A, B, C, *, names: Sequence[str] = ("A", "B", "C"),
             else:
                 return False, (lim[1], lim[0] * lim[2]), (kind, list(lim), scale)
 
-    results = []
-    for kind in kinds:
-        results.append(search(kind))
-        if results[-1][0] and results[-1][1] == (limits[1], limits[0] * limits[2]):
-            break            # fits with nothing elided: no later kind can do better
-    fitting = [r for r in results if r[0]]
-    pool = fitting or results
-    # the kind that shows the most (inner dimension whole first, then most result cells); ties: kinds order
-    best = max(pool, key=lambda r: (r[1][0], r[1][1], -results.index(r)))[2]
-    if not fitting:          # nothing fits at the minimum size: shrink the least elided one anyway
-        best = max(results, key=lambda r: r[2][2])[2]
+    def _choose(self, kinds: Sequence[str]) -> tuple[str, list]:
+        """The kind (and its limits) that shows the most. -> (kind, lim)."""
+        limits = self.full
+        results = []
+        for kind in kinds:
+            results.append(self._search(kind))
+            if results[-1][0] and results[-1][1] == (limits[1], limits[0] * limits[2]):
+                break            # fits with nothing elided: no later kind can do better
+        fitting = [r for r in results if r[0]]
+        pool = fitting or results
+        # the kind that shows the most (inner dimension whole first, then most result cells); ties: kinds order
+        best = max(pool, key=lambda r: (r[1][0], r[1][1], -results.index(r)))[2]
+        if not fitting:          # nothing fits at the minimum size: shrink the least elided one anyway
+            best = max(results, key=lambda r: r[2][2])[2]
+        return best[0], best[1]
 
-    kind, lim, _ = best
-    group, (L, R, Cm, nm, ops, holder), scale = build(kind, lim)   # placed again: candidates share matrices
-    if scale < 1.0:
-        group.scale(scale)
-    group.move_to(area.center)
-    lay = ProductLayout(L, R, Cm, *nm, ops)
-    lay.left, lay.right, lay.result = L, R, Cm
-    lay.names = {"left": nm[0], "right": nm[1], "result": nm[2]}
-    lay.name_group = VGroup(*nm)
-    lay.ops = ops
-    lay.kind = kind
-    lay.scale = scale
-    lay.panel = Region.of(holder)
-    return lay
+    def _place(self, kind: str, lim) -> "ProductLayout":
+        """Place the chosen candidate again (candidates share matrices), scale it to fit, centre it in the
+        area and set the fields."""
+        group, (L, R, Cm, nm, ops, holder), scale = self._candidate(kind, lim)
+        if scale < 1.0:
+            group.scale(scale)
+        group.move_to(self.area.center)
+        self.add(L, R, Cm, *nm, ops)
+        self.left, self.right, self.result = L, R, Cm
+        self.names = {"left": nm[0], "right": nm[1], "result": nm[2]}
+        self.name_group = VGroup(*nm)
+        self.ops = ops
+        self.kind = kind
+        self.limits = tuple(lim)
+        self.fit_scale = scale
+        self.panel = Region.of(holder)
+        return self
 
 
-def place_formula(scene, f: VMobject, lay: ProductLayout, min_scale: float = 0.7) -> bool:
-    """Put a formula (e.g. the record's) where a product layout leaves room: above it when it fits there
-    (returns False: it may stay), else in the work panel's corner (returns True: it must make way while the
-    work is shown). If neither has room at min_scale or more, the formula is made invisible (the names
-    already say it) and False is returned."""
-    area = content_region(scene)
-    top = max(m.get_top()[1] for m in (lay.left, lay.right, lay.result, lay.name_group))
-    if top + 0.15 + f.height <= area.top:
-        x = lay.right.get_grid().get_center()[0] if lay.kind == "scheme" else 0
-        f.move_to([x, top + 0.15 + f.height / 2, 0])
-        if f.get_left()[0] < area.left:
-            f.shift(RIGHT * (area.left - f.get_left()[0]))
-        if f.get_right()[0] <= area.right:
-            return False
-    region = lay.panel
-    factor = min(1.0, region.width / max(f.width, 1e-9), region.height / max(f.height, 1e-9))
-    if factor >= min_scale:
-        f.scale(factor).move_to(region.center)
-        return True
-    f.set_opacity(0)
-    return False
+def layout_product(scene, A, B, C, *, area: Region | None = None, decimals: int | None = None,
+                   **options) -> ProductLayout:
+    """A ProductLayout of left (A) · right (B) = result (C) in the scene's theme, fitted to area (default:
+    the content area), numbers with the scene's decimals unless given; options as for ProductLayout."""
+    return ProductLayout(A, B, C, scene.theme, area=area or content_region(scene),
+                         decimals=scene.cfg.decimals if decimals is None else decimals, **options)
 
 
 # ---------------------------------------------------------------- a matrix product, entry by entry
@@ -450,7 +381,7 @@ def _product_panel(scene, left: NumericMatrix, right: NumericMatrix, result: Num
         else:
             s = number(compact_number(partial[k], result.decimals, width), left, theme.text)
         w["s"].add(s.move_to([xs[c], ys[3], 0]))
-    colw = (xs[1] - xs[0]) if len(xs) > 1 else left.get_cell(i, inner[last_shown]).box.width / 0.94
+    colw = (xs[1] - xs[0]) if len(xs) > 1 else left.cell_pitch_x
     lx = xs[0] - colw / 2 - pitch * 0.45
     sign = dict(font_size=fs * 1.45, color=theme.dim)
     w["labels"] = VGroup(MathTex(r"\times", **sign).move_to([lx, ys[1], 0]),
@@ -539,6 +470,110 @@ def show_matrix_product(scene, left: NumericMatrix, right: NumericMatrix, result
 
 # ---------------------------------------------------------------- a row softmax
 
+class SoftmaxPanel(VGroup):
+    """The work of one row's softmax, laid out in a panel under the scores (not yet on screen): the row's
+    scores s (s_row, copies of s_src), their exponentials e^s (e_row; masked −∞ scores give exactly 0,
+    said by note), their sum Σ (sigma), the recorded weights e^s/Σ (p_row), the row labels (labels) and ⋯
+    where columns are elided (dots), aligned with the scores' columns. bars_for(r) and tag_for(r) build
+    the bars of a row's weights (heights proportional to the record) and the row's token beside them.
+
+    Geometry: fs (font size of the numbers), pitch (row pitch), xs (column x's), ys (the three rows' y's),
+    slot (column width), bars_length, base_y (the bars' baseline), label_x (labels' right edge),
+    right_x (where Σ starts). Submobjects: s_row, e_row, p_row, labels, sigma, dots, note."""
+
+    def __init__(self, scores: NumericMatrix, weights: NumericMatrix, row: int, theme: Theme, *,
+                 panel: Region, bars_length: float | None = None, highlight: str | None = None,
+                 row_names: Sequence[str] | None = None, **kwargs):
+        super().__init__(**kwargs)
+        if list(scores.shown_cols) != list(weights.shown_cols):
+            raise ValueError("scores and weights must show the same columns")
+        self.scores, self.weights, self.row, self.theme = scores, weights, row, theme
+        self.highlight = highlight or theme.highlight
+        self.row_names = row_names
+        self._geometry(panel, bars_length)._numbers()._labels()
+        self.add(self.s_row, self.e_row, self.p_row, self.labels, self.sigma, self.dots, self.note)
+
+    # ------------------------------------------------------------ sub-builders
+    def _geometry(self, panel: Region, bars_length: float | None) -> "SoftmaxPanel":
+        scores = self.scores
+        self.fs = effective_font_size(scores)
+        self.pitch = pitch = row_pitch(scores)
+        self.xs = xs = column_xs(scores)
+        self.ys = ys = [panel.top - pitch * (r + 0.5) for r in range(3)]
+        room = ys[2] - pitch * 0.5 - 0.15 - (panel.bottom + 0.05)
+        self.bars_length = max(0.3, min(room, 2.0 if bars_length is None else bars_length))
+        self.base_y = ys[2] - pitch * 0.5 - 0.15 - self.bars_length
+        self.slot = (xs[1] - xs[0]) if len(xs) > 1 else scores.cell_pitch_x
+        self.label_x = scores.get_grid().get_left()[0] - 0.2
+        self.right_x = xs[-1] + self.slot / 2 + 0.25
+        self.col_of = {j: c for c, j in enumerate(scores.shown_cols) if j is not None}
+        return self
+
+    def _numbers(self) -> "SoftmaxPanel":
+        """s, e^s and e^s/Σ of every shown column, ⋯ for elided ones."""
+        scores, weights, row, theme, xs, ys = self.scores, self.weights, self.row, self.theme, self.xs, self.ys
+        s_vals = scores.values[row]
+        self.exps, self.total = softmax_terms(s_vals)
+        self.masked = bool(np.any(np.isinf(s_vals)))
+        # exponentials may not be wider than the row's widest score (at least 5 characters, as in −0.24)
+        self.num_chars = max([5] + [len(format_number(float(v), scores.decimals)) for v in s_vals])
+        self.s_row, self.e_row, self.p_row, self.s_src, self.dots = VGroup(), VGroup(), VGroup(), VGroup(), VGroup()
+        for c, j in enumerate(scores.shown_cols):
+            if j is None:
+                for y in ys:
+                    self.dots.add(flat_text("⋯", theme.font, self.fs, theme.dim).move_to([xs[c], y, 0]))
+                continue
+            src = scores.get_cell(row, j).text
+            self.s_src.add(src)
+            self.s_row.add(src.copy().set_opacity(1).move_to([xs[c], ys[0], 0]))
+            inf = math.isinf(s_vals[j])
+            self.e_row.add(number("0" if inf else compact_number(self.exps[j], scores.decimals, self.num_chars),
+                                  scores, theme.mask if inf else theme.text)    # e^−∞ is exactly 0
+                           .move_to([xs[c], ys[1], 0]))
+            self.p_row.add(number(format_number(weights.values[row, j], weights.decimals), scores, theme.weights)
+                           .move_to([xs[c], ys[2], 0]))
+        return self
+
+    def _labels(self) -> "SoftmaxPanel":
+        """s, e^s, e^s/Σ left of the rows; Σ = total right of e^s; e^−∞ = 0 right of s when masked."""
+        theme, ys, fs = self.theme, self.ys, self.fs
+        lab = dict(font_size=fs * 1.35, color=theme.dim)
+        self.labels = VGroup(MathTex("s", **lab), MathTex("e^{s}", **lab), MathTex(r"e^{s} / \Sigma", **lab))
+        for m, y in zip(self.labels, ys):
+            m.move_to([0, y, 0]).align_to([self.label_x, 0, 0], RIGHT)
+        self.sigma = VGroup(MathTex(r"\Sigma =", **lab),
+                            number(compact_number(self.total, self.scores.decimals, self.num_chars + 2), self.scores,
+                                   theme.text))
+        self.sigma.arrange(RIGHT, buff=0.12).move_to([0, ys[1], 0]).align_to([self.right_x, 0, 0], LEFT)
+        self.note = VGroup()
+        if self.masked:
+            self.note = MathTex(r"e^{-\infty} = 0", font_size=fs * 1.35, color=theme.mask)
+            self.note.move_to([0, ys[0], 0]).align_to([self.right_x, 0, 0], LEFT)
+        return self
+
+    # ------------------------------------------------------------ bars
+    def bars_for(self, r: int) -> ProbabilityBars:
+        """Bars of row r's weights, aligned with the columns, on the panel's baseline."""
+        slot = self.slot
+        b = ProbabilityBars(self.weights.values[r], self.theme, indices=self.weights.shown_cols, slot=slot,
+                            bar_width=slot * 0.62, length=self.bars_length, scale_max=1.0, baseline=True)
+        b.align_slots_to({j: self.xs[self.col_of[j]] for j in self.col_of})
+        b.shift(UP * (self.base_y - b.baseline.get_y()))
+        b.source_row = r     # which row of weights the bars show
+        return b
+
+    def tag_for(self, r: int) -> VMobject:
+        """Row r's token beside the bars (row_names, else the scores' row label; empty if neither)."""
+        theme, scores = self.theme, self.scores
+        if self.row_names is not None:
+            tag = flat_text(str(self.row_names[r]), theme.font, 20, self.highlight).scale(self.fs / 20)
+        elif r in scores.row_labels:
+            tag = scores.row_labels[r].copy().set_color(self.highlight)
+        else:
+            return VGroup()
+        return tag.move_to([0, self.base_y + tag.height / 2 + 0.05, 0]).align_to([self.label_x, 0, 0], RIGHT)
+
+
 def show_row_softmax(scene, scores: NumericMatrix, weights: NumericMatrix, row: int, *,
                      panel: Region | None = None, replace: bool = False, others: int = 2, rest: bool = True,
                      speed: float = 1.0, bars_length: float | None = None, keep_bars: bool = False,
@@ -546,107 +581,52 @@ def show_row_softmax(scene, scores: NumericMatrix, weights: NumericMatrix, row: 
                      row_names: Sequence[str] | None = None) -> ProbabilityBars | None:
     """The softmax of one row in detail, then the other rows quickly.
 
-    Under the scores (in panel, default: below the lowest matrix): the row's scores s, their exponentials
-    e^s (masked −∞ scores give exactly 0, said on screen), their sum Σ, the recorded weights e^s/Σ and
-    bars of those weights (heights proportional to the record), aligned with the columns. The weights
-    land in their row of the weights matrix (whose cells start hidden); with replace=True the weights
-    matrix lies over the scores (same cells) and each scores row gives way to its weights row. Then
-    `others` rows one at a time, the bars following each row, then (if rest) all remaining rows together.
-    moment: a key-moment id marked when the row's work is complete, bars included. row_names: the rows'
-    tokens, shown beside the bars (default: the scores' row labels, if any).
+    Under the scores (in panel, default: below the lowest matrix) a SoftmaxPanel's work appears row by
+    row, then the bars of the weights. The weights land in their row of the weights matrix (whose cells
+    start hidden); with replace=True the weights matrix lies over the scores (same cells) and each scores
+    row gives way to its weights row. Then `others` rows one at a time, the bars following each row, then
+    (if rest) all remaining rows together. moment: a key-moment id marked when the row's work is complete,
+    bars included. row_names: the rows' tokens, shown beside the bars (default: the scores' row labels).
     Returns the bars if keep_bars (still on screen), else fades them out and returns None."""
-    theme = scene.theme
-    hl = highlight or theme.highlight
     if list(scores.shown_cols) != list(weights.shown_cols):
         raise ValueError("scores and weights must show the same columns")
     cells = [(i, j) for i in weights.shown_row_indices() for j in weights.shown_col_indices()]
     if not any(is_hidden(weights, *c) for c in cells):
         weights.hide_entries()
-
-    def t(x):
-        return x / speed
-
-    fs = effective_font_size(scores)
-    pitch = row_pitch(scores)
-    xs = column_xs(scores)
     if panel is None:
         lowest = min(m.get_bottom()[1] for m in (scores, weights))
         area = content_region(scene)
         panel = Region(area.left, area.right, area.bottom, lowest - 0.25)
-    ys = [panel.top - pitch * (r + 0.5) for r in range(3)]
-    room = ys[2] - pitch * 0.5 - 0.15 - (panel.bottom + 0.05)
-    bars_length = max(0.3, min(room, 2.0 if bars_length is None else bars_length))
-    base_y = ys[2] - pitch * 0.5 - 0.15 - bars_length
+    work = SoftmaxPanel(scores, weights, row, scene.theme, panel=panel, bars_length=bars_length,
+                        highlight=highlight, row_names=row_names)
+    bars, tag = _play_softmax_row(scene, work, replace, speed, moment)
+    _play_other_rows(scene, work, bars, tag, replace, others, rest, speed)
+    if keep_bars:
+        return bars
+    scene.play(fade_out(bars), run_time=0.4 / speed)
+    return None
 
-    s_vals = scores.values[row]
-    exps, total = softmax_terms(s_vals)
-    masked = bool(np.any(np.isinf(s_vals)))
-    col_of = {j: c for c, j in enumerate(scores.shown_cols) if j is not None}
 
-    # exponentials may not be wider than the row's widest score (at least 5 characters, as in −0.24)
-    width = max([5] + [len(format_number(float(v), scores.decimals)) for v in s_vals])
-    s_row, e_row, p_row, s_src, dots = VGroup(), VGroup(), VGroup(), VGroup(), VGroup()
-    for c, j in enumerate(scores.shown_cols):
-        if j is None:
-            for y in ys:
-                dots.add(flat_text("⋯", theme.font, fs, theme.dim).move_to([xs[c], y, 0]))
-            continue
-        src = scores.get_cell(row, j).text
-        s_src.add(src)
-        s_row.add(src.copy().set_opacity(1).move_to([xs[c], ys[0], 0]))
-        inf = math.isinf(s_vals[j])
-        e_row.add(number("0" if inf else compact_number(exps[j], scores.decimals, width),  # e^−∞ is exactly 0
-                         scores, theme.mask if inf else theme.text)
-                  .move_to([xs[c], ys[1], 0]))
-        p_row.add(number(format_number(weights.values[row, j], weights.decimals), scores, theme.weights)
-                  .move_to([xs[c], ys[2], 0]))
-    label_x = scores.get_grid().get_left()[0] - 0.2
-    lab = dict(font_size=fs * 1.35, color=theme.dim)
-    labels = VGroup(MathTex("s", **lab), MathTex("e^{s}", **lab), MathTex(r"e^{s} / \Sigma", **lab))
-    for m, y in zip(labels, ys):
-        m.move_to([0, y, 0]).align_to([label_x, 0, 0], RIGHT)
-    colw = (xs[1] - xs[0]) if len(xs) > 1 else next(iter(scores.cells.values())).box.width / 0.94
-    right_x = xs[-1] + colw / 2 + 0.25
-    sigma = VGroup(MathTex(r"\Sigma =", **lab),
-                   number(compact_number(total, scores.decimals, width + 2), scores, theme.text))
-    sigma.arrange(RIGHT, buff=0.12).move_to([0, ys[1], 0]).align_to([right_x, 0, 0], LEFT)
-    note = VGroup()
-    if masked:
-        note = MathTex(r"e^{-\infty} = 0", font_size=fs * 1.35, color=theme.mask)
-        note.move_to([0, ys[0], 0]).align_to([right_x, 0, 0], LEFT)
-    slot = colw
+def _play_softmax_row(scene, work: SoftmaxPanel, replace: bool, speed: float, moment: str | None):
+    """The row in detail: s, e^s and Σ, e^s/Σ, the bars; the weights land in their row. -> (bars, tag)."""
+    def t(x):
+        return x / speed
 
-    def bars_for(r):
-        b = ProbabilityBars(weights.values[r], theme, indices=weights.shown_cols, slot=slot,
-                            bar_width=slot * 0.62, length=bars_length, scale_max=1.0, baseline=True)
-        b.align_slots_to({j: xs[col_of[j]] for j in col_of})
-        b.shift(UP * (base_y - b.baseline.get_y()))
-        b.source_row = r     # which row of weights the bars show
-        return b
-
-    def tag_for(r):         # the row's token beside the bars
-        if row_names is not None:
-            tag = flat_text(str(row_names[r]), theme.font, 20, hl).scale(fs / 20)
-        elif r in scores.row_labels:
-            tag = scores.row_labels[r].copy().set_color(hl)
-        else:
-            return VGroup()
-        return tag.move_to([0, base_y + tag.height / 2 + 0.05, 0]).align_to([label_x, 0, 0], RIGHT)
-
-    bars = bars_for(row)
-
-    marks = scores.row_box(row, hl)
+    scores, weights, row = work.scores, work.weights, work.row
+    bars = work.bars_for(row)
+    marks = scores.row_box(row, work.highlight)
+    labels = work.labels
     scene.play(Succession(
         Create(marks, run_time=t(0.5)),
-        AnimationGroup(TransformFromCopy(s_src, s_row), FadeIn(labels[0]), FadeIn(dots),
-                       *([FadeIn(note)] if masked else []), run_time=t(0.9))))
+        AnimationGroup(TransformFromCopy(work.s_src, work.s_row), FadeIn(labels[0]), FadeIn(work.dots),
+                       *([FadeIn(work.note)] if work.masked else []), run_time=t(0.9))))
     scene.play(Succession(
-        AnimationGroup(LaggedStart(*(FadeIn(m, shift=DOWN * 0.1) for m in e_row), lag_ratio=0.2),
+        AnimationGroup(LaggedStart(*(FadeIn(m, shift=DOWN * 0.1) for m in work.e_row), lag_ratio=0.2),
                        FadeIn(labels[1]), run_time=t(1.1)),
-        FadeIn(sigma, shift=LEFT * 0.2, run_time=t(0.7))))
-    scene.play(LaggedStart(*(FadeIn(m, shift=DOWN * 0.1) for m in p_row), lag_ratio=0.2), FadeIn(labels[2]),
-               run_time=t(1.1))
-    tag = tag_for(row)
+        FadeIn(work.sigma, shift=LEFT * 0.2, run_time=t(0.7))))
+    scene.play(LaggedStart(*(FadeIn(m, shift=DOWN * 0.1) for m in work.p_row), lag_ratio=0.2),
+               FadeIn(labels[2]), run_time=t(1.1))
+    tag = work.tag_for(row)
     scene.add(bars)
     scene.play(bars.grow(run_time=t(0.9)), FadeIn(tag), run_time=t(0.9))
     bars.add(tag)
@@ -654,15 +634,25 @@ def show_row_softmax(scene, scores: NumericMatrix, weights: NumericMatrix, row: 
         scene.key_moment(moment)
     scene.wait(t(0.5))
     fill = [TransformFromCopy(p, weights.get_cell(row, j).text.set_opacity(1))
-            for p, j in zip(p_row, weights.shown_col_indices())]
+            for p, j in zip(work.p_row, weights.shown_col_indices())]
     fill += [FadeCell(weights.get_cell(row, j), fill_to=weights.get_cell(row, j).fill_opacity)
              for j in weights.shown_col_indices()]
     if replace:
         fill += [hide(scores.get_cell(row, j)) for j in scores.shown_col_indices()]
     scene.play(*fill, run_time=t(0.9))
-    gone = (s_row, e_row, p_row, labels, sigma, dots, marks, *([note] if masked else []))
+    gone = (work.s_row, work.e_row, work.p_row, labels, work.sigma, work.dots, marks,
+            *([work.note] if work.masked else []))
     scene.play(*(fade_out(m) for m in gone if len(m.family_members_with_points())), run_time=t(0.4))
+    return bars, tag
 
+
+def _play_other_rows(scene, work: SoftmaxPanel, bars: ProbabilityBars, tag: VMobject, replace: bool,
+                     others: int, rest: bool, speed: float) -> None:
+    """`others` rows one at a time (the bars and the tag follow), then (if rest) the remaining rows."""
+    def t(x):
+        return x / speed
+
+    scores, weights = work.scores, work.weights
     todo = [r for r in weights.shown_row_indices()
             if any(is_hidden(weights, r, j) for j in weights.shown_col_indices())]
 
@@ -673,9 +663,9 @@ def show_row_softmax(scene, scores: NumericMatrix, weights: NumericMatrix, row: 
         return anims
 
     for r in todo[:others]:
-        box = scores.row_box(r, hl)
-        new_tag = tag_for(r)
-        morph = bars.morph_to(bars_for(r))
+        box = scores.row_box(r, work.highlight)
+        new_tag = work.tag_for(r)
+        morph = bars.morph_to(work.bars_for(r))
         if len(tag.family_members_with_points()) and len(new_tag.family_members_with_points()):
             morph.append(Transform(tag, new_tag))
         scene.play(Succession(AnimationGroup(Create(box), *morph, run_time=t(0.5)),
@@ -686,7 +676,3 @@ def show_row_softmax(scene, scores: NumericMatrix, weights: NumericMatrix, row: 
     if rest and remaining:
         scene.play(LaggedStart(*(AnimationGroup(*fill_row(r)) for r in remaining),
                                lag_ratio=min(0.3, 2.0 / len(remaining))), run_time=t(1.4))
-    if keep_bars:
-        return bars
-    scene.play(fade_out(bars), run_time=t(0.4))
-    return None

@@ -14,6 +14,7 @@ import numpy as np
 from manim import (DOWN, LEFT, RIGHT, UP, PI, Line, Rectangle, SurroundingRectangle, Text, VGroup, VMobject)
 
 from ..theme import Theme
+from .elide import elide, shown_indices, shown_subset  # noqa: F401  (shown_* re-exported)
 from .text import fit_label, flat_text, label_max_width
 
 MINUS = "\u2212"
@@ -29,31 +30,6 @@ def format_number(v: float, decimals: int) -> str:
     return s.replace("-", MINUS)
 
 
-def shown_indices(n: int, limit: int) -> list[int | None]:
-    """Which rows (or columns) to draw: all when they fit, else the first limit-2, None for ⋮, and the last."""
-    if n <= limit:
-        return list(range(n))
-    return list(range(max(limit - 2, 1))) + [None, n - 1]
-
-
-def shown_subset(n: int, keep, limit: int) -> list[int | None]:
-    """Show the indices in keep (the ones the story needs, e.g. the ids used), in order, with None for
-    each gap; when everything fits, show everything."""
-    if n <= limit:
-        return list(range(n))
-    keep = sorted(set(int(k) for k in keep))
-    out: list[int | None] = []
-    prev = -1
-    for k in keep:
-        if k != prev + 1:
-            out.append(None)
-        out.append(k)
-        prev = k
-    if prev != n - 1:
-        out.append(None)
-    return out
-
-
 class Cell(VGroup):
     """One entry: a filled box and its number."""
 
@@ -65,7 +41,15 @@ class Cell(VGroup):
         self.fill_opacity = box.get_fill_opacity()  # as constructed, so it can be restored
 
 
+BOX_WIDTH = 0.94    # a cell's box, as a fraction of the column pitch (a thin gap between neighbours)
+BOX_HEIGHT = 0.9    # and of the row pitch
+
+
 class NumericMatrix(VGroup):
+    """Geometry (stays right after .scale()): cell_pitch_x / cell_pitch_y (distance between the centres of
+    neighbouring columns / rows), box_width / box_height (a cell's filled box). cell_width / cell_height
+    are the pitches as constructed (before any scaling)."""
+
     def __init__(self, values, theme: Theme, *, decimals: int = 2,
                  row_labels: Sequence[str] | None = None, col_labels: Sequence[str] | None = None,
                  max_rows: int = 8, max_cols: int = 8, font_size: float = 20,
@@ -88,14 +72,18 @@ class NumericMatrix(VGroup):
         self.theme = theme
         self.decimals = decimals
         n_rows, n_cols = values.shape
-        self.shown_rows = list(rows) if rows is not None else shown_indices(n_rows, max_rows)
-        self.shown_cols = list(cols) if cols is not None else shown_indices(n_cols, max_cols)
+        self.shown_rows = list(rows) if rows is not None else elide(n_rows, max_rows)
+        self.shown_cols = list(cols) if cols is not None else elide(n_cols, max_cols)
+        texts = self._numbers(font_size, cell_width, cell_height)
+        self._body(texts, font_size, fill_color, color_cells)._brackets(bracket_color or theme.dim)
+        lfs = label_font_size or font_size
+        cap = label_max_width(lfs) if max_label_width is None else max_label_width
+        self._labels(row_labels, col_labels, label_color or theme.dim, lfs, cap)
 
-        finite = values[np.isfinite(values)]
-        max_abs = float(np.max(np.abs(finite))) if finite.size else 1.0
-        max_abs = max_abs or 1.0
-
-        # numbers first, so the cell size fits the widest one
+    # ------------------------------------------------------------ sub-builders
+    def _numbers(self, font_size: float, cell_width: float | None, cell_height: float | None) -> dict:
+        """The shown numbers (first, so the cell size fits the widest one); sets cell_width, cell_height."""
+        theme, values = self.theme, self.values
         texts: dict[tuple[int, int], Text] = {}
         for i in self.shown_rows:
             for j in self.shown_cols:
@@ -103,13 +91,32 @@ class NumericMatrix(VGroup):
                     continue
                 v = float(values[i, j])
                 color = theme.mask if math.isinf(v) else theme.text
-                texts[i, j] = flat_text(format_number(v, decimals), theme.mono, font_size, color)
+                texts[i, j] = flat_text(format_number(v, self.decimals), theme.mono, font_size, color)
         probe = flat_text("0", theme.mono, font_size, theme.text)
         widest = max((t.width for t in texts.values()), default=probe.width)
-        w = cell_width or widest + 0.45 * probe.height + 0.12
-        h = cell_height or probe.height * 2.1
-        self.cell_width, self.cell_height = w, h
+        self.cell_width = cell_width or widest + 0.45 * probe.height + 0.12
+        self.cell_height = cell_height or probe.height * 2.1
+        return texts
 
+    def _box(self, v: float, max_abs: float, fill_color: str | None, color_cells: bool) -> Rectangle:
+        """A cell's box, filled by sign and magnitude (masked cells in the mask colour)."""
+        theme = self.theme
+        box = Rectangle(width=self.cell_width * BOX_WIDTH, height=self.cell_height * BOX_HEIGHT, stroke_width=0)
+        if math.isinf(v):
+            box.set_fill(theme.mask, opacity=0.35)
+        elif color_cells:
+            base = fill_color or (theme.positive if v >= 0 else theme.negative)
+            box.set_fill(base, opacity=theme.cell_opacity * min(abs(v) / max_abs, 1.0))
+        else:
+            box.set_fill(theme.panel, opacity=0.0)
+        return box
+
+    def _body(self, texts: dict, font_size: float, fill_color: str | None, color_cells: bool) -> "NumericMatrix":
+        """The grid of cells and ellipses (body); sets cells and ellipses."""
+        theme, w, h = self.theme, self.cell_width, self.cell_height
+        finite = self.values[np.isfinite(self.values)]
+        max_abs = float(np.max(np.abs(finite))) if finite.size else 1.0
+        max_abs = max_abs or 1.0
         self.cells: dict[tuple[int, int], Cell] = {}
         self.ellipses = VGroup()
         body = VGroup()
@@ -122,48 +129,46 @@ class NumericMatrix(VGroup):
                     self.ellipses.add(dots)
                     body.add(dots)
                     continue
-                v = float(values[i, j])
-                box = Rectangle(width=w * 0.94, height=h * 0.9, stroke_width=0).move_to(center)
-                if math.isinf(v):
-                    box.set_fill(theme.mask, opacity=0.35)
-                elif color_cells:
-                    base = fill_color or (theme.positive if v >= 0 else theme.negative)
-                    box.set_fill(base, opacity=theme.cell_opacity * min(abs(v) / max_abs, 1.0))
-                else:
-                    box.set_fill(theme.panel, opacity=0.0)
+                v = float(self.values[i, j])
+                box = self._box(v, max_abs, fill_color, color_cells).move_to(center)
                 cell = Cell(v, texts[i, j].move_to(center), box)
                 self.cells[i, j] = cell
                 body.add(cell)
         self.body = body
         self.add(body)
+        return self
 
-        # brackets: thin lines, cheap to draw (no TeX)
-        bc = bracket_color or theme.dim
+    def _brackets(self, color: str) -> "NumericMatrix":
+        """Brackets: thin lines, cheap to draw (no TeX)."""
+        body = self.body
         top, bottom = body.get_top()[1] + 0.06, body.get_bottom()[1] - 0.06
         left, right = body.get_left()[0] - 0.08, body.get_right()[0] + 0.08
-        tick = min(0.14, 0.35 * w)
+        tick = min(0.14, 0.35 * self.cell_width)
         self.brackets = VGroup(
-            VMobject(stroke_color=bc, stroke_width=2).set_points_as_corners(
+            VMobject(stroke_color=color, stroke_width=2).set_points_as_corners(
                 [[left + tick, top, 0], [left, top, 0], [left, bottom, 0], [left + tick, bottom, 0]]),
-            VMobject(stroke_color=bc, stroke_width=2).set_points_as_corners(
+            VMobject(stroke_color=color, stroke_width=2).set_points_as_corners(
                 [[right - tick, top, 0], [right, top, 0], [right, bottom, 0], [right - tick, bottom, 0]]),
         )
         self.add(self.brackets)
+        return self
 
-        lc = label_color or theme.dim
-        lfs = label_font_size or font_size
-        cap = label_max_width(lfs) if max_label_width is None else max_label_width
+    def _labels(self, row_labels, col_labels, color: str, font_size: float, cap: float) -> "NumericMatrix":
+        """Row labels right-aligned against the left bracket, column labels above (rotated when one is wider
+        than its column)."""
+        theme, body, w, h = self.theme, self.body, self.cell_width, self.cell_height
+        top = body.get_top()[1] + 0.06
         self.row_labels: dict[int, VMobject] = {}
         self.col_labels: dict[int, VMobject] = {}
         if row_labels is not None:
             for r, i in enumerate(self.shown_rows):
                 if i is None:
                     continue
-                t = fit_label(str(row_labels[i]), theme.font, lfs, lc, cap)
+                t = fit_label(str(row_labels[i]), theme.font, font_size, color, cap)
                 t.next_to(self.brackets[0], LEFT, buff=0.15).set_y(body[0].get_y() - r * h)
                 self.row_labels[i] = t
         if col_labels is not None:
-            raw = {j: fit_label(str(col_labels[j]), theme.font, lfs, lc, cap)
+            raw = {j: fit_label(str(col_labels[j]), theme.font, font_size, color, cap)
                    for j in self.shown_cols if j is not None}
             rotate = any(t.width > w * 0.88 for t in raw.values())   # keep a gap between neighbours
             for c, j in enumerate(self.shown_cols):
@@ -177,7 +182,6 @@ class NumericMatrix(VGroup):
                 else:
                     t.move_to([x, top + 0.1 + t.height / 2, 0])
                 self.col_labels[j] = t
-        # row labels right-aligned against the bracket
         if self.row_labels:
             edge = self.brackets[0].get_left()[0] - 0.15
             for t in self.row_labels.values():
@@ -185,6 +189,30 @@ class NumericMatrix(VGroup):
         self.row_label_group = VGroup(*self.row_labels.values())
         self.col_label_group = VGroup(*self.col_labels.values())
         self.add(self.row_label_group, self.col_label_group)
+        return self
+
+    # ------------------------------------------------------------ geometry after any scaling
+    def _first_box(self) -> Rectangle:
+        return next(iter(self.cells.values())).box
+
+    @property
+    def box_width(self) -> float:
+        """Width of a cell's filled box, as drawn now."""
+        return self._first_box().width
+
+    @property
+    def box_height(self) -> float:
+        return self._first_box().height
+
+    @property
+    def cell_pitch_x(self) -> float:
+        """Distance between the centres of neighbouring columns, as drawn now."""
+        return self.box_width / BOX_WIDTH
+
+    @property
+    def cell_pitch_y(self) -> float:
+        """Distance between the centres of neighbouring rows, as drawn now."""
+        return self.box_height / BOX_HEIGHT
 
     # ------------------------------------------------------------ accessors (data indices)
     def has_cell(self, i: int, j: int) -> bool:

@@ -22,7 +22,7 @@ import numpy as np
 from manim import DOWN, RIGHT, UP, RoundedRectangle, VGroup, VMobject
 
 from ..theme import Theme
-from .matrix import shown_subset
+from .elide import choose
 from .text import UndrawableTextError, ellipsize, flat_copy, flat_text, make_text
 
 SPECIAL_TOKENS = ("<start>", "<end>")
@@ -284,79 +284,18 @@ class TokenGrid(VGroup):
         n = len(self.tokens)
         self.ids = list(range(n)) if ids is None else [int(i) for i in ids]
         self.theme = theme
-        colors = colors or {}
-        id_fs = id_font_size or font_size * 0.9
-
-        def make(i, width=None):
-            return TokenChip(self.tokens[i], theme, self.ids[i], colors.get(i), font_size=font_size,
-                             id_font_size=id_fs, width=width, id_buff=0.05)
-
-        natural = {i: make(i) for i in range(n)}
-        probe = next(iter(natural.values()))
-        self._cell_h, self._box_h = probe.height, probe.box.height
-        ell_w = flat_text("⋯", theme.font, font_size, theme.dim).width + 0.2
-        smallest = min(font_size, id_fs)
+        self._style = dict(colors=colors or {}, font_size=font_size, id_fs=id_font_size or font_size * 0.9)
+        smallest = min(font_size, self._style["id_fs"])
+        self._measure(buff)
         keep_set = {i for i in keep if 0 <= i < n} | {i for i, t in enumerate(self.tokens) if t in SPECIAL_TOKENS}
-        # leading <start>/<end> much wider than the words (single characters, say) get a line of their own,
-        # so they do not widen the table's first columns
-        lead = [i for i in range(min(n, len(SPECIAL_TOKENS))) if self.tokens[i] in SPECIAL_TOKENS]
-        rest_w = sorted(natural[i].width for i in range(n) if i not in lead)
-        self.specials_apart = bool(lead and rest_w and
-                                   max(natural[i].width for i in lead) > 1.5 * rest_w[len(rest_w) // 2])
-        apart = lead if self.specials_apart else []
-        lead_w = sum(natural[i].width for i in apart) + buff * max(len(apart) - 1, 0)
 
         def fit(shown):
-            widths = [natural[i].width if i is not None else ell_w for i in shown if i not in apart]
-            return self._best_columns(widths, max_width, max_height, buff, row_buff, bool(apart), lead_w)
+            widths = [self._natural[i].width if i is not None else self._ell_w for i in shown if i not in self._apart]
+            return self._best_columns(widths, max_width, max_height, buff, row_buff, bool(self._apart), self._lead_w)
 
-        shown: list[int | None] = list(range(n))
-        s, n_cols = fit(shown)
-        if smallest * s < min_font_size and n > 1:
-            # elide: the most entries that still fit at the smallest readable size
-            lo, hi, best = len(keep_set), n, None
-            while lo <= hi:
-                mid = (lo + hi) // 2
-                cand = self._choose(n, keep_set, mid)
-                cs, cc = fit(cand)
-                if smallest * cs >= min_font_size:
-                    best, lo = (cand, cs, cc), mid + 1
-                else:
-                    hi = mid - 1
-            if best is None:
-                cand = self._choose(n, keep_set, len(keep_set))
-                best = (cand, *fit(cand))
-            shown, s, n_cols = best
+        shown, s, n_cols = self._elide(fit, keep_set, smallest, min_font_size)
         self.shown = shown
-
-        # build the table: equal widths per column
-        self.chip_map: dict[int, TokenChip] = {}
-        self.ellipses = VGroup()
-        cells = []
-        pitch = self._cell_h + row_buff
-        x = 0.0
-        for i in apart:   # the special tokens' own line
-            chip = make(i).move_to([x + natural[i].width / 2, -self._cell_h / 2, 0])
-            x += natural[i].width + buff
-            self.chip_map[i] = chip
-            cells.append(chip)
-        table = [i for i in shown if i not in apart]
-        widths = [natural[i].width if i is not None else ell_w for i in table]
-        col_w = self._col_widths(widths, n_cols)
-        xs = np.cumsum([0.0] + [w + buff for w in col_w[:-1]])
-        for k, i in enumerate(table):
-            r, c = divmod(k, n_cols)
-            x, top = xs[c] + col_w[c] / 2, -(r + bool(apart)) * pitch
-            if i is None:
-                dots = flat_text("⋯", theme.font, font_size, theme.dim).move_to([x, top - self._box_h / 2, 0])
-                self.ellipses.add(dots)
-                cells.append(dots)
-            else:
-                chip = make(i, width=col_w[c]).move_to([x, top - self._cell_h / 2, 0])
-                self.chip_map[i] = chip
-                cells.append(chip)
-        self.chips = VGroup(*(self.chip_map[i] for i in shown if i is not None))
-        self.add(*cells)
+        self._table(n_cols, buff, row_buff)
         self.move_to([0, 0, 0])
         if s < 1.0:
             self.scale(s)
@@ -364,15 +303,87 @@ class TokenGrid(VGroup):
         self.n_cols = n_cols
         self.min_font_size_shown = smallest * s
 
+    # ------------------------------------------------------------ sub-builders
+    def _make(self, i: int, width: float | None = None) -> TokenChip:
+        st = self._style
+        return TokenChip(self.tokens[i], self.theme, self.ids[i], st["colors"].get(i), font_size=st["font_size"],
+                         id_font_size=st["id_fs"], width=width, id_buff=0.05)
+
+    def _measure(self, buff: float) -> "TokenGrid":
+        """Every chip at its natural width, the row height, the ⋯ cell's width; whether the leading
+        <start>/<end> get a line of their own (much wider than the words, single characters say, they would
+        widen the table's first columns)."""
+        n = len(self.tokens)
+        natural = self._natural = {i: self._make(i) for i in range(n)}
+        probe = next(iter(natural.values()))
+        self._cell_h, self._box_h = probe.height, probe.box.height
+        self._ell_w = flat_text("⋯", self.theme.font, self._style["font_size"], self.theme.dim).width + 0.2
+        lead = [i for i in range(min(n, len(SPECIAL_TOKENS))) if self.tokens[i] in SPECIAL_TOKENS]
+        rest_w = sorted(natural[i].width for i in range(n) if i not in lead)
+        self.specials_apart = bool(lead and rest_w and
+                                   max(natural[i].width for i in lead) > 1.5 * rest_w[len(rest_w) // 2])
+        self._apart = lead if self.specials_apart else []
+        self._lead_w = sum(natural[i].width for i in self._apart) + buff * max(len(self._apart) - 1, 0)
+        return self
+
+    def _elide(self, fit, keep_set: set[int], smallest: float, min_font_size: float):
+        """All entries when they fit at min_font_size, else the most that still do. -> (shown, scale, columns)."""
+        n = len(self.tokens)
+        shown: list[int | None] = list(range(n))
+        s, n_cols = fit(shown)
+        if smallest * s >= min_font_size or n <= 1:
+            return shown, s, n_cols
+        lo, hi, best = len(keep_set), n, None
+        while lo <= hi:
+            mid = (lo + hi) // 2
+            cand = self._choose(n, keep_set, mid)
+            cs, cc = fit(cand)
+            if smallest * cs >= min_font_size:
+                best, lo = (cand, cs, cc), mid + 1
+            else:
+                hi = mid - 1
+        if best is None:
+            cand = self._choose(n, keep_set, len(keep_set))
+            best = (cand, *fit(cand))
+        return best
+
+    def _table(self, n_cols: int, buff: float, row_buff: float) -> "TokenGrid":
+        """The table: the specials' own line, then the shown entries row-major, equal widths per column."""
+        natural, apart, theme = self._natural, self._apart, self.theme
+        self.chip_map: dict[int, TokenChip] = {}
+        self.ellipses = VGroup()
+        cells = []
+        pitch = self._cell_h + row_buff
+        x = 0.0
+        for i in apart:   # the special tokens' own line
+            chip = self._make(i).move_to([x + natural[i].width / 2, -self._cell_h / 2, 0])
+            x += natural[i].width + buff
+            self.chip_map[i] = chip
+            cells.append(chip)
+        table = [i for i in self.shown if i not in apart]
+        widths = [natural[i].width if i is not None else self._ell_w for i in table]
+        col_w = self._col_widths(widths, n_cols)
+        xs = np.cumsum([0.0] + [w + buff for w in col_w[:-1]])
+        for k, i in enumerate(table):
+            r, c = divmod(k, n_cols)
+            x, top = xs[c] + col_w[c] / 2, -(r + bool(apart)) * pitch
+            if i is None:
+                dots = flat_text("⋯", theme.font, self._style["font_size"], theme.dim)
+                dots.move_to([x, top - self._box_h / 2, 0])
+                self.ellipses.add(dots)
+                cells.append(dots)
+            else:
+                chip = self._make(i, width=col_w[c]).move_to([x, top - self._cell_h / 2, 0])
+                self.chip_map[i] = chip
+                cells.append(chip)
+        self.chips = VGroup(*(self.chip_map[i] for i in self.shown if i is not None))
+        self.add(*cells)
+        return self
+
     @staticmethod
     def _choose(n: int, keep: set[int], count: int) -> list[int | None]:
         """keep plus the first others, count entries in all, in order, with None for each gap."""
-        chosen = set(keep)
-        for i in range(n):
-            if len(chosen) >= count:
-                break
-            chosen.add(i)
-        return shown_subset(n, chosen, limit=0)    # everything chosen, ⋯ for each gap
+        return choose(n, count, keep)
 
     @staticmethod
     def _col_widths(widths: Sequence[float], n_cols: int) -> list[float]:

@@ -1,0 +1,276 @@
+"""Attention, step by step, as the decoder chapters draw it (masked self-attention, cross-attention, the
+output's grid): a grid of same-shaped matrices that give way to each other in place, the Q, K and V
+projections one after another, the scores step, notes wrapped into the work panel, the mask's styling.
+The stage (clearing it, copy-free fades, placing a formula) is stage.py's."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from manim import DOWN, LEFT, MathTex, ReplacementTransform, Transform, VGroup
+
+from .choreography import ProductLayout, layout_product, show_matrix_product
+from .stage import Region, clear_stage, content_region, fade_in, fade_out, place_formula
+from .matrix import NumericMatrix, format_number, shown_indices
+from .text import flat_text
+
+PANEL_ROWS = 3     # s, e^s, e^s/Σ under the grid
+BARS = 0.9         # at least this much room for the softmax bars
+
+
+def focus_row(m: int) -> int:
+    """The position worked in detail: the third (it sees two earlier tokens and has later ones hidden), or
+    the last but one when the target is shorter."""
+    return max(0, min(2, m - 2))
+
+
+def ordinal(k: int) -> str:
+    if 10 <= k % 100 <= 20:
+        return f"{k}th"
+    return f"{k}" + {1: "st", 2: "nd", 3: "rd"}.get(k % 10, "th")
+
+
+def wrapped_note(scene, parts, region: Region, *, font_size: float = 22,
+                 min_font_size: float = 18) -> VGroup | None:
+    """Words wrapped into lines that fit region at the largest font size from font_size down to
+    min_font_size; None when even the smallest does not fit (the caption then says it alone).
+    parts: (text, colour) pairs; each part starts on a new line."""
+    font = scene.theme.font
+    fs = font_size
+    while fs >= min_font_size - 1e-9:
+        # measure words once (cached shapes), build only the final lines
+        space = flat_text("x x", font, fs, "#fff").width - flat_text("xx", font, fs, "#fff").width
+        plan = []
+        for text, color in parts:
+            line, width = [], 0.0
+            for word in text.split():
+                w = flat_text(word, font, fs, "#fff").width
+                if line and width + space + w > region.width - 0.15:
+                    plan.append((" ".join(line), color))
+                    line, width = [], 0.0
+                width += (space if line else 0.0) + w
+                line.append(word)
+            if line:
+                plan.append((" ".join(line), color))
+        line_h = flat_text("Xg", font, fs, "#fff").height
+        if len(plan) * (line_h + 0.1) <= region.height - 0.05:
+            lines = VGroup(*(scene.text(t, fs, c) for t, c in plan)).arrange(DOWN, buff=0.1)
+            if lines.width <= region.width - 0.05 and lines.height <= region.height - 0.05:
+                return lines.move_to(region.center)
+        fs -= 2
+    return None
+
+
+def style_masked(M: NumericMatrix, masked_values, theme, *, zero: bool = False) -> NumericMatrix:
+    """Cells the mask hides (−∞ in masked_values, the record): −∞ drawn in the text colour on the mask
+    colour (readable); with zero=True (a weights matrix) their exact zeros get a faint mask tint, so they
+    read apart from weights that merely round to 0.00."""
+    for (i, j), cell in M.cells.items():
+        if math.isinf(masked_values[i, j]):
+            if zero:
+                cell.text.set_color(theme.mask)
+                cell.box.set_fill(theme.mask, opacity=0.18)
+                cell.fill_opacity = 0.18
+            else:
+                cell.text.set_color(theme.text)
+    return M
+
+
+@dataclass
+class AttentionGrid:
+    """Matrices of one shape drawn with one geometry, each lying exactly over the first (so one can give way
+    to the next cell by cell); the first carries the row and column labels. panel: the room below."""
+    mats: list[NumericMatrix]
+    name: MathTex
+    panel: Region
+    name_x: float
+
+
+def attention_grid(scene, recs, *, fills=None, name_tex: str = "S", name_color: str | None = None,
+                   panel_rows: int = PANEL_ROWS, bars: float = BARS, min_scale: float = 0.9,
+                   col_candidates=None, keep_row: int | None = None) -> AttentionGrid:
+    """recs: records of one shape (e.g. scores, scaled, masked, weights). As many columns as fit beside the
+    labels and the softmax's Σ, then as many rows as leave room below for the softmax panel.
+    col_candidates: column choices (lists of indices, None for ⋯), best first; default: the first ones.
+    keep_row: a row that is never elided (the one the chapter works through in detail)."""
+    theme = scene.theme
+    fills = fills or [None] * len(recs)
+    n, p = recs[0].value.shape
+    area = content_region(scene)
+    finite = recs[-1].value[np.isfinite(recs[-1].value)]
+    probe = NumericMatrix(finite[:1].reshape(1, 1) if finite.size else [[0.0]], theme)
+    pitch = probe.cell_height
+    panel_h = panel_rows * pitch + 0.2 + bars + 0.1
+    lab_w = MathTex(r"e^{s} / \Sigma", font_size=27).width
+    sigma_w = max(MathTex(r"\Sigma =", font_size=27).width + 0.9, MathTex(r"e^{-\infty} = 0", font_size=27).width) + 0.6
+    name_h = 0.45
+
+    # one cell width for all: that of the longest number (a monospaced font: longest is widest)
+    longest = max((float(v) for r in recs for v in r.value.ravel()),
+                  key=lambda v: len(format_number(v, scene.cfg.decimals)))
+    w = NumericMatrix([[longest]], theme).cell_width
+
+    def build(rows, cols, full=False):
+        """The labelled first matrix (all have its geometry); the others too when full."""
+        ms = [NumericMatrix(r.value, theme, rows=rows, cols=cols, cell_width=w,
+                            row_labels=r.rows if idx == 0 else None, col_labels=r.cols if idx == 0 else None,
+                            fill_color=fills[idx])
+              for idx, r in enumerate(recs if full else recs[:1])]
+        extra_left = max(0.0, lab_w + 0.3 - (ms[0].get_grid().get_left()[0] - ms[0].get_left()[0]))
+        width = ms[0].width + extra_left + sigma_w
+        height = ms[0].height + panel_h + 0.35 + name_h
+        return ms, extra_left, min(1.0, area.width / width, area.height / height)
+
+    def rows_for(limit):
+        rows = shown_indices(n, limit)
+        if keep_row is None or keep_row in rows:
+            return rows
+        return list(range(keep_row + 1)) + ([None] if keep_row < n - 2 else []) + [n - 1]
+
+    row_limits = list(range(min(n, 12), min(n, 4) - 1, -1))
+    candidates = list(col_candidates or []) + [shown_indices(p, limit)
+                                                for limit in range(min(p, 12), min(p, 4) - 1, -1)]
+    for cols in candidates:              # as many columns as fit (the width does not depend on the rows)
+        ms, extra_left, f = build(shown_indices(n, 1)[:1], cols)
+        if (ms[0].width + extra_left + sigma_w) * min_scale <= area.width:
+            break
+    for limit in row_limits:             # then as many rows as fit
+        rows = rows_for(limit)
+        ms, extra_left, f = build(rows, cols)
+        if f >= min_scale:
+            break
+    ms, extra_left, f = build(rows, cols, full=True)
+    if f < 1.0:
+        for m in ms:
+            m.scale(f, about_point=ms[0].get_center())
+        extra_left *= f
+    first = ms[0]
+    for m in ms[1:]:
+        m.shift(first.body[0].get_center() - m.body[0].get_center())
+        m.brackets.set_stroke(opacity=0)
+    group = VGroup(*ms)
+    total_w = group.width + extra_left + sigma_w * f
+    x_center = area.left + (area.width - total_w) / 2 + extra_left + group.width / 2
+    top = area.top - name_h - 0.15
+    group.move_to([x_center, top - group.height / 2, 0])
+    name = MathTex(name_tex, font_size=34, color=name_color or theme.text)
+    name.move_to([0, first.get_top()[1] + 0.17 + name.height / 2, 0]).align_to(first, LEFT)
+    panel = Region(area.left, area.right, area.bottom, first.get_bottom()[1] - 0.2)
+    return AttentionGrid(ms, name, panel, first.get_left()[0])
+
+
+def retire(scene, grid: AttentionGrid, mat: NumericMatrix, *active) -> None:
+    """A grid matrix whose cells have all given way leaves the scene (hidden cells still cost render time);
+    the first matrix's brackets and labels stay. The active matrices (and the name) move behind it in the
+    drawing order, so animating them re-draws only what follows them."""
+    scene.remove(mat)
+    first = grid.mats[0]
+    if mat is first:
+        scene.add(first.brackets, first.row_label_group, first.col_label_group)
+    scene.add(*active, grid.name)
+
+
+def rename(scene, grid: AttentionGrid, tex: str, color: str | None = None) -> Transform:
+    new = MathTex(tex, font_size=34, color=color or scene.theme.text)
+    new.move_to(grid.name).align_to([grid.name_x, 0, 0], LEFT)
+    return Transform(grid.name, new)
+
+
+def formula_in(scene, tex: str, region: Region, font_size: float = 34, color: str | None = None,
+               below: float | None = None) -> MathTex:
+    """A formula fitted into region, centred (or its top at `below`)."""
+    f = MathTex(tex, font_size=font_size, color=color or scene.theme.text)
+    scene.fit(f, width=region.width - 0.2, height=max(region.height - 0.1, 0.3))
+    f.move_to(region.center)
+    if below is not None:
+        f.move_to([region.center[0], below - f.height / 2, 0])
+    return f
+
+
+def scores_layout(scene, head: str, head_no: int) -> ProductLayout:
+    """S = Q·Kᵀ of a head (head: its record prefix, head_no: its number) laid out as a product."""
+    rec = scene.record(f"{head}.scores")
+    q, k = scene.value(f"{head}.q"), scene.value(f"{head}.k")
+    return layout_product(scene, q, k.T, rec.value, names=(f"Q_{head_no}", rf"K_{head_no}^\top", f"S_{head_no}"),
+                          colors=(scene.theme.query, scene.theme.key, None), left_row_labels=rec.rows,
+                          right_col_labels=rec.cols, result_col_labels=rec.cols, kinds=("scheme", "row"))
+
+
+def scores_step(scene, head: str, head_no: int, note_parts) -> ProductLayout:
+    """The scores step of a head, as in chapter 4: Q·Kᵀ laid out, its first entry worked, the rest filled
+    fast, then a note (wrapped_note parts) in the work panel. Returns the layout (its result: the scores)."""
+    rec = scene.record(f"{head}.scores")
+    lay = scores_layout(scene, head, head_no)
+    S = lay.result.hide_entries()
+    with scene.step(f"{head}.scores"):
+        clear_stage(scene, run_time=0.5, detach=True)
+        f = MathTex(rec.formula, font_size=34, color=scene.theme.text)
+        in_panel = place_formula(scene, f, lay, too_small="shrink")
+        scene.play(fade_in(lay.left), fade_in(lay.right), fade_in(S), fade_in(lay.name_group), fade_in(lay.ops),
+                   fade_in(f), run_time=0.8)
+        if in_panel:
+            scene.play(fade_out(f), run_time=0.3)
+        show_matrix_product(scene, lay.left, lay.right, S, detailed=1, rows=1, rest=True, panel=lay.panel,
+                            speed=1.4)
+        note = wrapped_note(scene, note_parts, lay.panel)
+        if note is not None:
+            scene.play(fade_in(note), run_time=0.6)
+    return lay
+
+
+class ProjectionSteps:
+    """Q, K and V one after another, like chapter 4: the input on the left stays when it is the same for the
+    next projection, the weight slice and the result are replaced."""
+
+    def __init__(self, scene, layer: str, head: int):
+        self.scene, self.layer, self.head = scene, layer, head
+        self.lay = None
+        self.formula = None
+
+    def layout(self, which: str, wname: str, color: str, input_values, input_name: str, labels):
+        scene = self.scene
+        rec = scene.record(f"{self.layer}.head{self.head}.{which}")
+        W = scene.example.head_weight(f"{self.layer}.{wname}", self.head)
+        return layout_product(scene, input_values, W, rec.value,
+                              names=(input_name, f"{wname}^{{({self.head})}}", f"{which.upper()}_{self.head}"),
+                              colors=(None, color, color), left_row_labels=labels, kinds=("scheme", "row"))
+
+    def play(self, which: str, wname: str, color: str, input_values, input_name: str, labels, *,
+             same_input: bool, **speed):
+        """One projection step (its section is opened by the caller); speed: show_matrix_product's options.
+        Returns the layout."""
+        scene = self.scene
+        rec = scene.record(f"{self.layer}.head{self.head}.{which}")
+        lay = self.layout(which, wname, color, input_values, input_name, labels)
+        f = MathTex(rec.formula, font_size=34, color=color)
+        in_panel = place_formula(scene, f, lay, too_small="shrink")
+        lay.result.hide_entries()
+        old = self.lay
+        if old is None:
+            scene.play(fade_in(lay.left), fade_in(lay.right), fade_in(lay.result), fade_in(lay.name_group),
+                       fade_in(lay.ops), fade_in(f), run_time=0.8)
+        else:
+            gone = [old.right, old.result, old.ops, self.formula]
+            if same_input:
+                gone += [old.names["right"], old.names["result"]]
+                keep = [ReplacementTransform(old.left, lay.left),
+                        ReplacementTransform(old.names["left"], lay.names["left"])]
+                new = [lay.names["right"], lay.names["result"]]
+            else:
+                gone += [old.left, old.name_group]
+                keep = [fade_in(lay.left)]
+                new = [lay.name_group]
+            scene.add(*gone, old.left, old.name_group)     # last in the drawing order: only they re-draw
+            scene.play(*(fade_out(m) for m in gone), *keep, run_time=0.7)
+            scene.play(fade_in(lay.right), fade_in(lay.result), *(fade_in(m) for m in new), fade_in(lay.ops),
+                       fade_in(f), run_time=0.6)
+        works = speed.get("detailed", 0) > 0
+        if in_panel and works:
+            scene.play(fade_out(f), run_time=0.3)
+        show_matrix_product(scene, lay.left, lay.right, lay.result, panel=lay.panel, **speed)
+        if in_panel and works:
+            scene.play(fade_in(f), run_time=0.3)
+        self.lay, self.formula = lay, f
+        return lay
+
