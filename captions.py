@@ -237,7 +237,8 @@ def to_srt(cues: list[Cue]) -> str:
     return srt.compose(subs, reindex=False)
 
 
-def _vtt_time(t: float) -> str:
+def vtt_time(t: float) -> str:
+    """WebVTT's hh:mm:ss.mmm."""
     ms = int(round(t * 1000))
     h, ms = divmod(ms, 3_600_000)
     m, ms = divmod(ms, 60_000)
@@ -250,6 +251,6 @@ def to_vtt(cues: list[Cue]) -> str:
     from webvtt import Caption, WebVTT
     vtt = WebVTT()
     for c in cues:
-        vtt.captions.append(Caption(_vtt_time(c.start), _vtt_time(c.end),
+        vtt.captions.append(Caption(vtt_time(c.start), vtt_time(c.end),
                                     "\n".join(html.escape(x, quote=False) for x in c.lines)))
     return vtt.content

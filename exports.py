@@ -195,14 +195,6 @@ def youtube_time(seconds: float) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
 
 
-def srt_time(seconds: float) -> str:
-    ms = int(round(seconds * 1000))
-    h, ms = divmod(ms, 3_600_000)
-    m, ms = divmod(ms, 60_000)
-    s, ms = divmod(ms, 1000)
-    return f"{h:02d}:{m:02d}:{s:02d},{ms:03d}"
-
-
 def chapters_txt(chapters: list[dict]) -> str:
     """YouTube chapters: one line per chapter, the first at 00:00."""
     return "".join(f"{youtube_time(c['start'])} {c['title']}\n" for c in chapters)

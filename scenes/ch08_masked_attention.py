@@ -10,13 +10,13 @@ from __future__ import annotations
 import math
 
 from manim import (DOWN, LEFT, RIGHT, UP, AnimationGroup, Arrow, Create, FadeIn, LaggedStart, Line,
-                   ReplacementTransform, RoundedRectangle, TransformFromCopy, VGroup, Write)
+                   RoundedRectangle, TransformFromCopy, VGroup)
 
 from scenes.base import ChapterScene
 from scenes.components import (NumericMatrix, Region, TokenRow, hide, layout_product, reveal, show_matrix_product,
                                show_row_softmax)
 from scenes.components.attention import (ProjectionSteps, attention_grid, focus_row, formula_in, ordinal, rename,
-                                         retire, scores_step, style_masked, wrapped_note)
+                                         retire, scale_in_place, scores_step, style_masked, wrapped_note)
 from scenes.components.stage import clear_stage, fade_in, fade_out
 from scenes.components.matrix import format_number
 from scenes.components.text import flat_text
@@ -125,20 +125,7 @@ class MaskedAttentionScene(ChapterScene):
         style_masked(A, masked.values, self.theme, zero=True)
         self.grid = grid
         with self.step(f"{H}.scaled"):
-            clear_stage(self, old, run_time=0.5, detach=True)
-            self.play(ReplacementTransform(old, S), fade_in(grid.name), run_time=1.0)
-            for mat in (scaled, masked, A):
-                mat.hide_entries()
-            self.add(scaled, grid.name)
-            f = formula_in(self, rec.formula, grid.panel, 36, below=grid.panel.top - 0.2)
-            self.play(Write(f), run_time=0.8)
-            self.play(LaggedStart(*(
-                AnimationGroup(*[hide(S.get_cell(i, j)) for j in S.shown_col_indices()],
-                               *[reveal(scaled, i, j) for j in scaled.shown_col_indices()])
-                for i in S.shown_row_indices()), lag_ratio=0.2),
-                rename(self, grid, rf"S_{HEAD} / \sqrt{{d_k}}"), run_time=1.6)
-            self.panel_formula = f
-            retire(self, grid, S, scaled)
+            self.panel_formula = scale_in_place(self, grid, old, rec.formula, HEAD, run_time=1.6)
         self.shown[f"{H}.scaled"] = scaled
 
     def mask(self):

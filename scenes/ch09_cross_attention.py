@@ -8,14 +8,14 @@ encoder's value rows.
 from __future__ import annotations
 
 import numpy as np
-from manim import (DOWN, LEFT, RIGHT, UP, AnimationGroup, Arrow, Create, FadeIn, FadeOut, LaggedStart, MathTex,
-                   Rectangle, ReplacementTransform, SurroundingRectangle, TransformFromCopy, VGroup, Write)
+from manim import (DOWN, LEFT, RIGHT, Arrow, Create, FadeIn, MathTex, Rectangle, ReplacementTransform,
+                   SurroundingRectangle, TransformFromCopy, VGroup, Write)
 
 from scenes.base import ChapterScene
-from scenes.components import (NumericMatrix, Region, content_region, hide, layout_product, reveal,
-                               show_matrix_product, show_row_softmax)
+from scenes.components import (NumericMatrix, Region, content_region, layout_product, show_matrix_product,
+                               show_row_softmax)
 from scenes.components.attention import (ProjectionSteps, attention_grid, focus_row, formula_in, ordinal, rename,
-                                         retire, scores_step, wrapped_note)
+                                         retire, scale_in_place, scores_step, wrapped_note)
 from scenes.components.stage import clear_stage, fade_in, fade_out
 from scenes.components.sums import cell_size
 from scenes.components.choreography import effective_font_size
@@ -170,20 +170,7 @@ class CrossAttentionScene(ChapterScene):
         S, scaled, A = grid.mats
         self.grid = grid
         with self.step(f"{H}.scaled"):
-            clear_stage(self, old, run_time=0.5, detach=True)
-            self.play(ReplacementTransform(old, S), fade_in(grid.name), run_time=1.0)
-            scaled.hide_entries()
-            A.hide_entries()
-            self.add(scaled, grid.name)
-            f = formula_in(self, rec.formula, grid.panel, 36, below=grid.panel.top - 0.2)
-            self.play(Write(f), run_time=0.8)
-            self.play(LaggedStart(*(
-                AnimationGroup(*[hide(S.get_cell(i, j)) for j in S.shown_col_indices()],
-                               *[reveal(scaled, i, j) for j in scaled.shown_col_indices()])
-                for i in S.shown_row_indices()), lag_ratio=0.2),
-                rename(self, grid, rf"S_{HEAD} / \sqrt{{d_k}}"), run_time=1.4)
-            self.panel_formula = f
-            retire(self, grid, S, scaled)
+            self.panel_formula = scale_in_place(self, grid, old, rec.formula, HEAD, run_time=1.4)
         self.shown[f"{H}.scaled"] = scaled
 
     def softmax(self):

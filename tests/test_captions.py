@@ -124,4 +124,4 @@ def test_srt_and_vtt_keep_user_text_literal():
     import webvtt
     import io
     read = webvtt.from_buffer(io.StringIO(vtt))
-    assert [c.start for c in read] == [captions._vtt_time(c.start) for c in cues]
+    assert [c.start for c in read] == [captions.vtt_time(c.start) for c in cues]

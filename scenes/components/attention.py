@@ -8,9 +8,10 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from manim import DOWN, LEFT, MathTex, ReplacementTransform, Transform, VGroup
+from manim import (DOWN, LEFT, AnimationGroup, LaggedStart, MathTex, ReplacementTransform, Transform, VGroup,
+                   VMobject, Write)
 
-from .choreography import ProductLayout, layout_product, show_matrix_product
+from .choreography import ProductLayout, hide, layout_product, reveal, show_matrix_product
 from .stage import Region, clear_stage, content_region, fade_in, fade_out, place_formula
 from .matrix import NumericMatrix, format_number, shown_indices
 from .text import flat_text
@@ -158,6 +159,27 @@ def attention_grid(scene, recs, *, fills=None, name_tex: str = "S", name_color: 
     name.move_to([0, first.get_top()[1] + 0.17 + name.height / 2, 0]).align_to(first, LEFT)
     panel = Region(area.left, area.right, area.bottom, first.get_bottom()[1] - 0.2)
     return AttentionGrid(ms, name, panel, first.get_left()[0])
+
+
+def scale_in_place(scene, grid: AttentionGrid, old: NumericMatrix, formula: str, head_no: int,
+                   run_time: float) -> VMobject:
+    """Inside the scaled-scores step: the scores of the scores step become the grid's first matrix, and the
+    scaled scores replace them cell by cell under the formula; the grid's later matrices wait hidden.
+    Returns the formula (in the work panel)."""
+    S, scaled = grid.mats[0], grid.mats[1]
+    clear_stage(scene, old, run_time=0.5, detach=True)
+    scene.play(ReplacementTransform(old, S), fade_in(grid.name), run_time=1.0)
+    for mat in grid.mats[1:]:
+        mat.hide_entries()
+    scene.add(scaled, grid.name)
+    f = formula_in(scene, formula, grid.panel, 36, below=grid.panel.top - 0.2)
+    scene.play(Write(f), run_time=0.8)
+    scene.play(LaggedStart(*(AnimationGroup(*[hide(S.get_cell(i, j)) for j in S.shown_col_indices()],
+                                            *[reveal(scaled, i, j) for j in scaled.shown_col_indices()])
+                             for i in S.shown_row_indices()), lag_ratio=0.2),
+               rename(scene, grid, rf"S_{head_no} / \sqrt{{d_k}}"), run_time=run_time)
+    retire(scene, grid, S, scaled)
+    return f
 
 
 def retire(scene, grid: AttentionGrid, mat: NumericMatrix, *active) -> None:
