@@ -70,11 +70,12 @@ def stopped_line(folder: Path | None = None) -> str:
 
 
 def finished_chapters(folder: Path | None) -> int:
-    """Chapters whose render is complete in a run folder: the cache key is written last, after the video and
-    its steps are in place (course.render_course)."""
+    """Chapters whose render is complete in a run folder, or in the run folders of a batch folder below it:
+    the cache key is written last, after the video and its steps are in place (course.land_chapter)."""
     if folder is None or not folder.is_dir():
         return 0
-    return sum(1 for key in folder.glob(".*.key") if (folder / f"{key.name[1:-len('.key')]}.steps.json").exists())
+    keys = [*folder.glob(".*.key"), *folder.glob("*/*/.*.key")]   # a run folder; a batch's <example>/<look>/
+    return sum(1 for key in keys if (key.parent / f"{key.name[1:-len('.key')]}.steps.json").exists())
 
 
 # ---------------------------------------------------------------- processes
