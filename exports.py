@@ -287,15 +287,21 @@ def _step_title(example: Example, step: dict) -> str:
 
 
 def video_frame(path: Path, t: float) -> "Image.Image":
-    """The frame shown at time t (seconds) of a video, as an RGBA PIL image."""
+    """The frame shown at time t (seconds) of a video, as an RGBA PIL image: decoded from the keyframe at or
+    before t, not from the start."""
     import av
     with av.open(str(path)) as c:
         s = c.streams.video[0]
+        c.seek(int(max(0.0, t - 0.5) / s.time_base), stream=s, backward=True, any_frame=False)
         best = None
         for frame in c.decode(s):
             if frame.time is not None and frame.time > t + 1e-6 and best is not None:
                 break
             best = frame
+        if best is None:     # t is past the end: the last frame
+            c.seek(0, stream=s)
+            for frame in c.decode(s):
+                best = frame
         return best.to_image().convert("RGBA")
 
 
