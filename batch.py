@@ -24,7 +24,6 @@ import os
 import re
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 import tomllib

@@ -13,6 +13,7 @@ with a true peak of at most -1 dBTP, and stores the WAV and its sentence timings
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import re
@@ -25,6 +26,7 @@ from typing import Protocol
 import numpy as np
 
 from captions import split_sentences
+from exports import write_atomic
 
 TARGET_LUFS = -16.0
 MAX_TRUE_PEAK_DB = -1.0
@@ -90,7 +92,6 @@ _SPOKEN_SYMBOLS = [
 ]
 _SUBSCRIPTS = {ord(c): " " + r for c, r in zip("₀₁₂₃₄₅₆₇₈₉ₖᵢⱼₙₘₜₓ", "0123456789kijnmtx")}
 _FORBIDDEN = set("_<>\\^{}")
-_NUMBER = r"\d+(?:\.\d+)?"
 
 
 def _sayable(ch: str) -> bool:
@@ -112,8 +113,8 @@ def spoken_form(text: str) -> str:
     s = unicodedata.normalize("NFC", text).translate(_SUBSCRIPTS)
     s = re.sub(r"(\d)\s*[eE]-(\d+)", r"\1 times 10 to the minus \2", s)       # 1e-5
     s = re.sub(r"(\d)\s*[eE]\+?(\d+)", r"\1 times 10 to the \2", s)           # 3e23
-    s = re.sub(rf"(?<![\w.])-(?=\d)", " minus ", s)                          # -0.84
-    s = re.sub(rf"(?<=\d)\s*/\s*(?=\d)", " over ", s)                         # 1/464.2
+    s = re.sub(r"(?<![\w.])-(?=\d)", " minus ", s)                          # -0.84
+    s = re.sub(r"(?<=\d)\s*/\s*(?=\d)", " over ", s)                         # 1/464.2
     s = re.sub(r"\s·\s|(?<=\d)·(?=\d)", " times ", s)                         # a · b, 2·3
     s = s.replace("·", " ")
     s = re.sub(r"\^\s*\(?\s*(-?\d+)\s*\)?", r" to the power \1 ", s)          # 10^4
@@ -291,7 +292,8 @@ class Narrator:
 
     def __init__(self, name: str = "joe", rate: float = 1.0, cache_dir: str | os.PathLike | None = None,
                  engine: Voice | None = None):
-        check_voice(name, rate) if engine is None else None
+        if engine is None:
+            check_voice(name, rate)
         self.name, self.rate = name, float(rate)
         self.cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
         self._engine = engine
@@ -317,11 +319,10 @@ class Narrator:
             except (OSError, ValueError, KeyError):
                 pass   # a damaged entry: make it again
         audio, rate, sentences = self._synthesize(text)
-        self.cache_dir.mkdir(parents=True, exist_ok=True)
-        _write_wav_atomic(wav, audio, rate)
+        write_atomic(wav, _wav_bytes(audio, rate))
         data = {"text": text, "spoken": " ".join(s.spoken for s in sentences), "duration": audio.size / rate,
                 "voice": self.name, "rate": self.rate, "sentences": [asdict(s) for s in sentences]}
-        _write_atomic(meta, json.dumps(data, ensure_ascii=False, indent=1))
+        write_atomic(meta, json.dumps(data, ensure_ascii=False, indent=1))
         self.synthesized += 1
         return self._load(wav, meta)
 
@@ -361,25 +362,12 @@ def read_wav(path: str | os.PathLike) -> tuple[np.ndarray, int]:
     return raw.astype(np.float64) / 32767.0, rate
 
 
-def _write_wav_atomic(path: Path, audio: np.ndarray, rate: int):
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
-    try:
-        with wave.open(str(tmp), "wb") as w:
-            w.setnchannels(1)
-            w.setsampwidth(2)
-            w.setframerate(rate)
-            w.writeframes((np.clip(audio, -1, 1) * 32767).round().astype("<i2").tobytes())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def _write_atomic(path: Path, text: str):
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+def _wav_bytes(audio: np.ndarray, rate: int) -> bytes:
+    """Mono 16-bit PCM WAV of float samples in [-1, 1]."""
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes((np.clip(audio, -1, 1) * 32767).round().astype("<i2").tobytes())
+    return buf.getvalue()

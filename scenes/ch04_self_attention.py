@@ -14,8 +14,8 @@ from scenes.base import ChapterScene
 from scenes.components import (NumericMatrix, Region, content_region, hide, layout_product, reveal,
                                show_matrix_product, show_row_softmax, shown_indices)
 from scenes.components.attention import scores_layout
-from scenes.components.choreography import (clear_stage, effective_font_size, fade_in, fade_out,
-                                             place_formula)
+from scenes.components.choreography import effective_font_size
+from scenes.components.stage import clear_stage, fade_in, fade_out, place_formula
 from scenes.components.matrix import format_number
 from scenes.components.text import flat_text
 

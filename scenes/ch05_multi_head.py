@@ -12,7 +12,7 @@ from manim import (DOWN, LEFT, RIGHT, UP, Create, LaggedStart, Line, MathTex,
 from scenes.base import ChapterScene
 from scenes.components import (NumericMatrix, content_region, layout_product, show_matrix_product,
                                shown_indices)
-from scenes.components.choreography import clear_stage, fade_in, fade_out, place_formula
+from scenes.components.stage import clear_stage, fade_in, fade_out, place_formula
 from scenes.components.heatmap import WeightsHeatmap
 from scenes.components.text import flat_text
 

@@ -29,7 +29,8 @@ from mathcore import scale
 from mathcore.display import product_terms
 from scenes.base import ChapterScene
 from scenes.components import NumericMatrix, Region, content_region, format_number
-from scenes.components.choreography import clear_stage, fade_in, fade_out, reveal
+from scenes.components.choreography import reveal
+from scenes.components.stage import clear_stage, fade_in, fade_out
 from scenes.components.matrix import shown_indices, shown_subset
 from scenes.components.tokens import TokenChip
 

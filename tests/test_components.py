@@ -42,18 +42,10 @@ def definers(name: str) -> list[str]:
     return out
 
 
-@pytest.mark.parametrize("name", ["clear_stage", "place_formula", "QuickFade", "FadeInPlace", "fade_in",
-                                  "fade_out"])
+@pytest.mark.parametrize("name", ["clear_stage", "place_formula", "QuickFade", "fade_in", "fade_out"])
 def test_stage_helpers_are_defined_once_in_stage_py(name):
     found = definers(name)
-    assert found in (["components/stage.py"], []), f"{name} defined in {found}: import it from stage.py"
-    if name != "FadeInPlace":                  # an alias (an assignment), not a definition
-        assert found == ["components/stage.py"]
-
-
-def test_fade_names_are_one_class():
-    from scenes.components import stage
-    assert stage.FadeInPlace is stage.QuickFade
+    assert found == ["components/stage.py"], f"{name} defined in {found}: import it from stage.py"
 
 
 def test_chapter_scene_clear_stage_delegates_to_stage():

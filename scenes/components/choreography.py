@@ -10,7 +10,7 @@ derived from record numbers by mathcore.display; totals shown are always the rec
 
 The layouts are Mobjects that build themselves and expose their geometry: ProductLayout (what
 layout_product returns) and SoftmaxPanel (the work show_row_softmax plays). Clearing the stage, the
-copy-free fades and place_formula live in stage.py (imported here for older call sites).
+copy-free fades and place_formula live in stage.py.
 
 Only small parts are animated (a row, a column, the few numbers of one entry), so renders stay cheap.
 Cells of matrices already on screen are filled and emptied in place (FadeCell, reveal, hide: no copies, so
@@ -31,8 +31,7 @@ from mathcore.display import product_terms, softmax_terms
 from ..theme import Theme
 from .bars import ProbabilityBars
 from .matrix import MINUS, Cell, NumericMatrix, format_number, shown_indices
-from .stage import (FadeInPlace, QuickFade, Region, clear_stage, content_region, fade_in,  # noqa: F401
-                    fade_out, place_formula)
+from .stage import Region, content_region, fade_out
 from .text import flat_text
 
 

@@ -1,6 +1,6 @@
 """The stage: its content region, clearing it, copy-free fades, and placing a formula beside a product layout.
 
-The one home of clear_stage, the copy-free fade (QuickFade, also importable as FadeInPlace) and
+The one home of clear_stage, the copy-free fade (QuickFade) and
 place_formula; ChapterScene.clear_stage and the chapters call these.
 """
 from __future__ import annotations
@@ -80,7 +80,6 @@ class QuickFade(Animation):
         self._scale(1.0)
 
 
-FadeInPlace = QuickFade     # the name chapter 8 used
 
 
 def fade_in(mob: Mobject, **kwargs) -> QuickFade:
