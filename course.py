@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +32,9 @@ QUALITIES = {  # Manim's presets, plus a tiny draft for tests and quick looks: t
 FRAME_RATES = {"l": 15, "m": 30, "h": 60, "p": 60, "k": 60, "draft": 5}
 DRAFT = {"pixel_width": 256, "pixel_height": 144, "frame_rate": FRAME_RATES["draft"]}
 FORMATS = ("mp4", "webm", "gif", "mov")
+# x264 for mp4 and mov: the "veryfast" preset at CRF 21 measured the same PSNR as Manim's default (medium,
+# CRF 23) on our frames, 4 % larger, with a third less encoding time
+X264_OPTIONS = {"preset": "veryfast", "crf": "21"}
 
 
 def example_folder(ex: Example) -> Path:
@@ -106,6 +110,8 @@ def _manim_options(settings: RenderSettings, media_dir: str, slug: str) -> dict:
         opts["frame_rate"] = settings.fps
     if settings.fmt != "png":
         opts["format"] = settings.fmt
+    if settings.fmt in ("mp4", "mov") and not settings.transparent:
+        opts["video_encoder_options"] = X264_OPTIONS
     return opts
 
 
@@ -176,7 +182,7 @@ def _run_all(jobs_list: list[tuple], jobs: int, verbose: bool, on_done=None) -> 
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     results, failures = {}, []
-    pending = list(jobs_list)
+    pending = sorted(jobs_list, key=lambda job: -getattr(job[0], "cost", 0))   # the longest start first
     running: dict = {}
     with Progress(SpinnerColumn(), TextColumn("{task.description:<44}"), BarColumn(bar_width=24),
                   TimeElapsedColumn(), TextColumn("{task.fields[status]}"), transient=False) as progress:
@@ -304,15 +310,16 @@ def assemble(ex: Example, chapters: list, folder: Path, settings: RenderSettings
     course_video = folder / f"course.{ext}"
     if ext == "gif":
         course_video = folder / f"{chapters[0].slug}.gif"   # GIFs are not joined; each chapter stands alone
-    else:
-        exports.join_videos([folder / f"{ch.slug}.{ext}" for ch in chapters], course_video)
+    else:   # the thumbnails (from the chapter videos) are drawn on the other core while the join runs
+        with ThreadPoolExecutor(1) as pool:
+            thumbnails = pool.submit(_write_thumbnails, folder, course_chapters, settings)
+            exports.join_videos([folder / f"{ch.slug}.{ext}" for ch in chapters], course_video)
+            thumbnails.result()
         durations[course_video.name] = exports.video_duration(course_video)
     _write_captions(folder, course_chapters)
     exports.write_atomic(folder / "chapters.txt", exports.chapters_txt(course_chapters))
     exports.write_atomic(folder / "description.txt",
                          exports.description_txt(course_chapters, ex, t, settings.voice))
-    if ext != "gif":
-        _write_thumbnails(folder, course_chapters, settings)
     exports.write_atomic(folder / "narration.md", exports.narration_md(course_chapters, ex))
     exports.write_atomic(folder / "course.json", json.dumps(
         {"voice": settings.voice, "voice_rate": settings.voice_rate if settings.voice else None,

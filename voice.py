@@ -30,6 +30,10 @@ from exports import write_atomic
 
 TARGET_LUFS = -16.0
 MAX_TRUE_PEAK_DB = -1.0
+# how the narration is encoded in the videos (scenes/speedups.py for a chapter, exports for the course)
+AAC_OPTIONS = {"aac_coder": "fast"}   # three times quicker than FFmpeg's default coder, no worse on speech
+AUDIO_BIT_RATE = 96_000               # mono speech
+AUDIO_RATE = 48_000                   # video's usual sample rate (the voice speaks at 22.05 kHz)
 SENTENCE_GAP = 0.25          # seconds of silence between two sentences of one clip
 EDGE_SILENCE = 0.02          # seconds kept before the first and after the last sound
 RATE_RANGE = (0.5, 2.0)
@@ -172,17 +176,25 @@ def load_voice(name: str, rate: float = 1.0) -> Voice:
 
 # ---------------------------------------------------------------- loudness
 
-def true_peak_db(audio: np.ndarray, rate: int) -> float:
-    """ITU-R BS.1770-4 true peak: the sample peak of the signal oversampled 4 times, in dBTP (in blocks, so a
-    whole course does not need gigabytes)."""
+def _peak_envelope(audio: np.ndarray) -> np.ndarray:
+    """For each sample, the largest magnitude of the signal oversampled 4 times (ITU-R BS.1770-4) over that
+    sample's four phases: float32, computed in blocks so a whole course does not need gigabytes."""
     from scipy.signal import resample_poly
+    x = np.asarray(audio, dtype=np.float32)
+    env = np.empty(x.size, dtype=np.float32)
+    block, pad = 1 << 20, 64
+    for i in range(0, x.size, block):
+        a, b, n = max(0, i - pad), min(x.size, i + block + pad), min(block, x.size - i)
+        up = np.abs(resample_poly(x[a:b], 4, 1)).reshape(-1, 4).max(axis=1)
+        env[i:i + n] = up[i - a:i - a + n]
+    return env
+
+
+def true_peak_db(audio: np.ndarray, rate: int) -> float:
+    """ITU-R BS.1770-4 true peak: the sample peak of the signal oversampled 4 times, in dBTP."""
     if audio.size == 0:
         return -np.inf
-    block, pad = 1 << 20, 64
-    peak = 0.0
-    for i in range(0, audio.size, block):
-        part = audio[max(0, i - pad): i + block + pad]
-        peak = max(peak, float(np.max(np.abs(resample_poly(part, 4, 1)))))
+    peak = float(_peak_envelope(audio).max())
     return 20 * np.log10(peak) if peak > 0 else -np.inf
 
 
@@ -194,15 +206,13 @@ def integrated_loudness(audio: np.ndarray, rate: int) -> float:
     return float(pyloudnorm.Meter(rate).integrated_loudness(audio))
 
 
-def _limit(audio: np.ndarray, rate: int, ceiling_db: float) -> np.ndarray:
+def _limit(audio: np.ndarray, rate: int, ceiling_db: float, env: np.ndarray | None = None) -> np.ndarray:
     """A look-ahead peak limiter: smooth gain that keeps the 4x-oversampled peak under the ceiling."""
     from scipy.ndimage import maximum_filter1d, uniform_filter1d
-    from scipy.signal import resample_poly
-    ceiling = 10 ** (ceiling_db / 20)
-    env = np.abs(resample_poly(audio, 4, 1)).reshape(-1, 4).max(axis=1)[: audio.size]
-    if env.size < audio.size:
-        env = np.pad(env, (0, audio.size - env.size))
-    need = np.minimum(1.0, ceiling / np.maximum(env, 1e-12))
+    ceiling = np.float32(10 ** (ceiling_db / 20))
+    if env is None:
+        env = _peak_envelope(audio)
+    need = np.minimum(np.float32(1.0), ceiling / np.maximum(env, np.float32(1e-12)))
     window = max(1, int(0.005 * rate))                    # 5 ms attack and hold
     gain = -maximum_filter1d(-need, size=2 * window + 1)  # the smallest gain around each sample
     gain = uniform_filter1d(gain, size=window)            # smoothed, so it does not click
@@ -215,17 +225,12 @@ PEAK_MARGIN = 1.0   # dB kept below the ceiling in the clips: AAC encoding (twic
 
 
 def limit_true_peak(audio: np.ndarray, rate: int, ceiling: float = MAX_TRUE_PEAK_DB) -> np.ndarray:
-    """The audio with its true peak at most `ceiling` dBTP: limited in 10 s blocks (with 50 ms of context on
-    each side), and only the blocks that go over."""
-    out = np.array(audio, dtype=np.float64)
-    block, pad = 10 * rate, rate // 20
-    for i in range(0, out.size, block):
-        a, b = max(0, i - pad), min(out.size, i + block + pad)
-        part = out[a:b]
-        if true_peak_db(part, rate) > ceiling:
-            limited = _limit(part, rate, ceiling)
-            out[i:min(out.size, i + block)] = limited[i - a: i - a + min(block, out.size - i)]
-    return out
+    """The audio (float32) with its true peak at most `ceiling` dBTP; unchanged where it is under."""
+    x = np.asarray(audio, dtype=np.float32)
+    env = _peak_envelope(x)
+    if x.size == 0 or float(env.max()) <= 10 ** (ceiling / 20):
+        return x
+    return _limit(x, rate, ceiling, env)
 
 
 def normalize_loudness(audio: np.ndarray, rate: int, target: float = TARGET_LUFS,

@@ -28,6 +28,7 @@ from mathcore import Config, Example, build_example
 from .components.text import flat_text, make_text
 from .theme import Theme, get_theme
 from . import fastcopy  # noqa: F401  (a faster Mobject copy: most of a scene's build time)
+from . import speedups  # noqa: F401  (a shared Tex cache, one conversion per repeated frame, fast AAC)
 
 
 @lru_cache(maxsize=1024)
