@@ -179,17 +179,23 @@ def _run_all(jobs_list: list[tuple], jobs: int, verbose: bool, on_done=None) -> 
     on_done(ch, info), if given, runs as soon as a chapter succeeds (to move its files into place, so a stop
     or a sibling's failure keeps it). Whatever ends the loop early (Ctrl-C, SIGTERM, an error) stops the
     workers still running, and their process groups, before it propagates (runctl.stop)."""
+    from rich.console import Console
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+    console = Console()
+    if not console.is_terminal:   # a log file or CI: rich assumes 80 columns and would cut off time and status
+        console = Console(width=max(console.width, 120))
     results, failures = {}, []
     pending = sorted(jobs_list, key=lambda job: -getattr(job[0], "cost", 0))   # the longest start first
     running: dict = {}
-    with Progress(SpinnerColumn(), TextColumn("{task.description:<44}"), BarColumn(bar_width=24),
-                  TimeElapsedColumn(), TextColumn("{task.fields[status]}"), transient=False) as progress:
+    columns = (SpinnerColumn(), TextColumn("{task.description:<44}"), BarColumn(bar_width=24), TimeElapsedColumn(),
+               TextColumn("{task.fields[status]}"))
+    with runctl.signals_deferred(), Progress(*columns, transient=False, console=console) as progress:
         tasks = {ch.slug: progress.add_task(f"{ch.number:>2} {ch.title}", total=1, status="waiting", start=False)
                  for ch, _ in jobs_list}
         try:
             while pending or running:
+                runctl.check_stop()   # the one place a SIGINT or SIGTERM raises (see runctl.signals_deferred)
                 while pending and len(running) < jobs:
                     ch, start = pending.pop(0)
                     progress.start_task(tasks[ch.slug])
@@ -396,7 +402,7 @@ def write_post(ex: Example, chapters: list, folder: Path, settings: RenderSettin
     by_name = {p.name: p for p in stills}
     narration = {(slug, st["id"]): st["narration"] for slug, r in results.items() for st in r["steps"]}
     src = " ".join(ex.tokens["source"])
-    parts = [f"# Inside a transformer, number by number\n",
+    parts = ["# Inside a transformer, number by number\n",
              f"Every number below is a real value computed by a small transformer (d_model {ex.config.d_model}, "
              f"{ex.config.n_heads} heads) on the sentence *{src}*. "
              "The data: [example.json](example.json).\n"]

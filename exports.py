@@ -11,12 +11,15 @@ import os
 import re
 import tempfile
 import unicodedata
-from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from mathcore import Example
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 
 # ---------------------------------------------------------------- paths and atomic writes
@@ -81,42 +84,13 @@ def join_videos(inputs: list[Path], output: Path) -> Path:
             ref = first.streams.video[0]
             ref_key = (ref.codec_context.name, ref.codec_context.width, ref.codec_context.height, ref.time_base)
         sound = _joined_audio(inputs)
-        with av.open(str(tmp), "w", format=_container_format(output)) as out:
-            with av.open(str(inputs[0])) as first:
-                out_stream = out.add_stream_from_template(first.streams.video[0])
-            audio_packets = _encode_audio(out, output, *sound) if sound else []
-            pending = iter(audio_packets)
-            next_audio = next(pending, None)
-            offset = 0
-            for path in inputs:
-                with av.open(str(path)) as inp:
-                    s = inp.streams.video[0]
-                    key = (s.codec_context.name, s.codec_context.width, s.codec_context.height, s.time_base)
-                    if key != ref_key:
-                        raise ValueError(f"{path.name} is encoded differently from {inputs[0].name}; render all "
-                                         "chapters with the same quality and format to join them")
-                    end = offset
-                    for pkt in inp.demux(s):
-                        if pkt.dts is None and pkt.pts is None:
-                            continue  # the flushing packet
-                        if pkt.pts is not None:
-                            pkt.pts += offset
-                            end = max(end, pkt.pts + (pkt.duration or 0))
-                        if pkt.dts is not None:
-                            pkt.dts += offset
-                        # interleave: the sound up to this frame's time goes first
-                        t = float((pkt.dts if pkt.dts is not None else pkt.pts) * s.time_base)
-                        while next_audio is not None and float(next_audio.pts * next_audio.time_base) <= t:
-                            out.mux(next_audio)
-                            next_audio = next(pending, None)
-                        pkt.stream = out_stream
-                        out.mux(pkt)
-                    if s.duration is not None:
-                        end = max(end, offset + s.duration)
-                    offset = end
-            while next_audio is not None:
-                out.mux(next_audio)
-                next_audio = next(pending, None)
+        if sound is None:
+            _join_into(inputs, tmp, output, ref_key, None, 0)
+        else:   # a lossy codec can push true peaks over the ceiling: measured, and redone if it did
+            import voice
+            samples, rate = sound
+            voice.encode_under_ceiling(samples, rate, lambda x: _join_into(inputs, tmp, output, ref_key, x, rate),
+                                       lambda: read_audio(tmp))
         os.replace(tmp, output)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -124,24 +98,56 @@ def join_videos(inputs: list[Path], output: Path) -> Path:
     return output
 
 
+def _join_into(inputs: list[Path], tmp: Path, output: Path, ref_key: tuple, samples: np.ndarray | None,
+               rate: int):
+    """Write the joined video to tmp: the chapters' frames remuxed, and the samples (if any) encoded as the
+    course's one sound stream, interleaved by time."""
+    import av
+    import voice
+    with av.open(str(tmp), "w", format=_container_format(output)) as out:
+        with av.open(str(inputs[0])) as first:
+            out_stream = out.add_stream_from_template(first.streams.video[0])
+        codec = "libopus" if output.suffix == ".webm" else "aac"
+        audio_packets = voice.encode_mono(out, samples, rate, codec) if samples is not None else []
+        pending = iter(audio_packets)
+        next_audio = next(pending, None)
+        offset = 0
+        for path in inputs:
+            with av.open(str(path)) as inp:
+                s = inp.streams.video[0]
+                key = (s.codec_context.name, s.codec_context.width, s.codec_context.height, s.time_base)
+                if key != ref_key:
+                    raise ValueError(f"{path.name} is encoded differently from {inputs[0].name}; render all "
+                                     "chapters with the same quality and format to join them")
+                end = offset
+                for pkt in inp.demux(s):
+                    if pkt.dts is None and pkt.pts is None:
+                        continue  # the flushing packet
+                    if pkt.pts is not None:
+                        pkt.pts += offset
+                        end = max(end, pkt.pts + (pkt.duration or 0))
+                    if pkt.dts is not None:
+                        pkt.dts += offset
+                    # interleave: the sound up to this frame's time goes first
+                    t = float((pkt.dts if pkt.dts is not None else pkt.pts) * s.time_base)
+                    while next_audio is not None and float(next_audio.pts * next_audio.time_base) <= t:
+                        out.mux(next_audio)
+                        next_audio = next(pending, None)
+                    pkt.stream = out_stream
+                    out.mux(pkt)
+                if s.duration is not None:
+                    end = max(end, offset + s.duration)
+                offset = end
+        while next_audio is not None:
+            out.mux(next_audio)
+            next_audio = next(pending, None)
+
+
 def read_audio(path: Path) -> tuple[np.ndarray, int] | None:
     """A video's sound as mono float samples (the mean of its channels) and their rate; None if it has no
-    sound."""
-    import av
-    with av.open(str(path)) as c:
-        if not c.streams.audio:
-            return None
-        s = c.streams.audio[0]
-        rate = s.codec_context.sample_rate
-        parts = []
-        for frame in c.decode(s):
-            a = frame.to_ndarray()
-            if not frame.format.is_planar:     # interleaved: one row of channel-interleaved samples
-                a = a.reshape(-1, len(frame.layout.channels)).T
-            if a.dtype != np.float32:
-                a = a.astype(np.float32) / (np.iinfo(a.dtype).max + 1 if a.dtype.kind == "i" else 1)
-            parts.append(a.mean(axis=0, dtype=np.float32) if a.shape[0] > 1 else a[0])
-    return (np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)), rate
+    sound (voice.read_audio)."""
+    import voice
+    return voice.read_audio(path)
 
 
 def _joined_audio(inputs: list[Path]) -> tuple[np.ndarray, int] | None:
@@ -162,29 +168,6 @@ def _joined_audio(inputs: list[Path]) -> tuple[np.ndarray, int] | None:
         parts.append(samples)
     import voice   # each AAC pass lets true peaks overshoot by about half a dB: keep the clips' margin
     return voice.limit_true_peak(np.concatenate(parts), rate, voice.MAX_TRUE_PEAK_DB - voice.PEAK_MARGIN), rate
-
-
-def _encode_audio(out, output: Path, samples: np.ndarray, rate: int) -> list:
-    """Encode mono float samples for the container (AAC for mp4/mov, Opus for webm); the packets."""
-    import av
-    webm = output.suffix == ".webm"
-    target = 48000 if webm else rate
-    from voice import AAC_OPTIONS, AUDIO_BIT_RATE
-    stream = out.add_stream("libopus" if webm else "aac", rate=target,
-                            options=None if webm else AAC_OPTIONS)
-    stream.layout = "mono"
-    stream.bit_rate = AUDIO_BIT_RATE
-    frame = av.AudioFrame.from_ndarray(samples.astype(np.float32).reshape(1, -1), format="flt", layout="mono")
-    frame.sample_rate = rate
-    frame.pts = 0
-    frame.time_base = Fraction(1, rate)
-    resampler = av.AudioResampler(format=stream.codec_context.format.name, layout="mono", rate=target,
-                                  frame_size=stream.codec_context.frame_size or None)
-    packets = []
-    for f in [*resampler.resample(frame), *resampler.resample(None)]:
-        packets.extend(stream.encode(f))
-    packets.extend(stream.encode(None))
-    return [p for p in packets if p.pts is not None]
 
 
 def _container_format(path: Path) -> str | None:

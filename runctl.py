@@ -55,12 +55,45 @@ def install_signal_handlers():
         signal.signal(sig, _on_signal)
 
 
+_deferred = 0                 # depth of signals_deferred() blocks in the main thread
+_pending: int | None = None   # a signal that arrived inside one, raised at the next check_stop()
+
+
 def _on_signal(signum, frame):
     # one stop per run: a second Ctrl-C while the workers are being stopped (at most a few seconds) must not
     # interrupt the stopping itself
+    global _pending
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, signal.SIG_IGN)
+    if _deferred:
+        _pending = signum
+        return
     raise Stopped(signum)
+
+
+@contextmanager
+def signals_deferred():
+    """Inside the block a signal does not raise wherever the main thread happens to be: it raises Stopped at
+    the next check_stop() call, or when the block ends. For loops that drive a rich progress display (an
+    exception raised while the main thread holds one of its locks can deadlock its refresh thread, and the
+    command then never exits) or start workers (a Popen interrupted between fork and its return leaves a
+    child nobody tracks)."""
+    global _deferred
+    _deferred += 1
+    try:
+        yield
+    finally:
+        _deferred -= 1
+        if not _deferred:
+            check_stop()
+
+
+def check_stop():
+    """Raise Stopped for a signal that arrived inside signals_deferred()."""
+    global _pending
+    if _pending is not None:
+        signum, _pending = _pending, None
+        raise Stopped(signum)
 
 
 def stopped_line(folder: Path | None = None) -> str:

@@ -221,7 +221,7 @@ def _limit(audio: np.ndarray, rate: int, ceiling_db: float, env: np.ndarray | No
 
 
 PEAK_MARGIN = 1.0   # dB kept below the ceiling in the clips: AAC encoding (twice: chapter, then course)
-                    # lets true peaks overshoot by up to about half a dB each time
+                    # lets true peaks overshoot, usually by about half a dB (encode_under_ceiling checks)
 
 
 def limit_true_peak(audio: np.ndarray, rate: int, ceiling: float = MAX_TRUE_PEAK_DB) -> np.ndarray:
@@ -248,6 +248,72 @@ def normalize_loudness(audio: np.ndarray, rate: int, target: float = TARGET_LUFS
         if abs(integrated_loudness(out, rate) - target) < 0.2:
             break
     return np.clip(out, -1.0, 1.0)
+
+
+def encode_under_ceiling(samples: np.ndarray, rate: int, write, read, ceiling: float = MAX_TRUE_PEAK_DB,
+                         tries: int = 4):
+    """Encode with a lossy codec and keep the promise of at most `ceiling` dBTP in what a viewer decodes.
+
+    write(samples) encodes the mono samples; read() decodes what was written, as (samples, rate). AAC lets
+    true peaks overshoot, usually by about half a dB but by over 1 dB on some speech, so the result is
+    measured: while it is over, the samples are limited by the excess (and a quarter dB more) and encoded
+    again. Returns the true peak of the result in dBTP."""
+    x = np.asarray(samples, dtype=np.float32)
+    peak = -np.inf
+    for _ in range(tries):
+        write(x)
+        decoded = read()
+        peak = true_peak_db(*decoded) if decoded is not None else -np.inf
+        if peak <= ceiling:
+            break
+        x = limit_true_peak(x, rate, true_peak_db(x, rate) - (peak - ceiling) - 0.25)
+    return peak
+
+
+def read_audio(path: Path) -> tuple[np.ndarray, int] | None:
+    """A media file's sound as mono float32 samples (the mean of its channels) and their rate; None if it has
+    no sound."""
+    import av
+    with av.open(str(path)) as c:
+        if not c.streams.audio:
+            return None
+        s = c.streams.audio[0]
+        rate = s.codec_context.sample_rate
+        parts = []
+        for frame in c.decode(s):
+            a = frame.to_ndarray()
+            if not frame.format.is_planar:     # interleaved: one row of channel-interleaved samples
+                a = a.reshape(-1, len(frame.layout.channels)).T
+            if a.dtype != np.float32:
+                a = a.astype(np.float32) / (np.iinfo(a.dtype).max + 1 if a.dtype.kind == "i" else 1)
+            parts.append(a.mean(axis=0, dtype=np.float32) if a.shape[0] > 1 else a[0])
+    return (np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)), rate
+
+
+def encode_mono(out, samples: np.ndarray, rate: int, codec: str) -> list:
+    """Add a mono sound stream to the open container `out` and encode the float samples into it (AAC with
+    the fast coder at AUDIO_BIT_RATE, resampled to AUDIO_RATE; any other codec FFmpeg knows, as it is);
+    returns the packets, to be muxed by the caller."""
+    import av
+    from fractions import Fraction
+    aac = codec == "aac"
+    target = AUDIO_RATE if codec in ("aac", "libopus", "libvorbis") else rate
+    stream = out.add_stream(codec, rate=target, options=AAC_OPTIONS if aac else None)
+    stream.layout = "mono"
+    if aac or codec == "libopus":
+        stream.bit_rate = AUDIO_BIT_RATE
+    frame = av.AudioFrame.from_ndarray(np.asarray(samples, dtype=np.float32).reshape(1, -1), format="flt",
+                                       layout="mono")
+    frame.sample_rate = rate
+    frame.pts = 0
+    frame.time_base = Fraction(1, rate)
+    resampler = av.AudioResampler(format=stream.codec_context.format.name, layout="mono", rate=target,
+                                  frame_size=stream.codec_context.frame_size or None)
+    packets = []
+    for f in [*resampler.resample(frame), *resampler.resample(None)]:
+        packets.extend(stream.encode(f))
+    packets.extend(stream.encode(None))
+    return [p for p in packets if p.pts is not None]
 
 
 # ---------------------------------------------------------------- clips and the cache

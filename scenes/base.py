@@ -20,7 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-from manim import (DOWN, LEFT, UP, UR, UL, FadeIn, FadeOut, Mobject, Scene, Text, VGroup, Write, config)
+from manim import (DOWN, UR, UL, FadeIn, FadeOut, Mobject, Scene, Text, VGroup, Write, config)
 
 import captions
 from mathcore import Config, Example, build_example

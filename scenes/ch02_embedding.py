@@ -1,7 +1,7 @@
 """Chapter 2: Embedding. One-hot rows times W_E pick rows of W_E; then the scale by sqrt(d_model)."""
 from __future__ import annotations
 
-from manim import (DOWN, LEFT, RIGHT, UP, Create, FadeIn, FadeOut, MathTex, ReplacementTransform, Transform,
+from manim import (DOWN, RIGHT, UP, Create, FadeIn, FadeOut, MathTex, ReplacementTransform, Transform,
                    TransformFromCopy, VGroup)
 
 from scenes.base import ChapterScene
@@ -56,7 +56,6 @@ class EmbeddingScene(ChapterScene):
         return onehot, label
 
     def pick_rows(self, onehot: NumericMatrix, onehot_label):
-        onehot_rec = self.record("source.onehot")
         rec = self.record("source.embedding")
         ids = [int(i) for i in self.value("source.ids")]
         W = self.example.weights["embedding.W_E"]

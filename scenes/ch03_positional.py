@@ -195,7 +195,6 @@ class PositionalScene(ChapterScene):
             pairs = VGroup()
             for i in range((d + 1) // 2):
                 ks = [k for k in (2 * i, 2 * i + 1) if k < d]
-                left, right = pe.col_labels[ks[0]].get_left()[0], pe.col_labels[ks[-1]].get_right()[0]
                 mid = (pe.get_cell(0, ks[0]).get_x() + pe.get_cell(0, ks[-1]).get_x()) / 2
                 tag = flat_text(f"i={i}", self.theme.font, 18, self.theme.positional)
                 bar_w = max(pe.get_cell(0, ks[-1]).get_right()[0] - pe.get_cell(0, ks[0]).get_left()[0] - 0.1, 0.3)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from manim import (DOWN, LEFT, RIGHT, UP, AnimationGroup, Arrow, Create, FadeIn, FadeOut, Indicate, LaggedStart,
+from manim import (DOWN, LEFT, RIGHT, UP, AnimationGroup, Arrow, Create, FadeIn, Indicate, LaggedStart,
                    MathTex, ReplacementTransform, RoundedRectangle, Transform, TransformFromCopy, VGroup, VMobject)
 
 from scenes.base import ChapterScene
@@ -95,8 +95,8 @@ class OutputScene(ChapterScene):
         theme = self.theme
         ms = build_matrix_sum(self, self.value(a_id), self.value(b_id), self.value(f"{norm}.sum"), names, self.tgt,
                               decimals=self.dec)
-        left = play_matrix_sum(self, ms, self.r, slow_cells=slow_cells, row_time=0.15, decimals=self.dec,
-                               tokens=self.tgt, position_word="position")
+        play_matrix_sum(self, ms, self.r, slow_cells=slow_cells, row_time=0.15, decimals=self.dec,
+                        tokens=self.tgt, position_word="position")
         C = ms.c
         self.shown[f"{norm}.sum"] = C
         N = NumericMatrix(self.value(f"{norm}.out"), theme, decimals=self.dec, row_labels=self.tgt,
@@ -337,7 +337,6 @@ class OutputScene(ChapterScene):
             cut = [0, self.m] if parts == 1 else [0, (self.m + 1) // 2, self.m]
             blocks = VGroup()
             self.pred_chips, self.true_chips, marks = [], [], VGroup()
-            heads = None
             for a, b in zip(cut, cut[1:]):
                 rows = [TokenRow(toks[a:b], theme, font_size=fs, max_width=1e9, min_widths=widths[a:b], colors=c)
                         for toks, c in ((self.tgt, theme.query), (pred, theme.highlight), (self.labels, theme.weights))]

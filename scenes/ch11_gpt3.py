@@ -347,7 +347,7 @@ class GPT3Scene(ChapterScene):
                                  time_width=0.5) for t in tracks]
 
     def stack(self):
-        sp, th = self.spec, self.theme
+        sp = self.spec
         words = (f"Stack {sp.n_layers_total} such layers and every token travels up its own track through all of "
                  f"them; only attention lets the tracks exchange information. At the top, a final norm and the "
                  f"transpose of W_E turn each row into {scale.format_int(sp.vocab_size)} logits.")

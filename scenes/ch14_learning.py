@@ -664,7 +664,7 @@ class LearningScene(ChapterScene):
 
     # ------------------------------------------------------------ the predictions at each checkpoint
     def checkpoints(self):
-        th, run = self.theme, self.run
+        run = self.run
         cks = list(run.checkpoints)
         first = [self.vocab[i] for i in cks[0].predicted]
         last = [self.vocab[i] for i in cks[-1].predicted]
@@ -690,7 +690,6 @@ class LearningScene(ChapterScene):
         columns line up by position. Splits into two blocks when one line would be too small to read."""
         th = self.theme
         area = content_region(self)
-        losses = self.run.losses
         fs = 22
         preds = [[self.vocab[i] for i in c.predicted] for c in cks]
         m = self.m
@@ -710,7 +709,7 @@ class LearningScene(ChapterScene):
         cuts = [0, m]
         if one * min(1.0, area.width / one) < one and fs * area.width / one < th.size_min:
             cuts = [0, (m + 1) // 2, m]
-        blocks, all_rows = VGroup(), []
+        blocks = VGroup()
         chips = self.expose("checkpoint_chips", {})   # checkpoint step -> its predicted words' chips
         row_h = TokenChip("x", th, font_size=fs).height + 0.16
         for a, b in zip(cuts, cuts[1:]):

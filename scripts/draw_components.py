@@ -13,7 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from manim import DOWN, ORIGIN, RIGHT, Scene, VGroup, tempconfig  # noqa: E402
+from manim import DOWN, ORIGIN, Scene, VGroup, tempconfig  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from mathcore import build_example  # noqa: E402

@@ -271,3 +271,45 @@ def test_run_lock_says_once_that_it_waits(tmp_path):
     finally:
         holder.kill()
         holder.wait(5)
+
+
+# ---------------------------------------------------------------- where a signal may raise
+
+@pytest.fixture
+def command_handlers():
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    runctl.install_signal_handlers()
+    yield
+    for sig, handler in saved.items():
+        signal.signal(sig, handler)
+
+
+def test_a_signal_inside_a_deferred_block_raises_only_at_a_check(command_handlers):
+    """The render loop holds rich's locks and starts workers: a SIGTERM must not raise in the middle of that,
+    only where the loop checks (runctl.check_stop), or when the block ends."""
+    reached = []
+    with pytest.raises(runctl.Stopped) as stopped:
+        with runctl.signals_deferred():
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.05)          # the handler has run by now: without deferral it raised in here
+            reached.append("after the signal")
+            runctl.check_stop()
+            reached.append("after the check")
+    assert reached == ["after the signal"]
+    assert stopped.value.exit_code == 143
+
+
+def test_a_signal_deferred_to_the_end_of_the_block_still_stops(command_handlers):
+    with pytest.raises(runctl.Stopped) as stopped:
+        with runctl.signals_deferred():
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)
+    assert stopped.value.exit_code == 130
+    runctl.check_stop()   # raised once: nothing is left pending
+
+
+def test_outside_a_deferred_block_a_signal_raises_at_once(command_handlers):
+    with pytest.raises(runctl.Stopped):
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(1)
+        pytest.fail("the signal did not raise")

@@ -29,6 +29,9 @@ def test_a_formula_is_compiled_once_per_machine(tmp_path, monkeypatch):
     with tempconfig({"media_dir": str(tmp_path / "second")}):
         second = MathTex(r"\sqrt{d_k} \cdot W_{Q_{%d}}" % 7)
     assert np.allclose(first.get_all_points(), second.get_all_points())
+    # read from the chapter's own copy: Manim writes and deletes <name>_.svg beside the file it parses, which
+    # two processes sharing the cached file would race on
+    assert (tmp_path / "second" / "Tex" / svgs[0].name).is_file()
     with tempconfig({"media_dir": str(tmp_path / "third")}), pytest.raises(AssertionError, match="latex ran"):
         MathTex(r"\sqrt{d_k} \cdot W_{Q_{%d}}" % 8)   # a new formula is compiled
 

@@ -11,7 +11,7 @@ import math
 from typing import Sequence
 
 import numpy as np
-from manim import (DOWN, LEFT, RIGHT, UP, PI, Line, Rectangle, SurroundingRectangle, Text, VGroup, VMobject)
+from manim import (DOWN, LEFT, RIGHT, PI, Rectangle, SurroundingRectangle, Text, VGroup, VMobject)
 
 from ..theme import Theme
 from .elide import elide, shown_indices, shown_subset  # noqa: F401  (shown_* re-exported)
