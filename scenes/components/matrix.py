@@ -16,6 +16,7 @@ from manim import (DOWN, LEFT, RIGHT, PI, Rectangle, SurroundingRectangle, Text,
 from ..theme import Theme
 from .elide import elide, shown_indices, shown_subset  # noqa: F401  (shown_* re-exported)
 from .text import fit_label, flat_text, label_max_width
+from .tokens import bottom_above_baseline, line_offset
 
 MINUS = "\u2212"
 
@@ -165,7 +166,8 @@ class NumericMatrix(VGroup):
                 if i is None:
                     continue
                 t = fit_label(str(row_labels[i]), theme.font, font_size, color, cap)
-                t.next_to(self.brackets[0], LEFT, buff=0.15).set_y(body[0].get_y() - r * h)
+                t.next_to(self.brackets[0], LEFT, buff=0.15)   # its line centred on the row: one baseline
+                t.set_y(body[0].get_y() - r * h + line_offset(t.drawn_text, theme.font, font_size))
                 self.row_labels[i] = t
         if col_labels is not None:
             raw = {j: fit_label(str(col_labels[j]), theme.font, font_size, color, cap)
@@ -179,8 +181,9 @@ class NumericMatrix(VGroup):
                 if rotate:
                     t.rotate(PI / 2)
                     t.move_to([x, 0, 0]).align_to([0, top + 0.1, 0], DOWN)
-                else:
-                    t.move_to([x, top + 0.1 + t.height / 2, 0])
+                else:   # on one baseline: a word with a descender ("you") reaches below the others
+                    lift = bottom_above_baseline(t.drawn_text, theme.font, font_size)
+                    t.move_to([x, top + 0.1 + lift + t.height / 2, 0])
                 self.col_labels[j] = t
         if self.row_labels:
             edge = self.brackets[0].get_left()[0] - 0.15

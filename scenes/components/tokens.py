@@ -67,6 +67,23 @@ def word_text(s: str, font: str, font_size: float, color: str, max_width: float 
     return mob, offset
 
 
+def line_offset(s: str, font: str, font_size: float) -> float:
+    """How far the centre of s's glyphs sits above the middle of its line (ascender to descender): a label
+    centred at a row's middle plus this offset puts its baseline where every other label's is."""
+    return _word_prototype(s, font, float(font_size))[1] if s.strip() else 0.0
+
+
+def bottom_above_baseline(s: str, font: str, font_size: float) -> float:
+    """How far the bottom of s's glyphs sits above the line's baseline: about 0 for "when", negative for a
+    word with a descender ("you", "play"). Labels placed by their bottom edge use it to share a baseline. The
+    baseline is taken as the bottom of a Latin "x" (a flat-bottomed letter) shaped the same way."""
+    if not s.strip():
+        return 0.0
+    word, offset = _word_prototype(s, font, float(font_size))
+    x, x_offset = _word_prototype("x", font, float(font_size))
+    return (offset - word.height / 2) - (x_offset - x.height / 2)
+
+
 @lru_cache(maxsize=64)
 def _strut_size(font: str, font_size: float) -> tuple[float, float]:
     t = make_text(STRUT, font=font, font_size=font_size)
