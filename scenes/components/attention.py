@@ -8,13 +8,14 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from manim import (DOWN, LEFT, AnimationGroup, LaggedStart, MathTex, ReplacementTransform, Transform, VGroup,
+from manim import (LEFT, AnimationGroup, LaggedStart, MathTex, ReplacementTransform, Transform, VGroup,
                    VMobject, Write)
 
 from .choreography import ProductLayout, hide, layout_product, reveal, show_matrix_product
 from .stage import Region, clear_stage, content_region, fade_in, fade_out, place_formula
 from .matrix import NumericMatrix, format_number, shown_indices
 from .text import flat_text
+from .tokens import line_offset
 
 PANEL_ROWS = 3     # s, e^s, e^s/Σ under the grid
 BARS = 0.9         # at least this much room for the softmax bars
@@ -32,35 +33,61 @@ def ordinal(k: int) -> str:
     return f"{k}" + {1: "st", 2: "nd", 3: "rd"}.get(k % 10, "th")
 
 
+LINE_GAP = 0.1    # between two lines of a note
+PART_GAP = 0.12   # more between two parts (another colour, another thought)
+
+
 def wrapped_note(scene, parts, region: Region, *, font_size: float = 22,
                  min_font_size: float = 18) -> VGroup | None:
     """Words wrapped into lines that fit region at the largest font size from font_size down to
     min_font_size; None when even the smallest does not fit (the caption then says it alone).
-    parts: (text, colour) pairs; each part starts on a new line."""
+    parts: (text, colour) pairs; each part starts on a new line. A part's lines are balanced (the narrowest
+    measure that needs no more lines, so no word is left alone on the last one), and lines sit on evenly
+    spaced baselines, whatever their ascenders and descenders."""
     font = scene.theme.font
     fs = font_size
     while fs >= min_font_size - 1e-9:
         # measure words once (cached shapes), build only the final lines
         space = flat_text("x x", font, fs, "#fff").width - flat_text("xx", font, fs, "#fff").width
-        plan = []
+        limit = region.width - 0.15
+        plan = []   # (line, colour, whether it starts a part)
         for text, color in parts:
-            line, width = [], 0.0
-            for word in text.split():
-                w = flat_text(word, font, fs, "#fff").width
-                if line and width + space + w > region.width - 0.15:
-                    plan.append((" ".join(line), color))
-                    line, width = [], 0.0
-                width += (space if line else 0.0) + w
-                line.append(word)
-            if line:
-                plan.append((" ".join(line), color))
+            words = text.split()
+            widths = [flat_text(word, font, fs, "#fff").width for word in words]
+            lines = _wrap(widths, space, limit)
+            if len(lines) > 1 and max(widths) < limit:
+                lo, hi = max(widths), limit
+                for _ in range(12):
+                    mid = (lo + hi) / 2
+                    lo, hi = (lo, mid) if len(_wrap(widths, space, mid)) <= len(lines) else (mid, hi)
+                lines = _wrap(widths, space, hi)
+            plan.extend((" ".join(words[i] for i in line), color, k == 0) for k, line in enumerate(lines))
         line_h = flat_text("Xg", font, fs, "#fff").height
-        if len(plan) * (line_h + 0.1) <= region.height - 0.05:
-            lines = VGroup(*(scene.text(t, fs, c) for t, c in plan)).arrange(DOWN, buff=0.1)
+        starts = sum(first for _, _, first in plan[1:])
+        if len(plan) * (line_h + LINE_GAP) + starts * PART_GAP <= region.height - 0.05:
+            lines, y = VGroup(), 0.0
+            for i, (t, c, first) in enumerate(plan):
+                if i:
+                    y -= line_h + LINE_GAP + (PART_GAP if first else 0.0)
+                lines.add(scene.text(t, fs, c).move_to([0.0, y + line_offset(t, font, fs), 0.0]))
             if lines.width <= region.width - 0.05 and lines.height <= region.height - 0.05:
                 return lines.move_to(region.center)
         fs -= 2
     return None
+
+
+def _wrap(widths: list[float], space: float, limit: float) -> list[list[int]]:
+    """Greedy line breaks: the word indices of each line, no line wider than limit unless one word is."""
+    lines, line, width = [], [], 0.0
+    for i, w in enumerate(widths):
+        if line and width + space + w > limit:
+            lines.append(line)
+            line, width = [], 0.0
+        width += (space if line else 0.0) + w
+        line.append(i)
+    if line:
+        lines.append(line)
+    return lines
 
 
 def style_masked(M: NumericMatrix, masked_values, theme, *, zero: bool = False) -> NumericMatrix:
