@@ -186,7 +186,7 @@ def _run_all(jobs_list: list[tuple], jobs: int, verbose: bool, on_done=None) -> 
     if not console.is_terminal:   # a log file or CI: rich assumes 80 columns and would cut off time and status
         console = Console(width=max(console.width, 120))
     results, failures = {}, []
-    pending = sorted(jobs_list, key=lambda job: -getattr(job[0], "cost", 0))   # the longest start first
+    pending = sorted(jobs_list, key=lambda job: -job[0].cost)   # the longest start first
     running: dict = {}
     columns = (SpinnerColumn(), TextColumn("{task.description:<44}"), BarColumn(bar_width=24), TimeElapsedColumn(),
                TextColumn("{task.fields[status]}"))

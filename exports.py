@@ -90,7 +90,7 @@ def join_videos(inputs: list[Path], output: Path) -> Path:
             import voice
             samples, rate = sound
             voice.encode_under_ceiling(samples, rate, lambda x: _join_into(inputs, tmp, output, ref_key, x, rate),
-                                       lambda: read_audio(tmp))
+                                       lambda: voice.read_audio(tmp))
         os.replace(tmp, output)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -143,15 +143,9 @@ def _join_into(inputs: list[Path], tmp: Path, output: Path, ref_key: tuple, samp
             next_audio = next(pending, None)
 
 
-def read_audio(path: Path) -> tuple[np.ndarray, int] | None:
-    """A video's sound as mono float samples (the mean of its channels) and their rate; None if it has no
-    sound (voice.read_audio)."""
-    import voice
-    return voice.read_audio(path)
-
-
 def _joined_audio(inputs: list[Path]) -> tuple[np.ndarray, int] | None:
-    sounds = [read_audio(p) for p in inputs]
+    import voice
+    sounds = [voice.read_audio(p) for p in inputs]
     if all(s is None for s in sounds):
         return None
     rate = next(s[1] for s in sounds if s is not None)
@@ -166,7 +160,7 @@ def _joined_audio(inputs: list[Path]) -> tuple[np.ndarray, int] | None:
                 a = resample_poly(a, rate, r).astype(np.float32)
             samples[:min(n, a.size)] = a[:n]
         parts.append(samples)
-    import voice   # each AAC pass lets true peaks overshoot by about half a dB: keep the clips' margin
+    # each AAC pass lets true peaks overshoot (join_videos measures the result): keep the clips' margin
     return voice.limit_true_peak(np.concatenate(parts), rate, voice.MAX_TRUE_PEAK_DB - voice.PEAK_MARGIN), rate
 
 

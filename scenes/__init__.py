@@ -13,29 +13,29 @@ class Chapter:
     title: str
     module: str      # scenes.<module>
     scene: str       # class name
-    cost: float = 1.0   # relative render time (480p15 seconds on the reference machine): the longest start
-                        # first, so two jobs do not end with one long chapter rendering alone
+    cost: float = 1.0   # relative render time (seconds for the narrated 480p15 default, 2 jobs, README's
+                        # machine): the longest start first, so two jobs do not end with one chapter alone
 
     def load(self):
         return getattr(importlib.import_module(f"scenes.{self.module}"), self.scene)
 
 
 CHAPTERS: list[Chapter] = [
-    Chapter(0, "ch00-overview", "The whole machine", "ch00_overview", "OverviewScene", 44),
-    Chapter(1, "ch01-data", "Tokens and vocabulary", "ch01_data", "DataScene", 47),
-    Chapter(2, "ch02-embedding", "Embedding", "ch02_embedding", "EmbeddingScene", 30),
-    Chapter(3, "ch03-positional", "Positional encoding", "ch03_positional", "PositionalScene", 35),
-    Chapter(4, "ch04-self-attention", "Self-attention, one head", "ch04_self_attention", "SelfAttentionScene", 85),
-    Chapter(5, "ch05-multi-head", "Multi-head attention", "ch05_multi_head", "MultiHeadScene", 38),
-    Chapter(6, "ch06-add-norm", "Add & Norm", "ch06_add_norm", "AddNormScene", 44),
-    Chapter(7, "ch07-feed-forward", "Feed-forward and the encoder output", "ch07_feed_forward", "FeedForwardScene", 56),
-    Chapter(8, "ch08-masked-attention", "Masked self-attention", "ch08_masked_attention", "MaskedAttentionScene", 77),
-    Chapter(9, "ch09-cross-attention", "Cross-attention", "ch09_cross_attention", "CrossAttentionScene", 79),
-    Chapter(10, "ch10-output", "Output and prediction", "ch10_output", "OutputScene", 92),
-    Chapter(11, "ch11-gpt3", "GPT-3 on a napkin", "ch11_gpt3", "GPT3Scene", 65),
-    Chapter(12, "ch12-compute", "Compute and memory", "ch12_compute", "ComputeScene", 62),
-    Chapter(13, "ch13-particles", "Tokens as particles", "ch13_particles", "ParticlesScene", 52),
-    Chapter(14, "ch14-learning", "Learning", "ch14_learning", "LearningScene", 81),
+    Chapter(0, "ch00-overview", "The whole machine", "ch00_overview", "OverviewScene", 22),
+    Chapter(1, "ch01-data", "Tokens and vocabulary", "ch01_data", "DataScene", 24),
+    Chapter(2, "ch02-embedding", "Embedding", "ch02_embedding", "EmbeddingScene", 13),
+    Chapter(3, "ch03-positional", "Positional encoding", "ch03_positional", "PositionalScene", 18),
+    Chapter(4, "ch04-self-attention", "Self-attention, one head", "ch04_self_attention", "SelfAttentionScene", 40),
+    Chapter(5, "ch05-multi-head", "Multi-head attention", "ch05_multi_head", "MultiHeadScene", 17),
+    Chapter(6, "ch06-add-norm", "Add & Norm", "ch06_add_norm", "AddNormScene", 16),
+    Chapter(7, "ch07-feed-forward", "Feed-forward and the encoder output", "ch07_feed_forward", "FeedForwardScene", 23),
+    Chapter(8, "ch08-masked-attention", "Masked self-attention", "ch08_masked_attention", "MaskedAttentionScene", 29),
+    Chapter(9, "ch09-cross-attention", "Cross-attention", "ch09_cross_attention", "CrossAttentionScene", 31),
+    Chapter(10, "ch10-output", "Output and prediction", "ch10_output", "OutputScene", 44),
+    Chapter(11, "ch11-gpt3", "GPT-3 on a napkin", "ch11_gpt3", "GPT3Scene", 34),
+    Chapter(12, "ch12-compute", "Compute and memory", "ch12_compute", "ComputeScene", 37),
+    Chapter(13, "ch13-particles", "Tokens as particles", "ch13_particles", "ParticlesScene", 31),
+    Chapter(14, "ch14-learning", "Learning", "ch14_learning", "LearningScene", 40),
 ]
 
 

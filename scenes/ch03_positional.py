@@ -13,7 +13,7 @@ from mathcore.layers import frequencies
 from scenes.base import ChapterScene
 from scenes.components import NumericMatrix, flat_text
 from scenes.components.sums import build_matrix_sum, cell_size, play_matrix_sum, sum_note
-from scenes.components.tokens import _balanced_lines, word_text
+from scenes.components.tokens import balanced_lines, word_text
 from scenes.components.waves import PositionalWaveGrid
 
 
@@ -32,7 +32,7 @@ def sentence_words(scene: ChapterScene, tokens, font_size: float = 28, max_word_
     lines = [list(range(len(tokens)))]
     if max_width is not None and len(tokens) > 1:
         for k in range(1, len(tokens) + 1):
-            lines = _balanced_lines(widths, k, gap)
+            lines = balanced_lines(widths, k, gap)
             if max(sum(widths[i] for i in ln) + gap * (len(ln) - 1) for ln in lines) <= max_width:
                 break
     first_strong = next((unicodedata.bidirectional(c) for c in "".join(tokens)

@@ -33,7 +33,7 @@ from manim.scene import scene_file_writer
 from manim.scene.video_segment_encoder import VideoSegmentEncoder
 from manim.utils import tex_file_writing
 
-from voice import encode_mono, encode_under_ceiling, read_audio
+from voice import LOSSY_CODECS, encode_mono, encode_under_ceiling, read_audio
 
 
 def tex_cache_dir() -> Path:
@@ -107,7 +107,7 @@ def _convert_audio(input_path, output_path, codec_name: str) -> None:
     stereo, and its upmix put the mono narration 3 dB under the loudness it was normalized to), the fast AAC
     coder, and true peaks measured after encoding and brought back under -1 dBTP if the codec pushed them
     over (voice.encode_under_ceiling). A lossless conversion is left to Manim."""
-    sound = read_audio(input_path) if codec_name in LOSSY else None
+    sound = read_audio(input_path) if codec_name in LOSSY_CODECS else None
     if sound is None:
         return _manim_convert_audio(input_path, output_path, codec_name)
     samples, rate = sound
@@ -120,7 +120,6 @@ def _convert_audio(input_path, output_path, codec_name: str) -> None:
     encode_under_ceiling(samples, rate, write, lambda: read_audio(output_path))
 
 
-LOSSY = ("aac", "libopus", "libvorbis")
 _manim_convert_audio = scene_file_writer.convert_audio
 _manim_write_frame = VideoSegmentEncoder.write_frame   # kept for the test that compares the two
 tex_mobject.tex_to_svg_file = tex_to_svg_file

@@ -20,7 +20,7 @@ import voice  # noqa: E402
 
 
 def plot(video: Path, steps: list[dict], out: Path, width: int = 1800, height: int = 420):
-    audio, rate = exports.read_audio(video)
+    audio, rate = voice.read_audio(video)
     duration = exports.video_duration(video)
     img = Image.new("RGB", (width, height), "#0f1117")
     d = ImageDraw.Draw(img)

@@ -169,9 +169,9 @@ def test_narrated_chapter_end_to_end(tmp_path, monkeypatch):
     steps = json.loads((run / "ch02-embedding.steps.json").read_text())["steps"]
     assert all(st.get("clip") for st in steps), "every step is narrated"
     for name in ("ch02-embedding.mp4", "course.mp4"):
-        audio, rate = exports.read_audio(run / name)
+        audio, rate = voice.read_audio(run / name)
         assert abs(audio.size / rate - exports.video_duration(run / name)) <= frame, name
-    audio, rate = exports.read_audio(run / "ch02-embedding.mp4")
+    audio, rate = voice.read_audio(run / "ch02-embedding.mp4")
     window = int(0.01 * rate)
     env = np.array([_rms_db(audio[i:i + window]) for i in range(0, audio.size - window, window)])
     loud = env > -40
@@ -190,7 +190,7 @@ def test_narrated_chapter_end_to_end(tmp_path, monkeypatch):
         assert voice.spoken_form(st["narration"]) == st["clip"]["spoken"]
     # the narration's loudness, as the viewer gets it: one channel (Manim's stereo upmix cost 3 dB), in the
     # chapter and in the course
-    joined, jrate = exports.read_audio(run / "course.mp4")
+    joined, jrate = voice.read_audio(run / "course.mp4")
     for name in ("ch02-embedding.mp4", "course.mp4"):
         with av.open(str(run / name)) as c:
             assert c.streams.audio[0].codec_context.layout.name == "mono", name

@@ -15,7 +15,7 @@ from .choreography import ProductLayout, hide, layout_product, reveal, show_matr
 from .stage import Region, clear_stage, content_region, fade_in, fade_out, place_formula
 from .matrix import NumericMatrix, format_number, shown_indices
 from .text import flat_text
-from .tokens import line_offset
+from .tokens import balanced_lines, line_offset
 
 PANEL_ROWS = 3     # s, e^s, e^s/Σ under the grid
 BARS = 0.9         # at least this much room for the softmax bars
@@ -54,13 +54,10 @@ def wrapped_note(scene, parts, region: Region, *, font_size: float = 22,
         for text, color in parts:
             words = text.split()
             widths = [flat_text(word, font, fs, "#fff").width for word in words]
-            lines = _wrap(widths, space, limit)
-            if len(lines) > 1 and max(widths) < limit:
-                lo, hi = max(widths), limit
-                for _ in range(12):
-                    mid = (lo + hi) / 2
-                    lo, hi = (lo, mid) if len(_wrap(widths, space, mid)) <= len(lines) else (mid, hi)
-                lines = _wrap(widths, space, hi)
+            for k in range(1, len(words) + 1):   # the fewest lines that fit, balanced
+                lines = balanced_lines(widths, k, space)
+                if max(sum(widths[i] for i in line) + space * (len(line) - 1) for line in lines) <= limit:
+                    break
             plan.extend((" ".join(words[i] for i in line), color, k == 0) for k, line in enumerate(lines))
         line_h = flat_text("Xg", font, fs, "#fff").height
         starts = sum(first for _, _, first in plan[1:])
@@ -74,20 +71,6 @@ def wrapped_note(scene, parts, region: Region, *, font_size: float = 22,
                 return lines.move_to(region.center)
         fs -= 2
     return None
-
-
-def _wrap(widths: list[float], space: float, limit: float) -> list[list[int]]:
-    """Greedy line breaks: the word indices of each line, no line wider than limit unless one word is."""
-    lines, line, width = [], [], 0.0
-    for i, w in enumerate(widths):
-        if line and width + space + w > limit:
-            lines.append(line)
-            line, width = [], 0.0
-        width += (space if line else 0.0) + w
-        line.append(i)
-    if line:
-        lines.append(line)
-    return lines
 
 
 def style_masked(M: NumericMatrix, masked_values, theme, *, zero: bool = False) -> NumericMatrix:

@@ -15,7 +15,7 @@ from manim import DOWN, LEFT, PI, RIGHT, UP, Square, VGroup, VMobject
 from ..theme import Theme
 from .elide import elide
 from .text import fit_label, flat_text, label_max_width
-from .tokens import word_text
+from .tokens import bottom_above_baseline, word_text
 
 
 class WeightsHeatmap(VGroup):
@@ -96,6 +96,8 @@ class WeightsHeatmap(VGroup):
                 t.next_to(self.squares[rows[0], j], UP, buff=0.1)
                 if rotate:
                     t.align_to(self.squares[rows[0], j].get_top() + UP * 0.1, DOWN)
+                else:   # on one baseline: a word with a descender ("you") reaches below the others
+                    t.shift(UP * bottom_above_baseline(t.drawn_text, theme.font, font_size))
                 self.col_labels[j] = t
         self.row_label_group = VGroup(*self.row_labels.values())
         self.col_label_group = VGroup(*self.col_labels.values())

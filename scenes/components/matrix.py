@@ -16,7 +16,7 @@ from manim import (DOWN, LEFT, RIGHT, PI, Rectangle, SurroundingRectangle, Text,
 from ..theme import Theme
 from .elide import elide, shown_indices, shown_subset  # noqa: F401  (shown_* re-exported)
 from .text import fit_label, flat_text, label_max_width
-from .tokens import bottom_above_baseline, line_offset
+from .tokens import bottom_above_baseline, word_text
 
 MINUS = "\u2212"
 
@@ -165,9 +165,9 @@ class NumericMatrix(VGroup):
             for r, i in enumerate(self.shown_rows):
                 if i is None:
                     continue
-                t = fit_label(str(row_labels[i]), theme.font, font_size, color, cap)
+                t, offset = word_text(str(row_labels[i]), theme.font, font_size, color, max_width=cap)
                 t.next_to(self.brackets[0], LEFT, buff=0.15)   # its line centred on the row: one baseline
-                t.set_y(body[0].get_y() - r * h + line_offset(t.drawn_text, theme.font, font_size))
+                t.set_y(body[0].get_y() - r * h + offset)
                 self.row_labels[i] = t
         if col_labels is not None:
             raw = {j: fit_label(str(col_labels[j]), theme.font, font_size, color, cap)

@@ -162,7 +162,7 @@ class TokenChip(VGroup):
         return self
 
 
-def _balanced_lines(widths: Sequence[float], k: int, buff: float) -> list[list[int]]:
+def balanced_lines(widths: Sequence[float], k: int, buff: float) -> list[list[int]]:
     """Split items (in order) into at most k contiguous lines, minimizing the widest line."""
     n = len(widths)
     if k >= n:
@@ -233,7 +233,7 @@ class TokenRow(VGroup):
         limit_lines = min(max_lines or len(tokens), len(tokens))
         best = None
         for k in range(1, limit_lines + 1):
-            lines = _balanced_lines(widths, k, buff)
+            lines = balanced_lines(widths, k, buff)
             if len(lines) < k and k > 1:
                 continue
             w = max(sum(widths[i] for i in ln) + buff * (len(ln) - 1) for ln in lines)
