@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import difflib
 import json
 import logging
 import os
@@ -38,6 +39,13 @@ from mathcore import Config, ConfigError, Example, build_example
 
 CONFIG_FIELDS = {f.name: f for f in dataclasses.fields(Config)}
 FILE_KEYS = sorted([*CONFIG_FIELDS, "corpus_file"])   # what a column or a [[example]] key may be
+# columns (keys) that label an example in index.md and batch.json without changing it; any other name that
+# is not an option is an error, so a typo such as 'sentense' never falls back to the default sentence
+LABEL_KEYS = ("id", "name", "student", "class", "group", "label", "note", "notes")
+SENTENCE_KEYS = {"source": "sentence to translate", "target": "target sentence (its translation)"}
+# the command line's names for some options: suggested when one is used as a column
+_ALIASES = {"sentence": "source", "heads": "n_heads", "encoder_layers": "n_encoder_layers",
+            "decoder_layers": "n_decoder_layers", "tied": "tied_output"}
 TRUE, FALSE = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
 
 
@@ -53,20 +61,45 @@ class BatchExample:
     example: Example
     example_json: str     # ex.to_json(): the task's input, and what example.json holds
     folder: str           # <slug>-<hash>: the example's folder in the batch folder (as media/runs/ has it)
+    labels: dict = field(default_factory=dict)   # its label cells (name, student, …) as written, in file order
+
+
+@dataclass(frozen=True)
+class BadRow:
+    """A row that cannot become an example: where it is, why, and what it says (for the reports)."""
+    line: int
+    error: str
+    labels: dict = field(default_factory=dict)
+    source: str | None = None
+    target: str | None = None
+
+    def where(self) -> str:
+        said = ", ".join(v for v in self.labels.values() if v)
+        return f"line {self.line}" + (f" ({said})" if said else "")
+
+    def to_json(self) -> dict:
+        return {"line": self.line, "labels": self.labels, "source": self.source, "target": self.target,
+                "error": self.error}
 
 
 def load_examples(path: str | Path, read_corpus: Callable[[Path], tuple[str, ...]],
-                  folder_of: Callable[[Example], str]) -> list[BatchExample]:
-    """Every example of a CSV or TOML batch file, built (so each is known to be valid before anything renders).
+                  folder_of: Callable[[Example], str], check: Callable[[Example], None] | None = None,
+                  skip_bad: bool = False) -> tuple[list[BatchExample], list[BadRow]]:
+    """Every example of a CSV or TOML batch file, built (so each is known to be valid before anything renders),
+    and the rows that are bad.
 
     read_corpus reads a corpus_file (relative paths are relative to the batch file); folder_of names an
-    example's folder. Raises BatchError naming the file and line of the first bad example.
+    example's folder; check, if given, raises ConfigError for an example that cannot be shown. Every row is
+    read and built: a bad row raises one BatchError naming every bad row with its line, unless skip_bad (then
+    only a file with no good row does). A bad file (header, encoding, syntax) raises BatchError at once.
     """
     path = Path(path)
-    rows = _read_rows(path)
-    out = []
-    for line, data in rows:
+    good, bad = [], []
+    for row in _read_rows(path):
+        data = row.data
         try:
+            if row.errors:
+                raise ConfigError(" ".join(row.errors))
             if "corpus_file" in data:
                 if "corpus" in data:
                     raise ConfigError("It sets both corpus and corpus_file: keep one.")
@@ -76,13 +109,73 @@ def load_examples(path: str | Path, read_corpus: Callable[[Path], tuple[str, ...
                 corpus_path = Path(corpus_path)
                 data["corpus"] = read_corpus(corpus_path if corpus_path.is_absolute() else path.parent / corpus_path)
             ex = build_example(Config.from_dict(data))
+            if check is not None:
+                check(ex)
         except ConfigError as e:
-            raise BatchError(f"{path} line {line}: {e}") from None
-        out.append(BatchExample(line, ex, ex.to_json(), folder_of(ex)))
-    return out
+            bad.append(BadRow(row.line, str(e), row.labels, row.source, row.target))
+            continue
+        good.append(BatchExample(row.line, ex, ex.to_json(), folder_of(ex), row.labels))
+    if bad and not (skip_bad and good):
+        raise BatchError(bad_rows_message(path, bad, len(good), skip_bad))
+    return good, bad
 
 
-def _read_rows(path: Path) -> list[tuple[int, dict]]:
+def _rows(n: int) -> str:
+    return f"{n} row" if n == 1 else f"{n} rows"
+
+
+def bad_rows_message(path: str | Path, bad: list[BadRow], n_good: int, skip_bad: bool = False) -> str:
+    """Every bad row with its line, in one message: one line for one row, else a heading and a line each."""
+    good = "the good row" if n_good == 1 else f"the {n_good} good rows"
+    fix = (f"fix {'it' if len(bad) == 1 else 'them'}, or pass --skip-bad to render {good}"
+           if n_good and not skip_bad else "")
+    if len(bad) == 1:
+        return f"{path} {bad[0].where()}: {bad[0].error}" + (f" Nothing was rendered: {fix}." if fix else "")
+    head = (f"Every row of {path} is bad; nothing to render:" if not n_good else
+            f"{path} has {len(bad)} bad rows; nothing was rendered:")
+    lines = [head, *(f"  {b.where()}: {b.error}" for b in bad)]
+    return "\n".join(lines + ([fix[0].upper() + fix[1:] + "."] if fix else []))
+
+
+@dataclass
+class _Row:
+    """One example as read from the file, before it is built."""
+    line: int
+    data: dict = field(default_factory=dict)     # option -> value
+    labels: dict = field(default_factory=dict)   # label column -> text
+    errors: list = field(default_factory=list)   # what is wrong with its cells
+    source: str | None = None                    # the sentences as written, for the reports
+    target: str | None = None
+
+    def sentence(self, key: str, value) -> bool:
+        """Note a source or target as written; False (and an error) if it is blank."""
+        if isinstance(value, str):
+            setattr(self, key, value)
+            if not value.strip():
+                self.errors.append(f"The {key} cell is blank: write the {SENTENCE_KEYS[key]}, or delete the row.")
+                return False
+        return True
+
+
+def _key_of(name: str) -> tuple[str, str] | None:
+    """('option', key) or ('label', name as written) for a column or key name; None if it is neither."""
+    low = name.strip().lower()
+    if low in FILE_KEYS:
+        return "option", low
+    if low in LABEL_KEYS:
+        return "label", name.strip()
+    return None
+
+
+def _unknown(name: str, what: str) -> str:
+    guess = name.strip().lower().replace("-", "_").replace(" ", "_")
+    close = difflib.get_close_matches(guess, [*FILE_KEYS, *LABEL_KEYS, *_ALIASES], n=1, cutoff=0.7)
+    hint = f" (did you mean '{_ALIASES.get(close[0], close[0])}'?)" if close else ""
+    return (f"unknown {what} '{name}'{hint}: use example options ({', '.join(FILE_KEYS)}) or label {what}s "
+            f"({', '.join(LABEL_KEYS)}).")
+
+
+def _read_rows(path: Path) -> list[_Row]:
     if path.suffix.lower() not in (".csv", ".toml"):
         raise BatchError(f"The batch file {path} is neither .csv nor .toml: list the examples in a CSV with a "
                          "header row, or in a TOML file of [[example]] tables.")
@@ -101,42 +194,58 @@ def _read_rows(path: Path) -> list[tuple[int, dict]]:
     return rows
 
 
-def _csv_rows(path: Path, text: str) -> list[tuple[int, dict]]:
+def _csv_rows(path: Path, text: str) -> list[_Row]:
     reader = csv.reader(text.splitlines(keepends=True))
-    header, header_line = None, 0
+    columns, header_line = None, 0   # columns: (kind, key) per header cell
     rows = []
     last = 0
     for cells in reader:
         start, last = last + 1, reader.line_num
         if not any(c.strip() for c in cells):
             continue   # a blank line
-        if header is None:
-            header, header_line = [c.strip() for c in cells], start
-            for i, name in enumerate(header):
-                if not name:
-                    raise BatchError(f"{path} line {start}: column {i + 1} of the header has no name; "
-                                     f"name every column, e.g. source,target.")
-                if name not in FILE_KEYS:
-                    raise BatchError(f"{path} line {start}: unknown column '{name}': use any of "
-                                     f"{', '.join(FILE_KEYS)}.")
-                if header.index(name) != i:
-                    raise BatchError(f"{path} line {start}: the column '{name}' appears twice; keep one.")
+        if columns is None:
+            columns, header_line = _csv_header(path, start, cells), start
             continue
-        if len(cells) > len(header):
-            raise BatchError(f"{path} line {start}: {len(cells)} cells but the header (line {header_line}) names "
-                             f"{len(header)} columns; quote cells that contain commas.")
-        data = {}
-        for name, cell in zip(header, cells):
-            if cell.strip() == "":
-                continue   # an empty cell keeps the default
-            try:
-                data[name] = _from_text(name, cell)
-            except ConfigError as e:
-                raise BatchError(f"{path} line {start}: {e}") from None
-        rows.append((start, data))
+        row = _Row(start)
+        if len(cells) > len(columns):
+            row.errors.append(f"{len(cells)} cells but the header (line {header_line}) names {len(columns)} "
+                              "columns; quote cells that contain commas.")
+        cells = cells + [""] * (len(columns) - len(cells))   # a short row: its last cells are blank
+        for (kind, key), cell in zip(columns, cells):
+            if kind == "label":
+                row.labels[key] = cell.strip()
+            elif key in SENTENCE_KEYS:
+                if row.sentence(key, cell):
+                    row.data[key] = cell
+            elif cell.strip():   # an empty option cell keeps the option's default
+                try:
+                    row.data[key] = _from_text(key, cell)
+                except ConfigError as e:
+                    row.errors.append(str(e))
+        rows.append(row)
     return rows
 
 
+def _csv_header(path: Path, line: int, cells: list[str]) -> list[tuple[str, str]]:
+    """The header's columns; every problem with it at once, as one BatchError."""
+    columns, problems, seen = [], [], set()
+    for i, name in enumerate(c.strip() for c in cells):
+        kind = _key_of(name)
+        if not name:
+            problems.append(f"column {i + 1} of the header has no name; name every column, e.g. source,target.")
+        elif kind is None:
+            problems.append(_unknown(name, "column"))
+        elif kind[1].lower() in seen:
+            problems.append(f"the column '{name}' appears twice; keep one.")
+        else:
+            seen.add(kind[1].lower())
+        columns.append(kind)
+    if len(problems) == 1:
+        raise BatchError(f"{path} line {line}: {problems[0]}")
+    if problems:
+        raise BatchError("\n".join([f"{path} line {line}: the header has {len(problems)} problems:",
+                                    *(f"  {p}" for p in problems)]))
+    return columns
 def _from_text(name: str, cell: str):
     """A CSV cell as the type of its Config field (text stays text; Config.from_dict checks the rest)."""
     if name not in CONFIG_FIELDS:
@@ -162,7 +271,7 @@ def _from_text(name: str, cell: str):
     return cell
 
 
-def _toml_rows(path: Path, text: str) -> list[tuple[int, dict]]:
+def _toml_rows(path: Path, text: str) -> list[_Row]:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
@@ -181,10 +290,21 @@ def _toml_rows(path: Path, text: str) -> list[tuple[int, dict]]:
         starts = [_line_of(lines, "example")] * len(tables)
     rows = []
     for line, table in zip(starts, tables):
-        unknown = sorted(set(table) - set(FILE_KEYS))
-        if unknown:
-            raise BatchError(f"{path} line {line}: unknown key '{unknown[0]}': use any of {', '.join(FILE_KEYS)}.")
-        rows.append((line, dict(table)))
+        row = _Row(line)
+        for name, value in table.items():
+            kind = _key_of(name)
+            if kind is None:
+                row.errors.append(_unknown(name, "key"))
+            elif kind[1].lower() in {k.lower() for k in [*row.data, *row.labels]}:
+                row.errors.append(f"The key '{name}' appears twice; keep one.")
+            elif kind[0] == "label":
+                if isinstance(value, (dict, list)):
+                    row.errors.append(f"The label '{name}' must be text or a number.")
+                else:
+                    row.labels[kind[1]] = str(value).strip()
+            elif kind[1] not in SENTENCE_KEYS or row.sentence(kind[1], value):
+                row.data[kind[1]] = value
+        rows.append(row)
     return rows
 
 
@@ -197,18 +317,20 @@ def _line_of(lines: list[str], key: str) -> int:
 
 # ---------------------------------------------------------------- one task on a worker
 
-def worker_command(slug: str, example_path: Path, settings: dict, media_dir: Path) -> list[str]:
+def worker_command(slug: str, example_path: Path, settings: dict, media_dir: Path,
+                   next_chapter: int | None = None) -> list[str]:
     """The per-chapter worker entry point (as course._spawn runs it), on the machine that runs the task."""
-    return course.worker_command(slug, example_path, course.RenderSettings(**settings), media_dir)
+    return course.worker_command(slug, example_path, course.RenderSettings(**settings), media_dir,
+                                 next_chapter=next_chapter)
 
 
-def render_chapter(example_json: str, slug: str, settings: dict) -> dict:
+def render_chapter(example_json: str, slug: str, settings: dict, next_chapter: int | None = None) -> dict:
     """Dask task: render one chapter in a temporary folder; return its files as bytes, keyed by final name."""
     _remove_orphans()
     with tempfile.TemporaryDirectory(prefix=f"ta-batch-{os.getpid()}-") as tmp:
         tmp = Path(tmp)
         (tmp / "example.json").write_text(example_json, encoding="utf-8")
-        cmd = worker_command(slug, tmp / "example.json", settings, tmp / "media")
+        cmd = worker_command(slug, tmp / "example.json", settings, tmp / "media", next_chapter)
         t0 = time.perf_counter()
         # its own session, and SIGKILL from the kernel if this worker dies: a killed worker leaves no render
         # running on its own (Dask reruns the task elsewhere)
@@ -272,11 +394,12 @@ class _Unit:
 
 def run(examples: list[BatchExample], chapters: list, looks: list[course.RenderSettings], out_dir: Path,
         source_name: str = "batch", scheduler: str | None = None, workers: int | None = None,
-        console=None) -> list[dict]:
+        console=None, skipped: list[BadRow] = ()) -> list[dict]:
     """Render every (example, chapter, look) not already finished in out_dir and assemble each course.
 
     Writes out_dir/index.md and out_dir/batch.json; returns batch.json's examples (one per example and look,
-    in file order). A failed task marks its example failed and the others go on.
+    in file order). A failed task marks its example failed and the others go on. skipped: the bad rows left
+    out (--skip-bad), listed in both reports and at the end.
     """
     from rich.console import Console
     console = console or Console()
@@ -288,24 +411,27 @@ def run(examples: list[BatchExample], chapters: list, looks: list[course.RenderS
             key = (bex.folder, s.tag())
             if key not in units:
                 units[key] = _Unit(bex, s, out_dir / bex.folder / s.tag())
-            rows.append(units[key])
+            rows.append((bex, units[key]))
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise BatchError(_os_error(e, out_dir)) from None
     with runctl.run_lock(out_dir, echo=console.print):   # one batch per folder at a time
-        return _run_locked(units, rows, chapters, looks, out_dir, source_name, scheduler, workers, console)
+        return _run_locked(units, rows, chapters, looks, out_dir, source_name, scheduler, workers, console,
+                           [b.to_json() for b in skipped])
 
 
-def _run_locked(units, rows, chapters, looks, out_dir, source_name, scheduler, workers, console) -> list[dict]:
+def _run_locked(units, rows, chapters, looks, out_dir, source_name, scheduler, workers, console,
+                skipped) -> list[dict]:
     tasks = []   # (unit, chapter, cache key)
+    follows = course.following_chapters(chapters)   # a closing line announces the next chapter only if it follows
     for unit in units.values():
         try:
             exports.write_atomic(unit.folder / "example.json", unit.bex.example_json)
         except OSError as e:
             raise BatchError(_os_error(e, unit.folder)) from None
         for ch in chapters:
-            key = unit.settings.key(unit.bex.example_json, ch.slug)
+            key = course.chapter_key(unit.settings, unit.bex.example_json, ch.slug, follows[ch.slug])
             key_file = unit.folder / f".{ch.slug}.key"
             done = ((unit.folder / f"{ch.slug}.{unit.settings.fmt}").exists()
                     and (unit.folder / f"{ch.slug}.steps.json").exists())
@@ -322,14 +448,19 @@ def _run_locked(units, rows, chapters, looks, out_dir, source_name, scheduler, w
     for unit in units.values():
         if unit.course_video is None and not unit.errors:
             _assemble(unit, chapters)   # nothing rendered: reassemble as `video` does
-    results = [_result(unit, out_dir, len(chapters)) for unit in rows]
+    results = [_result(bex, unit, out_dir, len(chapters)) for bex, unit in rows]
     try:
-        exports.write_atomic(out_dir / "batch.json",
-                             json.dumps({"examples": results}, indent=1, ensure_ascii=False) + "\n")
-        exports.write_atomic(out_dir / "index.md", index_md(results, source_name, len(looks) > 1))
+        exports.write_atomic(out_dir / "batch.json", json.dumps({"examples": results, "skipped": skipped},
+                                                                indent=1, ensure_ascii=False) + "\n")
+        exports.write_atomic(out_dir / "index.md", index_md(results, source_name, len(looks) > 1, skipped))
     except OSError as e:
         raise BatchError(_os_error(e, out_dir)) from None
     console.print(summary_table(results))
+    if skipped:
+        console.print(f"Skipped {_rows(len(skipped))} (bad; also listed in index.md and batch.json):",
+                      highlight=False)
+        for b in skipped:
+            console.print(f"  {BadRow(**b).where()}: {b['error']}", highlight=False, markup=False)
     return results
 
 
@@ -347,7 +478,8 @@ def _render(tasks, units, chapters, scheduler, workers, console, verbose: bool):
             futures = {}
             for unit, ch, key in tasks:
                 fut = client.submit(render_chapter, unit.bex.example_json, ch.slug,
-                                    dataclasses.asdict(unit.settings), key=f"ta-{ch.slug}-{key}", retries=1)
+                                    dataclasses.asdict(unit.settings), course.following_chapters(chapters)[ch.slug],
+                                    key=f"ta-{ch.slug}-{key}", retries=1)
                 futures[fut] = (unit, ch, key)
             with Progress(TextColumn("batch"), BarColumn(bar_width=30), MofNCompleteColumn(), TextColumn("tasks"),
                           TextColumn("· {task.fields[examples]}"), TimeElapsedColumn(), console=console) as progress:
@@ -471,42 +603,59 @@ def _assemble(unit: _Unit, chapters: list):
     unit.render_seconds = round(sum(seconds), 1) if seconds else None
 
 
-def _result(unit: _Unit, out_dir: Path, n_chapters: int) -> dict:
-    cfg = unit.bex.example.config
-    return {"line": unit.bex.line, "source": cfg.source, "target": cfg.target, "look": unit.settings.tag(),
+def _result(bex: BatchExample, unit: _Unit, out_dir: Path, n_chapters: int) -> dict:
+    cfg = bex.example.config   # the row's own line and labels: two identical rows share one unit
+    return {"line": bex.line, "labels": bex.labels, "source": cfg.source, "target": cfg.target,
+            "look": unit.settings.tag(),
             "chapters": n_chapters - unit.failed_chapters, "chapters_asked": n_chapters,
             "folder": unit.folder.relative_to(out_dir).as_posix(),
             "course": unit.course_video.relative_to(out_dir).as_posix() if unit.course_video else None,
+            "page": ((unit.folder / "index.html").relative_to(out_dir).as_posix()   # the course as a web page
+                     if unit.course_video and (unit.folder / "index.html").is_file() else None),
             "status": unit.status, "duration": unit.duration, "render_seconds": unit.render_seconds,
             "error": "; ".join(unit.errors) or None}
 
 
 # ---------------------------------------------------------------- reports
 
-def index_md(results: list[dict], source_name: str, show_look: bool = False) -> str:
-    """DIR/index.md: one row per example with its sentence, a link to its course, duration and status."""
+def index_md(results: list[dict], source_name: str, show_look: bool = False, skipped: list[dict] = ()) -> str:
+    """DIR/index.md: one row per example with its labels, sentence, a link to its course, duration and status;
+    then the bad rows that were skipped, with their problem."""
     def cell(s) -> str:
         return str(s).replace("|", "\\|").replace("\n", " ")
-    head = ["#", "sentence", *(["look"] if show_look else []), "course", "duration", "status"]
+    label_names = list(dict.fromkeys(k for r in [*results, *skipped] for k in r.get("labels", {})))
+    head = ["#", *label_names, "sentence", *(["look"] if show_look else []), "course", "page", "duration", "status"]
     lines = [f"# Batch: {cell(source_name)}\n", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for i, r in enumerate(results, 1):
         link = f"[{Path(r['course']).name}]({r['course']})" if r["course"] else "—"
         status = r["status"] if not r["error"] else f"{r['status']}: {r['error']}"
-        row = [str(i), f"{r['source']} → {r['target']}", *([r["look"]] if show_look else []), link,
+        row = [str(i), *(r["labels"].get(k, "") for k in label_names), f"{r['source']} → {r['target']}",
+               *([r["look"]] if show_look else []), link,
+               f"[index.html]({r['page']})" if r.get("page") else "—",
                exports.youtube_time(r["duration"]) if r["duration"] is not None else "—", status]
         lines.append("| " + " | ".join(cell(c) for c in row) + " |")
+    if skipped:
+        head = ["line", *label_names, "sentence", "problem"]
+        lines += [f"\n## Skipped: {len(skipped)} bad {'row' if len(skipped) == 1 else 'rows'}, not rendered\n",
+                  "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        for b in skipped:
+            row = [str(b["line"]), *(b["labels"].get(k, "") for k in label_names),
+                   f"{(b['source'] or '').strip() or '—'} → {(b['target'] or '').strip() or '—'}", b["error"]]
+            lines.append("| " + " | ".join(cell(c) for c in row) + " |")
     return "\n".join(lines) + "\n"
 
 
 def summary_table(results: list[dict]):
     from rich.table import Table
+    from rich.text import Text   # the sentences and labels as written, never read as markup
     table = Table(title="Batch")
     for name, justify in (("example", "left"), ("chapters", "right"), ("duration", "right"),
                           ("render time", "right"), ("status", "left")):
         table.add_column(name, justify=justify)
     for r in results:
         status = {"failed": "[red]failed", "done": "[green]done"}.get(r["status"], r["status"])
-        table.add_row(f"{r['line']}: {r['source']}", f"{r['chapters']}/{r['chapters_asked']}",
+        said = "".join(f"{v} · " for v in r.get("labels", {}).values() if v)
+        table.add_row(Text(f"{r['line']}: {said}{r['source']}"), f"{r['chapters']}/{r['chapters_asked']}",
                       f"{r['duration']:.1f} s" if r["duration"] is not None else "—",
                       f"{r['render_seconds']:.1f} s" if r["render_seconds"] is not None else "—", status)
     return table

@@ -19,8 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import click
+import numpy as np
 
 import exports
+import publish
 import runctl
 from mathcore import Example
 
@@ -116,17 +118,21 @@ def _manim_options(settings: RenderSettings, media_dir: str, slug: str) -> dict:
 
 
 def worker_command(chapter: str, example_path: Path, settings: RenderSettings, media_dir: Path,
-                   stills_dir: Path | None = None, at: set[str] | None = None) -> list[str]:
-    """The command line of one chapter's process (worker.py): the one way every renderer starts a chapter."""
+                   stills_dir: Path | None = None, at: set[str] | None = None,
+                   next_chapter: int | None = None) -> list[str]:
+    """The command line of one chapter's process (worker.py): the one way every renderer starts a chapter.
+    next_chapter: the number of the chapter that follows it in the run (its closing line may announce it)."""
     cmd = [sys.executable, str(ROOT / "worker.py"), "--chapter", chapter, "--example", str(example_path),
            "--settings", json.dumps(dataclasses.asdict(settings)), "--media-dir", str(media_dir)]
+    if next_chapter is not None:
+        cmd += ["--next-chapter", str(next_chapter)]
     if stills_dir is not None:
         cmd += ["--stills-dir", str(stills_dir), "--at", ",".join(sorted(at or ()))]
     return cmd
 
 
 def worker(chapter_key: str, example_path: str, settings: RenderSettings, media_dir: str,
-           stills_dir: str | None, at: str):
+           stills_dir: str | None, at: str, next_chapter: int | None = None):
     """Render one chapter (video, or stills when stills_dir is given) and print where the files are."""
     from manim import tempconfig
     import scenes
@@ -152,18 +158,66 @@ def worker(chapter_key: str, example_path: str, settings: RenderSettings, media_
     with tempconfig(opts):
         stills = StillsRequest(stills_dir, set(at.split(",")) if at else None) if stills_dir else None
         scene = ch.load()(example=ex, theme=get_theme(settings.theme), stills=stills,
-                          model=settings.model, narrator=narrator)
+                          model=settings.model, narrator=narrator, next_chapter=next_chapter)
+        frames = ThumbnailFrames(scene) if not stills_dir and settings.fmt != "gif" else None
         scene.render()
         if stills_dir:
-            print(json.dumps({"stills": [str(p) for p in scene.saved_stills], "steps": scene.timeline}))
+            print(json.dumps({"stills": [str(p) for p in scene.saved_stills], "steps": scene.timeline,
+                              "key_moments": scene.key_moments}))
         else:
             movie = Path(scene.renderer.file_writer.final_file_path)
+            if frames is not None:
+                frames.save(scene, movie)
             print(json.dumps({"video": str(movie), "duration": scene.renderer.time}))
 
 
+THUMBNAIL_MOMENT = ("ch04-self-attention", "encoder.0.self_attn.head1.weights")   # the course's thumbnail
+
+
+class ThumbnailFrames:
+    """The thumbnails' pictures, drawn at 1280x720 whatever the video's quality (a 480p frame scaled up is
+    soft), at key moments: the end state of a step, never mid-fade. Saved beside the movie as
+    <movie>.thumbframe.png (the chapter's: its step 3/5 of the way through) and, for the chapter that
+    holds THUMBNAIL_MOMENT, <movie>.thumbframe-main.png (the course's)."""
+
+    def __init__(self, scene):
+        self.frames: dict[str, "np.ndarray"] = {}
+        draw_moment = scene.key_moment
+
+        def key_moment(step_id: str):   # wraps the scene's own: the scene draws, then we draw our copy
+            draw_moment(step_id)
+            self.frames[step_id] = self.draw(scene)
+        scene.key_moment = key_moment
+
+    @staticmethod
+    def draw(scene) -> "np.ndarray":
+        from manim import Camera, config
+        w, h = exports.THUMB_SIZE
+        cam = Camera(pixel_width=w, pixel_height=h, frame_width=config.frame_width,
+                     frame_height=config.frame_height, background_color=scene.camera.background_color,
+                     background_opacity=1)
+        cam.capture_mobjects(scene.mobjects)
+        return np.array(cam.pixel_array)
+
+    @staticmethod
+    def chapter_moment(steps: list[dict], moments) -> str | None:
+        ids = [st["id"] for st in steps if st["id"] in moments]
+        return ids[len(ids) * 3 // 5] if ids else None
+
+    def save(self, scene, movie: Path):
+        from PIL import Image
+        choices = {".thumbframe.png": self.chapter_moment(scene.timeline, self.frames)}
+        if scene.slug == THUMBNAIL_MOMENT[0]:
+            choices[".thumbframe-main.png"] = THUMBNAIL_MOMENT[1]
+        for suffix, moment in choices.items():
+            if moment in self.frames:
+                Image.fromarray(self.frames[moment]).convert("RGB").save(movie.with_suffix(suffix))
+
+
 def _spawn(ch, example_path: Path, settings: RenderSettings, media_dir: Path, log: Path,
-           stills_dir: Path | None = None, at: set[str] | None = None) -> subprocess.Popen:
-    cmd = worker_command(ch.slug, example_path, settings, media_dir, stills_dir, at)
+           stills_dir: Path | None = None, at: set[str] | None = None,
+           next_chapter: int | None = None) -> subprocess.Popen:
+    cmd = worker_command(ch.slug, example_path, settings, media_dir, stills_dir, at, next_chapter)
     shutil.rmtree(media_dir, ignore_errors=True)   # what a killed run left half-done is not this render's
     log.parent.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, PYTHONUNBUFFERED="1")
@@ -246,8 +300,9 @@ def render_course(ex: Example, chapters: list, folder: Path, settings: RenderSet
     work = folder / ".work"
     ext = settings.fmt
     todo = []
+    follows = following_chapters(chapters)
     for ch in chapters:
-        key = settings.key(example_json, ch.slug)
+        key = chapter_key(settings, example_json, ch.slug, follows[ch.slug])
         key_file = folder / f".{ch.slug}.key"
         done = (folder / f"{ch.slug}.{ext}").exists() and (folder / f"{ch.slug}.steps.json").exists()
         if not force and done and key_file.exists() and key_file.read_text() == key:
@@ -257,7 +312,8 @@ def render_course(ex: Example, chapters: list, folder: Path, settings: RenderSet
         todo.append((ch, key, media))
 
     def starter(ch, media):
-        return lambda: _spawn(ch, folder / "example.json", settings, media, work / f"{ch.slug}.log")
+        return lambda: _spawn(ch, folder / "example.json", settings, media, work / f"{ch.slug}.log",
+                              next_chapter=follows[ch.slug])
 
     where = {ch.slug: (key, media) for ch, key, media in todo}
 
@@ -275,6 +331,18 @@ def render_course(ex: Example, chapters: list, folder: Path, settings: RenderSet
     return assemble(ex, chapters, folder, settings, wall_seconds=(time.time() - t0) if todo else None)
 
 
+def chapter_key(settings: RenderSettings, example_json: str, slug: str, next_chapter: int | None) -> str:
+    """A chapter's cache key: its look, its example, and whether its closing line announces the next."""
+    return settings.key(example_json, slug + (f"+{next_chapter}" if next_chapter else ""))
+
+
+def following_chapters(chapters: list) -> dict[str, int | None]:
+    """For each chapter of a run, the number of the next chapter when the run goes on to it (its closing
+    line may then announce it), else None."""
+    numbers = {ch.number for ch in chapters}
+    return {ch.slug: ch.number + 1 if ch.number + 1 in numbers else None for ch in chapters}
+
+
 def land_chapter(folder: Path, slug: str, ext: str, key: str, movie: Path, extra: dict | None = None):
     """Move a rendered chapter (its video and steps.json, beside each other) into the run folder, then write
     its cache key, last: a chapter counts as finished only once its key is there."""
@@ -283,7 +351,8 @@ def land_chapter(folder: Path, slug: str, ext: str, key: str, movie: Path, extra
         data = json.loads(steps_file.read_text())
         data.update(extra)
         exports.write_atomic(steps_file, json.dumps(data, indent=1, ensure_ascii=False))
-    for src, dst in ((steps_file, f"{slug}.steps.json"), (movie, f"{slug}.{ext}")):
+    frames = [(movie.with_suffix(s), f".{slug}{s}") for s in (".thumbframe.png", ".thumbframe-main.png")]
+    for src, dst in (*frames, (steps_file, f"{slug}.steps.json"), (movie, f"{slug}.{ext}")):
         if src.exists():
             os.replace(src, folder / dst)
     exports.write_atomic(folder / f".{slug}.key", key)
@@ -330,9 +399,16 @@ def assemble(ex: Example, chapters: list, folder: Path, settings: RenderSettings
     exports.write_atomic(folder / "course.json", json.dumps(
         {"voice": settings.voice, "voice_rate": settings.voice_rate if settings.voice else None,
          "duration": round(t, 3), "render_wall_seconds": None if wall_seconds is None else round(wall_seconds, 1),
+         "look": settings.tag(),
+         "settings": {k: v for k, v in dataclasses.asdict(settings).items() if k not in ("verbose", "code")},
          "chapters": [{k: c[k] for k in ("number", "slug", "title", "start", "duration", "render_seconds",
                                          "render_jobs")} for c in course_chapters]},
         indent=1, ensure_ascii=False) + "\n")
+    if ext in publish.VIDEO_EXTS:   # index.html: the course as a web page (a GIF run has no <video> to play)
+        try:
+            publish.write_page(folder)
+        except publish.PageError as e:
+            raise click.ClickException(str(e)) from None
     exports.write_atomic(folder / "manifest.json", exports.manifest(folder, durations))
     return course_video
 
@@ -349,35 +425,36 @@ def _write_captions(folder: Path, course_chapters: list[dict]):
     exports.write_atomic(folder / "course.vtt", captions.to_vtt(cues))
 
 
-THUMBNAIL_MOMENT = ("ch04-self-attention", "encoder.0.self_attn.head1.weights")
-
-
 def _write_thumbnails(folder: Path, course_chapters: list[dict], settings: RenderSettings):
-    """thumbnail.png (chapter 4's attention weights, or the most central key moment we have) and one
-    <chapter>.thumbnail.png per chapter, each a frame of the rendered video at a key moment."""
+    """thumbnail.png (chapter 4's attention weights, else the middle chapter's picture) and one
+    <chapter>.thumbnail.png per chapter, from the 1280x720 frames the chapters drew (ThumbnailFrames)."""
+    from PIL import Image
     from scenes.theme import get_theme
     theme = get_theme(settings.theme)
-    ext = settings.fmt
 
-    def moment(c: dict, prefer: str | None = None) -> float:
-        km = c["key_moments"]
-        if prefer in km:
-            return km[prefer]
-        ids = [s["id"] for s in c["steps"] if s["id"] in km]
-        return km[ids[len(ids) * 3 // 5]] if ids else c["duration"] / 2
+    def frame(slug: str, suffix: str = ".thumbframe.png"):
+        path = folder / f".{slug}{suffix}"
+        return Image.open(path) if path.exists() else None
 
     for c in course_chapters:
-        frame = exports.video_frame(folder / f"{c['slug']}.{ext}", moment(c))
-        png = exports.thumbnail_png(frame, c["title"], f"Chapter {c['number']} · {exports.COURSE_TITLE}",
+        pic = frame(c["slug"])
+        if pic is None:
+            continue    # rendered before thumbnails were drawn as stills: rerender with --force for one
+        png = exports.thumbnail_png(pic, c["title"], f"Chapter {c['number']} · {exports.COURSE_TITLE}",
                                     theme.background, theme.highlight)
         exports.write_atomic(folder / f"{c['slug']}.thumbnail.png", png)
     by_slug = {c["slug"]: c for c in course_chapters}
-    slug, step = THUMBNAIL_MOMENT
-    main = by_slug.get(slug) or course_chapters[len(course_chapters) // 2]
-    frame = exports.video_frame(folder / f"{main['slug']}.{ext}", moment(main, step))
+    slug, _ = THUMBNAIL_MOMENT
+    main = by_slug.get(slug)
+    pic = frame(slug, ".thumbframe-main.png") if main else None
+    if pic is None:
+        main = course_chapters[len(course_chapters) // 2]
+        pic = frame(main["slug"])
+    if pic is None:
+        return
     kicker = ("Attention, with every number real" if main["slug"] == slug else
               f"Chapter {main['number']}: {main['title']}, with every number real")
-    png = exports.thumbnail_png(frame, exports.COURSE_TITLE, kicker, theme.background, theme.highlight)
+    png = exports.thumbnail_png(pic, exports.COURSE_TITLE, kicker, theme.background, theme.highlight)
     exports.write_atomic(folder / "thumbnail.png", png)
 
 
@@ -396,30 +473,76 @@ def render_stills(ex: Example, chapters: list, stills_dir: Path, settings: Rende
     return [Path(p) for ch in chapters for p in results[ch.slug]["stills"]], results
 
 
+KEY_MOMENTS_FILE = ROOT / "scenes" / "key_moments.json"   # written by scripts/key_moments.py
+
+
+def list_key_moments(ex: Example, chapters: list, folder: Path, settings: RenderSettings,
+                     jobs: int) -> dict[str, list[tuple[str, str]]]:
+    """Each chapter's key moments (id, heading), in playing order, from a dry run that saves no still."""
+    _, results = render_stills(ex, chapters, folder / "stills", settings, {"-"}, jobs)
+    return {ch.slug: [(m, st.get("heading") or ch.title)
+                      for st, moments in post_sections(results[ch.slug]["steps"], results[ch.slug]["key_moments"])
+                      for m in moments]
+            for ch in chapters}
+
+
+class UnknownMomentError(ValueError):
+    """A --at id that no chosen chapter has; the message names the closest ids."""
+
+
+def check_moments(ex: Example, chapters: list, at: set[str]) -> None:
+    """Fail at once, before any rendering, on a --at id that none of the chapters can have: the ids of the
+    default example's key moments (scenes/key_moments.json) and, for this example, every record id and
+    its worked-moment variant. Raises UnknownMomentError naming the closest ids."""
+    import difflib
+    registry = json.loads(KEY_MOMENTS_FILE.read_text())
+    known = {m for ch in chapters for m, _ in registry.get(ch.slug, [])}
+    suffixes = {m[len(r):] for m in known for r in (s.id for s in ex.steps) if m.startswith(r + "-")}
+    known |= {s.id + suf for s in ex.steps for suf in suffixes | {""}}
+    for a in sorted(at):
+        if a not in known:
+            close = difflib.get_close_matches(a, sorted(known), n=3, cutoff=0.6)
+            chapters_named = ", ".join(str(ch.number) for ch in chapters)
+            hint = f"did you mean {' or '.join(close)}?" if close else "no id is close to it."
+            raise UnknownMomentError(
+                f"No key moment '{a}' in chapter{'s' * (len(chapters) > 1)} {chapters_named}: {hint} "
+                f"List them with `render.py stills {chapters[0].number} --list`.")
+
+
 def write_post(ex: Example, chapters: list, folder: Path, settings: RenderSettings, jobs: int) -> Path:
-    """post.md: per chapter its steps' narration, the still of each step and the step's table."""
+    """post.md: per chapter, its steps in the order the video plays them, each with its heading, its
+    narration, the stills of the moments it holds and its numbers as a table."""
     stills, results = render_stills(ex, chapters, folder / "stills", settings, None, jobs)
     by_name = {p.name: p for p in stills}
-    narration = {(slug, st["id"]): st["narration"] for slug, r in results.items() for st in r["steps"]}
-    src = " ".join(ex.tokens["source"])
-    parts = ["# Inside a transformer, number by number\n",
+    parts = [f"# {exports.COURSE_TITLE}\n",
              f"Every number below is a real value computed by a small transformer (d_model {ex.config.d_model}, "
-             f"{ex.config.n_heads} heads) on the sentence *{src}*. "
+             f"{ex.config.n_heads} head{'s' * (ex.config.n_heads > 1)}) on the sentence *{exports.md_text(exports.as_typed(ex.config.source))}*. "
              "The data: [example.json](example.json).\n"]
     for ch in chapters:
-        parts.append(f"\n## {ch.number}. {ch.title}\n")
-        for name in sorted(by_name):
-            if not name.startswith(ch.slug + "-"):
-                continue
-            step_id = name[len(ch.slug) + 1:-len(".png")]
-            if ex.has(step_id):
-                st = ex.step(step_id)
-                parts.append(f"### {st.title}\n\n{st.narration}\n\n![{st.title}](stills/{name})\n")
-                parts.append(exports.data_markdown_step(ex, st))
-            else:
-                words = narration.get((ch.slug, step_id), "")
-                parts.append(f"{words}\n\n![{ch.title}](stills/{name})\n")
+        parts.append(f"\n## {ch.number}. {exports.md_text(ch.title)}\n")
+        for step, moments in post_sections(results[ch.slug]["steps"], results[ch.slug]["key_moments"]):
+            record = ex.step(step["id"]) if ex.has(step["id"]) else None
+            heading = step.get("heading") or (record.title if record else ch.title)
+            parts.append(f"### {exports.md_text(heading)}\n\n{exports.md_text(step['narration'])}\n")
+            for m in moments:
+                name = f"{ch.slug}-{m}.png"
+                if name in by_name:
+                    parts.append(f"![{exports.md_text(heading)}](stills/{name})\n")
+            if record is not None:
+                parts.append(exports.data_markdown_step(ex, record))
     return exports.write_atomic(folder / "post.md", "\n".join(parts))
+
+
+def post_sections(steps: list[dict], key_moments: dict[str, float]) -> list[tuple[dict, list[str]]]:
+    """Each step of a chapter's timeline, in playing order, with the key moments it holds in time order: a
+    step's own moment, and the moments inside it (a worked entry, say) whose time lies within the step."""
+    out = [(st, []) for st in steps]
+    for moment, t in sorted(key_moments.items(), key=lambda kv: kv[1]):
+        own = [i for i, st in enumerate(steps) if st["id"] == moment]
+        inside = [i for i, st in enumerate(steps) if st["start"] - 1e-6 <= t <= st["end"] + 1e-6]
+        for i in own or inside[-1:]:
+            out[i][1].append(moment)
+    return out
 
 
 # ---------------------------------------------------------------- benchmark

@@ -46,6 +46,40 @@ def write_atomic(path: Path, data: str | bytes) -> Path:
     return path
 
 
+DATA_MARKER = ".transformer-anim-data"   # names a folder of CSV tables that the data command may replace
+
+
+class FolderInUseError(ValueError):
+    """A folder to replace holds files that are not ours."""
+
+
+def write_folder_atomic(folder: Path, files: dict[str, str]) -> Path:
+    """Make folder hold exactly files (and a marker): written beside it, then swapped in, so it never mixes
+    with an earlier example's files and is never half-written. A folder that exists without the marker
+    and is not empty is someone else's: FolderInUseError."""
+    folder = Path(folder)
+    if folder.exists() and not (folder / DATA_MARKER).exists() and any(folder.iterdir()):
+        raise FolderInUseError(f"The folder {folder} already holds other files; give a new or empty folder "
+                               "with --out.")
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".part", dir=folder.parent))
+    old = tmp.with_suffix(".old")
+    try:
+        for name, text in files.items():
+            (tmp / name).write_text(text, encoding="utf-8")
+        (tmp / DATA_MARKER).write_text("CSV tables written by transformer-anim's data command; the folder is "
+                                       "replaced as a whole on the next run.\n")
+        os.chmod(tmp, 0o777 & ~_umask())
+        if folder.exists():
+            os.replace(folder, old)
+        os.replace(tmp, folder)
+    finally:
+        import shutil
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
+    return folder
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -192,11 +226,16 @@ def course_captions(chapters: list[dict]) -> list:
     return [cue for c in chapters for cue in chapter_captions(c, c["start"])]
 
 
+def as_typed(text: str) -> str:
+    """A sentence as the user typed it (case, accents and punctuation kept; runs of spaces made one), for
+    titles and descriptions; the tokens shown in the pictures stay normalized."""
+    return " ".join(text.split())
+
+
 def narration_md(chapters: list[dict], example: Example) -> str:
     """A script for a creator who records their own voice: each step's words, when it starts, how long the
     step lasts and, when the course is narrated, how long the voice takes."""
-    src = " ".join(example.tokens["source"])
-    lines = ["# Narration script\n", f"Sentence: *{src}*\n"]
+    lines = ["# Narration script\n", f"Sentence: *{md_text(as_typed(example.config.source))}*\n"]
     voiced = any(st.get("clip") for c in chapters for st in c["steps"])
     if voiced:
         lines.append("Times are those of the narrated course: each step lasts at least as long as the voice "
@@ -208,7 +247,7 @@ def narration_md(chapters: list[dict], example: Example) -> str:
             clip = st.get("clip")
             said = f", voice {clip['duration']:.1f} s" if clip else ""
             lines.append(f"- **{youtube_time(t)}** (`{st['id']}`, {st['end'] - st['start']:.1f} s{said}) "
-                         f"{st['narration']}")
+                         f"{md_text(st['narration'])}")
     return "\n".join(lines) + "\n"
 
 
@@ -235,14 +274,13 @@ def youtube_chapters(entries: list[tuple[float, str]]) -> list[tuple[float, str]
 def description_txt(chapters: list[dict], example: Example, total: float, voice: str | None) -> str:
     """A title, two sentences naming the sentence and the model size, and YouTube's chapter list."""
     c = example.config
-    src = " ".join(example.tokens["source"])
-    tgt = " ".join(example.tokens["target_labels"][:-1])
+    src, tgt = as_typed(c.source), as_typed(c.target)
     n_params = sum(int(np.asarray(w).size) for w in example.weights.values())
     n = len(chapters)
     what = (f"This course walks through {n} chapters in {youtube_time(total)}" if n > 1 else
             f"This is chapter {chapters[0]['number']}, {chapters[0]['title']} ({youtube_time(total)})")
     lines = [f"{COURSE_TITLE}: “{src}”", "",
-             f"A small but real transformer (d_model {c.d_model}, {c.n_heads} heads, {c.n_encoder_layers} encoder "
+             f"A small but real transformer (d_model {c.d_model}, {c.n_heads} head{'s' * (c.n_heads > 1)}, {c.n_encoder_layers} encoder "
              f"and {c.n_decoder_layers} decoder layer{'s' * (c.n_decoder_layers > 1)}, {n_params} weights) reads "
              f"“{src}” and learns to answer “{tgt}”, and every number on screen is one of its real intermediate "
              "values, checked against PyTorch. "
@@ -267,25 +305,6 @@ def _step_title(example: Example, step: dict) -> str:
     return step.get("heading") or step["id"].split(".", 1)[-1].replace("-", " ").capitalize()
 
 
-def video_frame(path: Path, t: float) -> "Image.Image":
-    """The frame shown at time t (seconds) of a video, as an RGBA PIL image: decoded from the keyframe at or
-    before t, not from the start."""
-    import av
-    with av.open(str(path)) as c:
-        s = c.streams.video[0]
-        c.seek(int(max(0.0, t - 0.5) / s.time_base), stream=s, backward=True, any_frame=False)
-        best = None
-        for frame in c.decode(s):
-            if frame.time is not None and frame.time > t + 1e-6 and best is not None:
-                break
-            best = frame
-        if best is None:     # t is past the end: the last frame
-            c.seek(0, stream=s)
-            for frame in c.decode(s):
-                best = frame
-        return best.to_image().convert("RGBA")
-
-
 def _bold_font() -> str | None:
     import subprocess
     for pattern in ("Noto Sans:style=Bold", "DejaVu Sans:style=Bold"):
@@ -304,22 +323,21 @@ MAX_THUMB_BYTES = 2_000_000
 
 
 def thumbnail_png(frame: "Image.Image", title: str, kicker: str, background: str, accent: str) -> bytes:
-    """1280x720, under 2 MB: the frame, darkened where the title sits, and the title in large bold letters
-    (readable at phone size: its capitals are about a tenth of the height)."""
+    """1280x720, under 2 MB: the frame, whole, above a solid band of the background colour that holds the
+    kicker and the title in large bold letters (readable at phone size), so no text of the picture ever
+    runs behind the title."""
     from PIL import Image, ImageDraw, ImageFont
     W, H = THUMB_SIZE
+    band_h = int(H * 0.30)
     base = Image.new("RGBA", (W, H), background)
-    img = frame.resize((W, round(frame.height * W / frame.width)), Image.LANCZOS)
-    base.alpha_composite(img.crop((0, 0, W, min(H, img.height))), (0, max(0, (H - img.height) // 2)))
-    band_h = int(H * 0.36)
-    shade = Image.new("RGBA", (W, band_h), (0, 0, 0, 0))
-    d = ImageDraw.Draw(shade)
+    room_w, room_h = W, H - band_h
+    scale = min(room_w / frame.width, room_h / frame.height)
+    img = frame.convert("RGBA").resize((round(frame.width * scale), round(frame.height * scale)), Image.LANCZOS)
+    base.alpha_composite(img, ((room_w - img.width) // 2, (room_h - img.height) // 2))
     rgb = tuple(int(background.lstrip("#")[i:i + 2], 16) for i in (0, 2, 4))
-    for y in range(band_h):    # a gradient into the background colour
-        d.line([(0, y), (W, y)], fill=(*rgb, int(235 * min(1.0, y / (band_h * 0.35)))))
-    base.alpha_composite(shade, (0, H - band_h))
-    font_file = _bold_font()
     draw = ImageDraw.Draw(base)
+    draw.line([(0, H - band_h), (W, H - band_h)], fill=accent, width=4)   # the band's edge
+    font_file = _bold_font()
 
     def font(size):
         return ImageFont.truetype(font_file, size) if font_file else ImageFont.load_default(size)
@@ -327,10 +345,12 @@ def thumbnail_png(frame: "Image.Image", title: str, kicker: str, background: str
     size = 78
     while size > 36 and draw.textlength(title, font=font(size)) > W - 96:
         size -= 2
-    kick = font(36)
+    kick_size = 34
+    while kick_size > 22 and draw.textlength(kicker, font=font(kick_size)) > W - 96:
+        kick_size -= 2
     text_fill = "#ffffff" if sum(rgb) < 384 else "#111111"
-    draw.text((48, H - band_h + int(band_h * 0.30)), kicker, font=kick, fill=accent)
-    draw.text((48, H - 48), title, font=font(size), fill=text_fill, anchor="ls")
+    draw.text((48, H - band_h + 24), kicker, font=font(kick_size), fill=accent, anchor="lt")
+    draw.text((48, H - 40), title, font=font(size), fill=text_fill, anchor="ls")
     out = io.BytesIO()
     base.convert("RGB").save(out, format="PNG")   # optimize=True: 4 times slower for 2 % smaller
     if out.tell() > MAX_THUMB_BYTES:     # a busy frame: 256 colours are plenty for a thumbnail
@@ -364,34 +384,53 @@ def _fmt(v: float, decimals: int) -> str:
     return s.lstrip("-") if float(s) == 0 else s
 
 
-def _table_rows(step, decimals: int) -> tuple[list[str], list[list[str]]]:
+def _table_rows(step, decimals: int, max_cols: int | None = None) -> tuple[list[str], list[list[str]]]:
+    """A step's table: the header (an empty corner, then the column labels) and one row per token. With
+    max_cols, a wider table is elided as the video elides it (elide.elide): the first and the last columns,
+    every column a row needs (a one-hot row's 1, a probability row's largest entry), ⋯ for each gap."""
     value = step.value if step.value.ndim == 2 else step.value.reshape(1, -1) if step.value.ndim == 1 else step.value.reshape(1, 1)
     if step.value.ndim == 1 and step.rows is not None:
         value = step.value.reshape(-1, 1)
     n_cols = value.shape[1]
     cols = list(step.cols) if step.cols is not None and len(step.cols) == n_cols else [str(j) for j in range(n_cols)]
     rows = list(step.rows) if step.rows is not None and len(step.rows) == value.shape[0] else [str(i) for i in range(value.shape[0])]
-    d = 0 if step.value.dtype.kind == "i" else decimals
-    body = [[rows[i]] + [_fmt(float(x), d) for x in value[i]] for i in range(value.shape[0])]
-    return [""] + cols, body
+    d = 0 if step.value.dtype.kind == "i" or np.isin(value, (0.0, 1.0)).all() else decimals   # one-hot: 0 and 1
+    shown: list = list(range(n_cols))
+    if max_cols is not None and n_cols > max_cols:
+        from mathcore.elide import elide
+        finite = np.where(np.isfinite(value), value, -np.inf)
+        shown = elide(n_cols, max_cols, required=set(np.argmax(finite, axis=1).tolist()))
+    head = [""] + [cols[j] if j is not None else "⋯" for j in shown]
+    body = [[rows[i]] + [_fmt(float(value[i, j]), d) if j is not None else "⋯" for j in shown]
+            for i in range(value.shape[0])]
+    return head, body
+
+
+MD_MAX_COLS = 12   # a Markdown table wider than this is elided, as the video elides it
+
+
+def md_text(s: str) -> str:
+    """Text for Markdown that shows literally on GitHub and static-site generators (HTML enabled): <start>
+    would otherwise be an unknown HTML tag and vanish, and | * _ ` [ ] \\ would be markup."""
+    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return re.sub(r"([\\`*_\[\]|])", r"\\\1", s)
 
 
 def data_markdown_step(example: Example, step) -> str:
-    """One step as a Markdown table with its title, shape, formula and narration."""
-    head, body = _table_rows(step, example.config.decimals)
-    esc = lambda x: x.replace("|", "\\|")  # noqa: E731
-    lines = [f"**{step.title}** (`{step.id}`) · shape {' × '.join(map(str, step.shape)) or 'scalar'} · "
+    """One step as a Markdown table with its title, id, shape and formula."""
+    head, body = _table_rows(step, example.config.decimals, MD_MAX_COLS)
+    lines = [f"**{md_text(step.title)}** (`{step.id}`) · shape {' × '.join(map(str, step.shape)) or 'scalar'} · "
              f"${step.formula}$\n",
-             "| " + " | ".join(esc(h) for h in head) + " |",
+             "| " + " | ".join(md_text(h) for h in head) + " |",
              "|" + "---|" * len(head)]
-    lines.extend("| " + " | ".join(esc(c) for c in row) + " |" for row in body)
+    lines.extend("| " + " | ".join(md_text(c) for c in row) + " |" for row in body)
     return "\n".join(lines) + "\n"
 
 
 def data_markdown(example: Example) -> str:
-    out = [f"# The numbers of “{' '.join(example.tokens['source'])}”\n"]
+    out = [f"# The numbers of “{md_text(as_typed(example.config.source))}”\n"]
     for s in example.steps:
-        out.append(f"## {s.title}\n\n{s.narration}\n\n{data_markdown_step(example, s)}")
+        out.append(f"## {md_text(s.title)}\n\n{md_text(s.narration)}\n\n{data_markdown_step(example, s)}")
     return "\n".join(out)
 
 

@@ -163,15 +163,19 @@ from mathcore.scale import PRESETS as MODEL_PRESETS  # noqa: E402
 
 
 
-def render_options(f):
-    """The options of how to render; shared by video and stills."""
+def render_options(f=None, *, theme: str = "dark"):
+    """The options of how to render; shared by video, stills, post and batch. theme: the default look
+    (dark for videos; light for stills and post, which go on white pages). Use as @render_options or
+    @render_options(theme="light")."""
+    if f is None:
+        return functools.partial(render_options, theme=theme)
     opts = [
         click.option("-q", "--quality", type=click.Choice(list(QUALITIES)), default=None,
                      help="Manim preset: l 480p15, m 720p30, h 1080p60, p 1440p60, k 2160p60; draft is tiny. "
                           "[default: l for videos; h for stills and post, which are looked at on sharp screens]"),
         click.option("--fps", type=click.IntRange(1, 120), help="Frames per second (overrides the preset)."),
-        click.option("--theme", type=click.Choice(["dark", "light"]), default="dark", show_default=True,
-                     help="dark for video, light for blogs."),
+        click.option("--theme", type=click.Choice(["dark", "light"]), default=theme, show_default=True,
+                     help="dark (for video) or light (for blogs and print)."),
         click.option("--transparent", is_flag=True, help="Transparent background (video: mov or webm; stills: PNG alpha)."),
         click.option("--out", "out_dir", type=click.Path(file_okay=False),
                      help="Run folder. [default: media/runs/<sentence>-<hash>]"),
@@ -331,38 +335,105 @@ def video(cfg: Config, chapters, quality, fps, theme, transparent, out_dir, jobs
 @cli.command(context_settings=CONTEXT)
 @chapters_argument
 @example_options
-@render_options
+@render_options(theme="light")
 @click.option("--at", "at", multiple=True, metavar="STEP-ID",
-              help="Only these key moments (repeatable); default: every key moment of the chosen chapters.")
-def stills(cfg: Config, chapters, quality, fps, theme, transparent, out_dir, jobs, verbose, model, at):
+              help="Only these key moments (repeatable); default: every key moment of the chosen chapters. "
+                   "--list shows the ids.")
+@click.option("--list", "list_only", is_flag=True,
+              help="Print the chosen chapters' key moments (id and heading) and render nothing.")
+def stills(cfg: Config, chapters, quality, fps, theme, transparent, out_dir, jobs, verbose, model, at, list_only):
     """Export PNG stills of the chapters' key moments, without rendering videos.
 
-    Files are named <chapter>-<step-id>.png in <run folder>/stills.
+    Files are named <chapter>-<step-id>.png in <run folder>/stills. The light theme is the default, for
+    white pages; --theme dark gives stills that look like the video.
 
     \b
     Examples:
+      python render.py stills 4 --list                # the key moments of chapter 4: id and heading
       python render.py stills                         # every key moment of every chapter
-      python render.py stills 4 --at encoder.0.self_attn.head1.weights -q h --theme light
+      python render.py stills 4 --at encoder.0.self_attn.head1.weights
       python render.py stills 2 --transparent --out media/blog
     """
     chosen = _select_chapters(chapters)
     ex = _build(cfg)
     settings = course.RenderSettings(quality=quality or "h", fps=fps, theme=theme, transparent=transparent,
                                      fmt="png", verbose=verbose, code=course.code_version(), model=model, voice=None)
+    if list_only:
+        with tempfile.TemporaryDirectory(prefix="ta-moments-") as tmp:
+            listed = course.list_key_moments(ex, chosen, Path(tmp), settings, jobs=jobs or os.cpu_count() or 1)
+        for ch in chosen:
+            click.echo(f"{ch.number} · {ch.title} ({ch.slug})")
+            for moment, heading in listed[ch.slug]:
+                click.echo(f"  {moment:<48} {heading}")
+        return
+    if at:
+        try:
+            course.check_moments(ex, chosen, set(at))
+        except course.UnknownMomentError as e:
+            raise click.ClickException(str(e)) from None
     folder = _run_folder(ex, out_dir, settings)
     with runctl.run_lock(folder):
         paths, _ = course.render_stills(ex, chosen, folder / "stills", settings, set(at) or None,
                                         jobs=jobs or os.cpu_count() or 1)
     if at and not paths:
-        raise click.ClickException(f"No key moment named {', '.join(at)} in the chosen chapters; "
-                                   "step ids are listed in docs/example-format.md.")
+        raise click.ClickException(f"No key moment named {', '.join(at)} in the chosen chapters for this example; "
+                                   f"list them with `render.py stills {chosen[0].number} --list`.")
     click.echo(f"Wrote {len(paths)} still{'s' * (len(paths) != 1)} to {folder / 'stills'}")
+
+
+@cli.command(context_settings=CONTEXT)
+@chapters_argument
+@example_options
+@click.option("-q", "--quality", type=click.Choice(list(QUALITIES)), default="l", show_default=True,
+              help="The quality whose pixels are measured (l 480p, h 1080p, …).")
+@click.option("--theme", type=click.Choice(["dark", "light"]), default="dark", show_default=True)
+@click.option("--model", type=click.Choice(sorted(MODEL_PRESETS)), default="gpt3-175b", show_default=True,
+              help="The model that the scale chapters (11, 12) describe.")
+@click.option("-j", "--jobs", type=click.IntRange(1, 64), default=None,
+              help="Chapters checked at once, one process each. [default: number of cores]")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False), help="Also write the report as JSON here.")
+def check(cfg: Config, chapters, quality, theme, model, jobs, json_out):
+    """Check every frame that matters for overlapping, clipped, too small or faint text, without rendering.
+
+    Runs the chapters in dry-run mode and inspects the screen after every animation and at every key
+    moment; prints one line per finding and exits 1 if there is any, 0 if there is none.
+
+    \b
+    Examples:
+      python render.py check                                  # every chapter of the default course
+      python render.py check 4 8 -s "the storm brings the game" --d-model 8 --heads 4
+      python render.py check --theme light -q h --json layout.json
+    """
+    from scenes import audit
+    from scenes.theme import get_theme
+    chosen = _select_chapters(chapters)
+    ex = _build(cfg)
+    height = course.DRAFT["pixel_height"] if quality == "draft" else _pixel_height(quality)
+    try:
+        reports = audit.audit_chapters([ch.number for ch in chosen], ex, get_theme(theme), height, model,
+                                       jobs=jobs or os.cpu_count() or 1)
+    except audit.AuditError as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(audit.format_table(reports))
+    if json_out:
+        try:
+            audit.write_json(json_out, audit.report_dict(reports, height, theme))
+        except OSError as e:
+            raise click.ClickException(f"Cannot write {json_out}: {e.strerror}; choose another --json.") from None
+    sys.exit(1 if audit.findings_count(reports) else 0)
+
+
+def _pixel_height(quality: str) -> int:
+    from manim.constants import QUALITIES as MANIM_QUALITIES
+    return int(MANIM_QUALITIES[QUALITIES[quality]]["pixel_height"])
 
 
 @cli.command(context_settings=CONTEXT)
 @example_options
 @click.option("--format", "fmt", type=click.Choice(["json", "md", "tex", "csv"]), default="md", show_default=True)
-@click.option("-o", "--out", type=click.Path(), help="File (json, md, tex) or folder (csv). [default: stdout; csv: media/data]")
+@click.option("-o", "--out", type=click.Path(),
+              help="File (json, md, tex) or folder (csv). [default: stdout; csv: the example's run folder, "
+                   "media/runs/<sentence>-<hash>/data]")
 def data(cfg: Config, fmt, out):
     """Export the example's numbers: every matrix as a table with its title, shape and formula.
 
@@ -370,15 +441,20 @@ def data(cfg: Config, fmt, out):
     Examples:
       python render.py data > numbers.md
       python render.py data --format tex -o tables.tex
-      python render.py data --format csv -o media/csv     # one CSV per step, full precision
+      python render.py data --format csv                  # one CSV per step, full precision
+      python render.py data --format csv -o media/csv     # ... into a folder of your own
+
+    A CSV folder holds one example's tables only: it is replaced as a whole on the next run.
     """
     import exports
     ex = _build(cfg, drawn=False)
     try:
         if fmt == "csv":
-            folder = Path(out or "media/data")
-            for name, text in exports.data_csv_files(ex).items():
-                exports.write_atomic(folder / name, text)
+            folder = Path(out) if out else course.example_folder(ex) / "data"
+            try:
+                exports.write_folder_atomic(folder, exports.data_csv_files(ex))
+            except exports.FolderInUseError as e:
+                raise click.ClickException(str(e)) from None
             click.echo(f"Wrote {len(ex.steps)} CSV files to {folder}")
             return
         text = {"json": exports.data_json, "md": exports.data_markdown, "tex": exports.data_tex}[fmt](ex)
@@ -394,7 +470,7 @@ def data(cfg: Config, fmt, out):
 @cli.command(context_settings=CONTEXT)
 @chapters_argument
 @example_options
-@render_options
+@render_options(theme="light")
 def post(cfg: Config, chapters, quality, fps, theme, transparent, out_dir, jobs, verbose, model):
     """Write a Markdown article: a section per chapter with its narration, stills and tables.
 
@@ -440,7 +516,51 @@ def bench(chapters, qualities, out_dir):
         course.bench(ex, chosen, folder, qs)
 
 
+def _batch_help(f):
+    """The shared render options' help, where batch's defaults differ from video's."""
+    helps = {
+        "quality": "Manim preset: l 480p15, m 720p30, h 1080p60, p 1440p60, k 2160p60; draft is tiny. [default: l]",
+        "out_dir": "The batch folder: index.md, batch.json and a folder per example. "
+                   "[default: media/batches/<FILE's name without extension>, e.g. media/batches/sentences]",
+        "jobs": "Worker processes of the local cluster, each rendering one chapter at a time. "
+                "[default: number of cores, at most one per chapter to render]",
+        "transparent": "Transparent background (with --format mov or webm).",
+    }
+    for param in f.__click_params__:
+        param.help = helps.get(param.name, param.help)
+    return f
+
+
+@cli.command("page", context_settings=CONTEXT)
+@click.argument("run_folder", required=False, type=click.Path(file_okay=False))
+def page_cmd(run_folder):
+    """Write a run folder's index.html again (the course as a web page), without rendering anything.
+
+    RUN FOLDER is the folder of a `video` run [default: the newest under media/runs]. The page plays the
+    chapter videos beside it, with captions, the steps, every number of every step and a presenter mode;
+    open it from disk or upload the folder to any static host. See docs/course-page.md.
+
+    \b
+    Examples:
+      python render.py page media/runs/when-you-play-game-of-thrones-1a2b3c4d/480p15-dark
+      python render.py page                           # the newest run
+    """
+    import publish
+    if run_folder is None:
+        runs = sorted(Path("media/runs").glob("*/*/course.json"), key=lambda p: p.stat().st_mtime)
+        if not runs:
+            raise click.ClickException("There is no run under media/runs: render one with `render.py video`, "
+                                       "or name a run folder.")
+        run_folder = runs[-1].parent
+    try:
+        path = publish.rebuild(Path(run_folder))
+    except publish.PageError as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(f"Wrote {path}; open it in a browser (it works from disk) or upload the folder.")
+
+
 @cli.command("batch", context_settings=CONTEXT)
+@_batch_help
 @click.argument("file", type=click.Path(dir_okay=False))
 @chapters_argument
 @render_options
@@ -449,21 +569,30 @@ def bench(chapters, qualities, out_dir):
               help="Video container.")
 @click.option("--scheduler", metavar="tcp://HOST:PORT",
               help="A running Dask scheduler to send the renders to. [default: a local cluster, one worker per core]")
+@click.option("--skip-bad", is_flag=True,
+              help="Render the good rows and list the bad ones (at the end, in index.md and in batch.json). "
+                   "[default: a bad row stops the batch before anything renders, naming every bad row]")
 def batch_cmd(file, chapters, quality, fps, theme, transparent, out_dir, jobs, verbose, model, voice, voice_rate,
-              fmt, scheduler):
+              fmt, scheduler, skip_bad):
     """Render a course for every example in FILE, on a Dask cluster (a local one by default).
 
     FILE is a CSV whose header names example options (source, target, seed, d_model, n_heads, tokenizer,
     corpus_file, … as in a --config file), one example per row; or a TOML file of [[example]] tables with
-    the same keys. Every chapter of every example is one task; each example's course lands in
-    --out DIR/<sentence>-<hash>/<look>/ (DIR defaults to media/batches/<FILE's name>), with DIR/index.md and
-    DIR/batch.json listing them all. Finished chapters are never rendered again. --jobs sizes the local
-    cluster; with --scheduler, the cluster's own workers run the tasks.
+    the same keys. An empty cell keeps the option's default, but a blank source or target is an error; an
+    option left out of the header keeps its default in every row. Label columns (id, name, student, class,
+    group, label, note, notes) change nothing and are carried into the reports; any other column is an error.
+    Every row is checked before anything renders, and every bad row is named with its line.
+
+    Every chapter of every example is one task; each example's course lands in DIR/<sentence>-<hash>/<look>/,
+    with DIR/index.md and DIR/batch.json listing them all (DIR: --out, else media/batches/<FILE's name
+    without extension>). Finished chapters are never rendered again. --jobs sizes the local cluster; with
+    --scheduler, the cluster's own workers run the tasks.
 
     \b
     Examples:
-      python render.py batch sentences.csv                   # every chapter of every row, 480p15
+      python render.py batch sentences.csv                   # every chapter of every row, 480p15, dark
       python render.py batch sentences.csv 2 4 -q h --theme light --out media/batches/blog
+      python render.py batch class.csv 2 --skip-bad          # render the good rows, list the bad ones
       python render.py batch sentences.toml --scheduler tcp://10.0.0.5:8786
     """
     import batch
@@ -473,18 +602,21 @@ def batch_cmd(file, chapters, quality, fps, theme, transparent, out_dir, jobs, v
         raise click.ClickException("--jobs sizes the local cluster: leave it out with --scheduler and start as "
                                    "many `dask worker` processes as you want renders at once.")
     chosen = _select_chapters(chapters)
+
+    def drawable(ex):   # a word no font draws is a bad row, found before anything renders
+        try:
+            check_drawable(ex)
+        except click.ClickException as e:
+            raise ConfigError(e.message) from None
+
     try:
-        examples = batch.load_examples(file, read_corpus, lambda ex: course.example_folder(ex).name)
-        for bex in examples:      # a word no font draws stops the batch before anything renders
-            try:
-                check_drawable(bex.example)
-            except click.ClickException as e:
-                raise click.ClickException(f"{Path(file).name} line {bex.line}: {e.message}") from None
+        examples, bad = batch.load_examples(file, read_corpus, lambda ex: course.example_folder(ex).name,
+                                            check=drawable, skip_bad=skip_bad)
         settings = course.RenderSettings(quality=quality or "l", fps=fps, theme=theme, transparent=transparent,
                                          fmt=fmt, verbose=verbose, code=course.code_version(), model=model,
                                          voice=None if fmt == "gif" else voice, voice_rate=voice_rate)
         results = batch.run(examples, chosen, [settings], Path(out_dir or Path("media") / "batches" / Path(file).stem),
-                            source_name=Path(file).name, scheduler=scheduler, workers=jobs)
+                            source_name=Path(file).name, scheduler=scheduler, workers=jobs, skipped=bad)
     except batch.BatchError as e:
         raise click.ClickException(str(e)) from None
     failed = [r for r in results if r["status"] == "failed"]

@@ -38,7 +38,7 @@ LOSSY_CODECS = ("aac", "libopus", "libvorbis")   # resampled to AUDIO_RATE, peak
 SENTENCE_GAP = 0.25          # seconds of silence between two sentences of one clip
 EDGE_SILENCE = 0.02          # seconds kept before the first and after the last sound
 RATE_RANGE = (0.5, 2.0)
-CACHE_VERSION = "2"          # bump when the clip-making changes, so old clips are not reused
+CACHE_VERSION = "3"          # bump when the clip-making changes, so old clips are not reused
 
 
 class VoiceError(Exception):
@@ -221,6 +221,8 @@ def _limit(audio: np.ndarray, rate: int, ceiling_db: float, env: np.ndarray | No
     return audio * gain
 
 
+LOUDNESS_TOLERANCE = 0.2   # LU: normalize_loudness lands this close to its target (whenever the ceiling allows)
+MAX_LIMITING = 12.0        # dB of gain the loudness search may add beyond the plain gain (speech needs 2 to 8)
 PEAK_MARGIN = 1.0   # dB kept below the ceiling in the clips: AAC encoding (twice: chapter, then course)
                     # lets true peaks overshoot, usually by about half a dB (encode_under_ceiling checks)
 
@@ -236,19 +238,45 @@ def limit_true_peak(audio: np.ndarray, rate: int, ceiling: float = MAX_TRUE_PEAK
 
 def normalize_loudness(audio: np.ndarray, rate: int, target: float = TARGET_LUFS,
                        ceiling: float = MAX_TRUE_PEAK_DB) -> np.ndarray:
-    """Gain to `target` LUFS integrated, then limit peaks to PEAK_MARGIN dB under `ceiling` dBTP, and
-    correct the loudness the limiter took away."""
-    out = audio
-    for _ in range(3):
-        lufs = integrated_loudness(out, rate)
-        if not np.isfinite(lufs):
-            return audio
-        out = out * 10 ** ((target - lufs) / 20)
-        if true_peak_db(out, rate) > ceiling - PEAK_MARGIN:
-            out = _limit(out, rate, ceiling - PEAK_MARGIN)
-        if abs(integrated_loudness(out, rate) - target) < 0.2:
+    """The audio at `target` LUFS integrated, within LOUDNESS_TOLERANCE, with its true peak at most
+    PEAK_MARGIN dB under `ceiling` dBTP.
+
+    A gain, then the limiter where the peaks would be over. The limiter takes loudness away with the peaks, so
+    the gain is searched (secant steps on the gain in dB, each applied to the original audio, so the limiter
+    never works on its own output) until the limited result measures `target`. Speech needs a few dB more
+    than the plain gain. A signal whose loudness is close to its peak level (a steady tone) cannot reach
+    `target` under the ceiling: it gets at most MAX_LIMITING dB more than the plain gain, and is as loud as
+    that allows."""
+    x = np.asarray(audio, dtype=np.float64)
+    lufs = integrated_loudness(x, rate)
+    if not np.isfinite(lufs):
+        return audio
+    peak_ceiling = ceiling - PEAK_MARGIN
+    plain = target - lufs
+
+    def at(gain_db: float) -> tuple[np.ndarray, float]:
+        y = x * 10 ** (gain_db / 20)
+        if true_peak_db(y, rate) > peak_ceiling:
+            y = _limit(y, rate, peak_ceiling).astype(np.float64)
+        return y, integrated_loudness(y, rate)
+
+    gain = plain
+    out, got = at(gain)
+    best, prev = (abs(got - target), out), None
+    for _ in range(10):
+        if abs(got - target) < LOUDNESS_TOLERANCE / 2:
             break
-    return np.clip(out, -1.0, 1.0)
+        slope = 1.0
+        if prev is not None and prev[0] != gain:
+            slope = min(1.0, max(0.1, (got - prev[1]) / (gain - prev[0])))
+        step = min(plain + MAX_LIMITING, gain + (target - got) / slope)
+        if step == gain:
+            break                      # as loud as the ceiling allows
+        prev, gain = (gain, got), step
+        out, got = at(gain)
+        if abs(got - target) < best[0]:
+            best = (abs(got - target), out)
+    return np.clip(best[1], -1.0, 1.0)
 
 
 def encode_under_ceiling(samples: np.ndarray, rate: int, write, read, ceiling: float = MAX_TRUE_PEAK_DB,

@@ -20,9 +20,11 @@ def main(argv: list[str] | None = None):
     ap.add_argument("--media-dir", required=True, help="Manim's media folder for this chapter")
     ap.add_argument("--stills-dir", help="write stills of the key moments here instead of a video")
     ap.add_argument("--at", default="", help="comma-separated step ids of the stills (default: all)")
+    ap.add_argument("--next-chapter", type=int, help="the chapter that follows in the run (announced at the end)")
     args = ap.parse_args(argv)
     settings = course.RenderSettings(**json.loads(args.settings))
-    course.worker(args.chapter, args.example, settings, args.media_dir, args.stills_dir, args.at)
+    course.worker(args.chapter, args.example, settings, args.media_dir, args.stills_dir, args.at,
+                  args.next_chapter)
 
 
 if __name__ == "__main__":

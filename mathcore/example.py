@@ -22,6 +22,7 @@ import numpy as np
 from . import model, record
 from . import train as _train
 from .config import MAX_TOKENS, Config, ConfigError, validate_sizes
+from .language import corpus_lines
 from .model import TIE_TOLERANCE, greedy_choice  # noqa: F401  (importable from here, as before)
 from .record import Step
 from .tokenizer import END, START, build_vocab, encode, tokenize
@@ -227,8 +228,9 @@ def prepare(cfg: Config) -> tuple[list[str], list[str], list[str]]:
                               f"shorten it to at most {MAX_TOKENS} so it fits on screen.")
     if not any(tokenize(line, cfg.tokenizer) for line in cfg.corpus):
         raise ConfigError("The corpus has no words in it: give at least one line of text.")
-    # Words of the sentences that the corpus lacks join the vocabulary, so any sentence works.
-    vocab = build_vocab(list(cfg.corpus) + [cfg.source, cfg.target], cfg.tokenizer)
+    # Words of the sentences that the corpus lacks join the vocabulary, so any sentence works; the default
+    # (English) corpus joins only an English pair (language.corpus_lines)
+    vocab = build_vocab(list(corpus_lines(cfg)) + [cfg.source, cfg.target], cfg.tokenizer)
     return vocab, source, target
 
 

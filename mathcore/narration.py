@@ -95,7 +95,10 @@ def head_output() -> str:
 
 
 def concat(n_heads: int, d_k: int, d_model: int) -> str:
-    return (f"The {n_heads} heads' outputs, {d_k} columns each, sit side by side to make rows of "
+    if n_heads == 1:
+        return f"With one head, its output, {d_k} columns wide, is already a row of {d_model}."
+    both = "both" if n_heads == 2 else f"all {n_heads}"
+    return (f"The outputs of {both} heads, {d_k} columns each, sit side by side to make rows of "
             f"{d_model} again.")
 
 

@@ -25,6 +25,7 @@ import numpy as np
 
 from . import model
 from .config import Config
+from .language import corpus_lines
 from .layers import AddNorm, FeedForward, Head, MultiHead
 from .tokenizer import END, START, encode, tokenize
 
@@ -303,7 +304,7 @@ def training_pairs(cfg: Config, vocab: list[str]) -> list[tuple[np.ndarray, np.n
     source, target = tokenize(cfg.source, cfg.tokenizer), tokenize(cfg.target, cfg.tokenizer)
     pairs, seen = [pair(source, target)], {tuple(source)}
     if cfg.train_on_corpus:
-        for line in cfg.corpus:
+        for line in corpus_lines(cfg):   # the lines that built the vocabulary
             toks = tokenize(line, cfg.tokenizer)
             if toks and tuple(toks) not in seen:
                 seen.add(tuple(toks))

@@ -69,8 +69,10 @@ class ChapterScene(Scene):
     """number, slug and title come from the chapter list in scenes/__init__.py (one place)."""
 
     def __init__(self, example: Example | None = None, theme: Theme | None = None,
-                 stills: StillsRequest | None = None, model: str | None = None, narrator=None, **kwargs):
+                 stills: StillsRequest | None = None, model: str | None = None, narrator=None,
+                 next_chapter: int | None = None, **kwargs):
         self._model_arg = model
+        self.next_chapter = next_chapter   # the chapter that follows in this run, if any (see teaser)
         self.narrator = narrator   # voice.Narrator (or anything with .clip(text)), None for a silent chapter
         self._example_arg = example
         self._theme_arg = theme
@@ -152,6 +154,11 @@ class ChapterScene(Scene):
             self.key_moment(step_id)
         self.timeline.append(entry)
         self._current = None
+
+    def teaser(self, sentence: str) -> str:
+        """" " + sentence, a line that announces the next chapter, when that chapter follows this one in
+        the run; "" otherwise, so a run's last chapter never points to a chapter that is not in it."""
+        return f" {sentence}" if self.next_chapter == self.number + 1 else ""
 
     def expose(self, name: str, value):
         """Register something a test inspects (a mobject, a list of them, a number) under name; tests read

@@ -346,8 +346,8 @@ class DataScene(ChapterScene):
         tok = self.example.tokens["source"][0]
         i = int(self.value("source.ids")[0])
         rec = self.record("source.onehot")
-        narration = ("So every sentence becomes a stack of one-hot rows, one per token. Next, each row will pick "
-                     "out a row of learned numbers: the embedding.")
+        narration = ("So every sentence becomes a stack of one-hot rows, one per token."
+                     + self.teaser("Next, each row will pick out a row of learned numbers: the embedding."))
         with self.step("ch01.summary", narration=narration, heading="Summary"):
             self.clear_stage()
             fs = 28

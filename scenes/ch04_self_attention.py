@@ -13,7 +13,7 @@ from manim import (DOWN, LEFT, RIGHT, UP, AnimationGroup, Brace, Create, LaggedS
 from scenes.base import ChapterScene
 from scenes.components import (NumericMatrix, Region, content_region, hide, layout_product, reveal,
                                show_matrix_product, show_row_softmax, shown_indices)
-from scenes.components.attention import scores_layout
+from scenes.components.attention import scores_layout, wrapped_note
 from scenes.components.choreography import effective_font_size
 from scenes.components.stage import clear_stage, fade_in, fade_out, place_formula
 from scenes.components.matrix import format_number
@@ -79,17 +79,24 @@ class SelfAttentionScene(ChapterScene):
                 self.text("one row per token", 28),
                 self.formula(rf"X \in \mathbb{{R}}^{{{n} \times {d}}}", 38),
                 self.formula(r"Q = X\,W_Q", 48, self.theme.query),
-                self.text("(papers with column vectors write the transpose)", 20, self.theme.dim),
             ).arrange(DOWN, buff=0.35)
             figure = VGroup(rows_note, rows_brace, X, cols_brace, cols_note)
-            self.fit(side, width=self.content_width - figure.width - 1.0)
+            room = self.content_width - figure.width - 1.0
+            self.fit(side, width=room)
+            # the aside is wrapped to the column's width at a readable size, never shrunk with the column;
+            # without room for it (a wide X), the narration says it alone
+            aside = wrapped_note(self, [("(papers with column vectors write the transpose)", self.theme.dim)],
+                                 Region(0, max(room, side.width), 0, max(self.content_height - side.height - 0.6, 0.1)),
+                                 font_size=20, min_font_size=self.theme.size_min)
+            if aside is not None:
+                side.add(aside).arrange(DOWN, buff=0.35)
             group = VGroup(figure, side).arrange(RIGHT, buff=0.8)
             self.place_in_content(group)
             self.play(fade_in(X), run_time=1.0)
             self.play(fade_in(rows_brace), fade_in(rows_note), fade_in(cols_brace), fade_in(cols_note),
                       fade_in(side[0]), run_time=0.8)
             self.play(Write(side[1]), run_time=0.8)
-            self.play(Write(side[2]), fade_in(side[3]), run_time=1.0)
+            self.play(Write(side[2]), *(fade_in(m) for m in side[3:]), run_time=1.0)
             self.rows_extras = VGroup(rows_brace, rows_note, cols_brace, cols_note, side)
             self.x_home = home
 
@@ -349,8 +356,8 @@ class SelfAttentionScene(ChapterScene):
 
     def recap(self):
         narration = ("That is one attention head: project the rows three ways, compare every query with every "
-                     "key, scale, take a softmax of each row, and mix the value rows. Next: several heads side by "
-                     "side.")
+                     "key, scale, take a softmax of each row, and mix the value rows."
+                     + self.teaser("Next: several heads side by side."))
         with self.step("ch04.recap", narration=narration, heading="One head"):
             clear_stage(self, run_time=0.5)
             big = self.formula(rf"\mathrm{{head}}_{HEAD} = \mathrm{{softmax}}\!\left("

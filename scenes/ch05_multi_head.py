@@ -166,11 +166,12 @@ class MultiHeadScene(ChapterScene):
         n = len(self.tokens)
         rows = "its 1 row" if n == 1 else f"the same {n} rows"
         if h > 1:
-            narration = (f"Here are all {h} heads of encoder layer 0, run on {rows} at once. Each has its own "
+            every = "both" if h == 2 else f"all {h}"
+            narration = (f"Here are {every} heads of encoder layer 1, run on {rows} at once. Each has its own "
                          "attention pattern (top) and its own output (bottom): the same recipe, different "
                          "weights, different views.")
         else:
-            narration = (f"Here is the one head of encoder layer 0 on {rows}: its attention pattern (top) and "
+            narration = (f"Here is the one head of encoder layer 1 on {rows}: its attention pattern (top) and "
                          "its output (bottom).")
         with self.step("ch05.heads", narration=narration, heading="All heads at once"):
             clear_stage(self, run_time=0.5)
@@ -258,8 +259,8 @@ class MultiHeadScene(ChapterScene):
 
     def recap(self):
         narration = ("Multi-head attention in one line: every head attends on its own slice, the heads are "
-                     "concatenated, and W_O mixes them back into one row per token. Next: add the input back "
-                     "and normalize.")
+                     "concatenated, and W_O mixes them back into one row per token."
+                     + self.teaser("Next: add the input back and normalize."))
         with self.step("ch05.recap", narration=narration, heading="Multi-head attention"):
             clear_stage(self, run_time=0.5)
             big = self.formula(r"\mathrm{MultiHead}(X) = \mathrm{Concat}(\mathrm{head}_1, \dots, "

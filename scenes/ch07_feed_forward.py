@@ -10,6 +10,7 @@ from manim import (DOWN, LEFT, RIGHT, UP, AnimationGroup, Arrow, Create, FadeIn,
 from scenes.base import ChapterScene
 from scenes.components import NumericMatrix, flat_text
 from scenes.components.sums import build_matrix_sum, cell_size, columns_that_fit, drop, play_matrix_sum
+from scenes.components.stage import content_region, keep_inside
 
 L = "encoder.0"
 
@@ -70,6 +71,7 @@ class FeedForwardScene(ChapterScene):
         arrow_text.next_to(arrow, RIGHT, buff=0.25)
         matrix.next_to(arrow, DOWN, buff=0.12)
         matrix.shift(RIGHT * (0 - matrix.get_grid().get_x()))
+        keep_inside(matrix, content_region(self))     # long row labels: the matrix moves, the numbers stay
         group = VGroup(top_row, arrow, arrow_text, matrix)
         if group.get_bottom()[1] < self.content_bottom:   # squeeze the gaps, never the numbers
             matrix.shift(UP * (self.content_bottom - group.get_bottom()[1]))

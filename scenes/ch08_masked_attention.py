@@ -19,7 +19,7 @@ from scenes.components.attention import (ProjectionSteps, attention_grid, focus_
                                          retire, scale_in_place, scores_step, style_masked, wrapped_note)
 from scenes.components.stage import clear_stage, fade_in, fade_out
 from scenes.components.matrix import format_number
-from scenes.components.text import flat_text
+from scenes.components.text import dimmed_context, flat_text
 from scenes.components.tokens import chip_widths
 
 LAYER = "decoder.0.self_attn"
@@ -299,6 +299,7 @@ class MaskedAttentionScene(ChapterScene):
             curtain = VGroup()
             if later:
                 hid = VGroup(*(slot[j] for j in shown if j > r), *(num_of[j] for j in shown if j > r), dots)
+                dimmed_context(*hid)    # hidden on purpose, still legible as context (3:1)
                 rect = RoundedRectangle(corner_radius=0.12, width=hid.width + 0.3, height=hid.height + 0.3)
                 rect.move_to(hid).set_stroke(theme.mask, 3).set_fill(theme.mask, opacity=0.22)
                 note = self.text("later: hidden", 24, theme.mask).next_to(rect, DOWN, buff=0.2)
@@ -313,7 +314,7 @@ class MaskedAttentionScene(ChapterScene):
             self.play(fade_in(nums), run_time=0.6)
             self.play(LaggedStart(*(Create(a) for a in arrows), lag_ratio=0.25), run_time=1.2)
             if later:
-                self.play(*(slot[j].animate.set_opacity(0.45) for j in shown if j > r),
+                self.play(*(slot[j].animate.faded(0.6) for j in shown if j > r),
                           fade_in(curtain), run_time=1.0)
             self.sees = (keys, query, nums, arrows, curtain)
 

@@ -405,12 +405,13 @@ class OutputScene(ChapterScene):
         """The source line, the decoder-input row (laid out once for the final sequence, so chips keep their
         places as the row grows), the model box and its arrows, and the room for each step's bars."""
         theme, area = self.theme, content_region(self)
-        row = TokenRow(["<start>"] + gen, theme, font_size=24, max_width=area.width - 2.4, max_height=1.6,
-                       colors=theme.query, min_font_size=18)
         row_label = self.text("decoder input", 22, theme.dim)
+        lead = max(2.2, row_label.width + 0.3)      # the label starts at the content area's left edge
+        row = TokenRow(["<start>"] + gen, theme, font_size=24, max_width=area.width - lead - 0.2, max_height=1.6,
+                       colors=theme.query, min_font_size=18)
         src_line = self.source_line(area)
         row.next_to(src_line, DOWN, buff=0.45)
-        row.set_x(area.left + 2.2 + row.width / 2)
+        row.set_x(area.left + lead + row.width / 2)
         row_label.next_to(row, LEFT, buff=0.3).set_y(row.chips[0].box.get_y())
         box = RoundedRectangle(corner_radius=0.15, width=5.2, height=0.7, stroke_color=theme.dim, stroke_width=2,
                                fill_color=theme.panel, fill_opacity=0.8)

@@ -43,14 +43,60 @@ DARK = Theme(
     residual="#c9a0dc", positional="#f28fb0", embedding="#7fb7ff", highlight="#ffe66d", ffn="#63d6c1",
 )
 
+# every role colour is also drawn as text (names, labels, notes): each reaches 4.5:1 on the white background
+# (the layout audit's contrast rule; the lighter originals, darkened just enough, were 2.2-4.3:1)
 LIGHT = Theme(
     name="light", background="#ffffff", text="#1d1f27", dim="#6b7080", panel="#f1f2f6",
-    positive="#4a8be0", negative="#e58a5b",
-    query="#b7860b", key="#1f8fb8", value="#6b4fc4", weights="#2e9b53", mask="#c8323c",
-    residual="#8e5aa8", positional="#c94f7c", embedding="#2f6fd0", highlight="#e0a800", ffn="#1f9c87",
+    positive="#3f76be", negative="#a56342",
+    query="#966e09", key="#1b7ea2", value="#6b4fc4", weights="#288547", mask="#c8323c",
+    residual="#8e5aa8", positional="#c14c77", embedding="#2f6fd0", highlight="#946f00", ffn="#1a8371",
 )
 
 THEMES = {"dark": DARK, "light": LIGHT}
+
+MIN_CONTRAST = 4.5   # WCAG 2 AA for text: what every text must reach against what is behind it
+
+
+def hex_rgb(color: str) -> tuple[float, float, float]:
+    """"#rrggbb" as three channels in 0..1."""
+    h = str(color).lstrip("#")
+    return tuple(int(h[k:k + 2], 16) / 255 for k in (0, 2, 4))
+
+
+def relative_luminance(rgb) -> float:
+    """WCAG 2 relative luminance of an sRGB colour (channels in 0..1)."""
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in (float(x) for x in rgb[:3])]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def contrast_ratio(a, b) -> float:
+    """WCAG 2 contrast ratio of two sRGB colours (1 to 21)."""
+    la, lb = relative_luminance(a), relative_luminance(b)
+    return (max(la, lb) + 0.05) / (min(la, lb) + 0.05)
+
+
+def blend(under, over, opacity: float) -> tuple[float, ...]:
+    """over painted at opacity on under (channels in 0..1)."""
+    return tuple(u * (1 - opacity) + o * opacity for u, o in zip(under, over))
+
+
+def readable_fill_opacity(theme: Theme, fill: str, text: str, opacity: float, need: float = MIN_CONTRAST) -> float:
+    """The fill opacity to use for a box under text: opacity, lowered just enough (a bisection) that the text
+    keeps need:1 contrast against the fill painted on the theme's background. A fill the text cannot reach
+    need against at any opacity gets the one with the best contrast seen (0 at worst)."""
+    bg, fc, tc = hex_rgb(theme.background), hex_rgb(fill), hex_rgb(text)
+
+    def ok(a):
+        return contrast_ratio(tc, blend(bg, fc, a)) >= need + 0.05
+    if opacity <= 0 or ok(opacity):
+        return opacity
+    if not ok(0.0):
+        return 0.0
+    lo, hi = 0.0, float(opacity)
+    for _ in range(20):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if ok(mid) else (lo, mid)
+    return lo
 
 
 def get_theme(name: str) -> Theme:

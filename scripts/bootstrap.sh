@@ -23,6 +23,7 @@ APT_PACKAGES=(
   texlive-fonts-recommended dvisvgm                    # fonts for formulas, DVI -> SVG
   fonts-noto-core fonts-noto-cjk fonts-dejavu-core     # accented Latin, Cyrillic, Arabic, Devanagari, CJK
   fonts-symbola                                        # monochrome emoji and symbols (colour fonts draw nothing)
+  chromium                                             # the course page's browser tests (Playwright drives it)
 )
 
 log() { printf 'bootstrap: %s\n' "$*"; }

@@ -64,21 +64,138 @@ def test_bad_batch_file(tmp_path, name, text, words):
 
 def test_toml_and_csv_read_the_same_examples(tmp_path):
     (tmp_path / "lines.txt").write_text("the storm brings the game\nhe brings the storm\n")
-    (tmp_path / "b.csv").write_text('source,target,d_model,n_heads,trained,corpus_file\n'
-                                    '"the storm brings the game",he brings the storm,4,2,false,lines.txt\n'
-                                    'you win or you die,,,,,\n')
+    (tmp_path / "b.csv").write_text('source,target,d_model,n_heads,trained,corpus_file,student\n'
+                                    '"the storm brings the game",he brings the storm,4,2,false,lines.txt,Ana\n'
+                                    'you win or you die,i drink and i know things,,,,,Ben\n')
     (tmp_path / "b.toml").write_text('# two examples\n[[example]]\nsource = "the storm brings the game"\n'
                                      'target = "he brings the storm"\nd_model = 4\nn_heads = 2\ntrained = false\n'
-                                     'corpus_file = "lines.txt"\n\n[[example]]\nsource = "you win or you die"\n')
+                                     'corpus_file = "lines.txt"\nstudent = "Ana"\n\n[[example]]\n'
+                                     'source = "you win or you die"\ntarget = "i drink and i know things"\nstudent = "Ben"\n')
     folder_of = lambda ex: course.example_folder(ex).name   # noqa: E731
-    csv_rows = batch.load_examples(tmp_path / "b.csv", render.read_corpus, folder_of)
-    toml_rows = batch.load_examples(tmp_path / "b.toml", render.read_corpus, folder_of)
-    assert [r.line for r in csv_rows] == [2, 3] and [r.line for r in toml_rows] == [2, 10]
+    csv_rows, csv_bad = batch.load_examples(tmp_path / "b.csv", render.read_corpus, folder_of)
+    toml_rows, toml_bad = batch.load_examples(tmp_path / "b.toml", render.read_corpus, folder_of)
+    assert csv_bad == toml_bad == []
+    assert [r.line for r in csv_rows] == [2, 3] and [r.line for r in toml_rows] == [2, 11]
+    assert [r.labels for r in csv_rows] == [r.labels for r in toml_rows] == [{"student": "Ana"}, {"student": "Ben"}]
     assert [r.example_json for r in csv_rows] == [r.example_json for r in toml_rows]
     first = csv_rows[0].example.config
     assert (first.d_model, first.trained, first.corpus) == (4, False, ("the storm brings the game", "he brings the storm"))
-    assert csv_rows[1].example.config.target == "you win or you die"   # an empty cell keeps the default
+    assert csv_rows[1].example.config.d_model == 6   # an empty option cell keeps the default (`example -h`)
     assert csv_rows[0].folder.startswith("the-storm-brings-the-game-")
+
+
+# ---------------------------------------------------------------- bad rows: every one named, or skipped
+
+GOOD = "the storm brings the game,he brings the storm"
+
+
+def md_tables(text: str) -> list[list[list[str]]]:
+    """The tables of a Markdown text as a GFM renderer (markdown-it-py) reads them: rows of cell texts."""
+    from markdown_it import MarkdownIt
+    tables, row = [], None
+    for tok in MarkdownIt("commonmark").enable("table").parse(text):
+        if tok.type == "table_open":
+            tables.append([])
+        elif tok.type == "tr_open":
+            row = []
+        elif tok.type == "tr_close":
+            tables[-1].append(row)
+        elif tok.type == "inline" and row is not None and tables and tok.map is not None:
+            row.append(tok.content)
+    return tables
+
+
+@pytest.mark.parametrize("name, text, line, words", [
+    # the issue's row: a blank source beside a student's target
+    ("blank-source.csv", f"source,target\n{GOOD}\n,she forgot her sentence\n", 3, "The source cell is blank"),
+    ("blank-target.csv", "source,target,seed\nthe storm brings the game,   ,1\n", 2, "The target cell is blank"),
+    ("short-row.csv", f"source,target\n{GOOD}\n\nthe storm brings the game\n", 4, "The target cell is blank"),
+    ("blank.toml", '[[example]]\nsource = "the storm"\ntarget = "he brings"\n\n[[example]]\nsource = " "\n'
+     'target = "he brings"\n', 5, "The source cell is blank"),
+])
+def test_a_blank_sentence_cell_fails_and_names_its_row(tmp_path, name, text, line, words):
+    path = tmp_path / name
+    path.write_text(text)
+    out = tmp_path / "out"
+    res = invoke("batch", path, "2", "-q", "draft", "--no-voice", "--out", out)
+    assert res.exit_code != 0 and f"{path} line {line}: {words}" in res.output, res.output
+    assert "Traceback" not in res.output and len(res.output.strip().splitlines()) == 1, res.output
+    assert not out.exists()
+
+
+def test_every_bad_row_is_named_at_once(tmp_path):
+    path = tmp_path / "class.csv"
+    path.write_text("student,source,target,seed\n"
+                    f"Ana,{GOOD},1\n"                                   # 2
+                    "Ben,,she forgot her sentence,\n"                   # 3: blank source
+                    "Cleo,you win or you die,i drink and i know things,\n"
+                    "Dev,a b c d e f g h i j k l m,you die,\n"          # 5: 13 tokens (found when built)
+                    "\n"
+                    "Eve,you win or you die,,three\n")                  # 7: blank target and a bad seed
+    out = tmp_path / "out"
+    res = invoke("batch", path, "2", "-q", "draft", "--no-voice", "--out", out)
+    assert res.exit_code != 0 and "Traceback" not in res.output and not out.exists()
+    lines = res.output.strip().splitlines()
+    assert lines[0] == f"Error: {path} has 3 bad rows; nothing was rendered:", res.output
+    assert lines[1:] == [
+        "  line 3 (Ben): The source cell is blank: write the sentence to translate, or delete the row.",
+        "  line 5 (Dev): The source sentence has 13 tokens; shorten it to at most 12 so it fits on screen.",
+        "  line 7 (Eve): The target cell is blank: write the target sentence (its translation), or delete the "
+        "row. Option 'seed' must be a whole number, not 'three'.",
+        "Fix them, or pass --skip-bad to render the 2 good rows."], res.output
+
+
+def test_unknown_columns_are_all_named_with_a_guess(tmp_path):
+    path = tmp_path / "typos.csv"
+    path.write_text("name,sentense,target,colour,seeds\nAna,the storm,he brings,red,1\n")
+    res = invoke("batch", path, "2", "--out", tmp_path / "out")
+    lines = res.output.strip().splitlines()
+    assert res.exit_code != 0 and lines[0] == f"Error: {path} line 1: the header has 3 problems:", res.output
+    assert lines[1].startswith("  unknown column 'sentense' (did you mean 'source'?): use example options (")
+    assert lines[2].startswith("  unknown column 'colour': use example options (")
+    assert lines[3].startswith("  unknown column 'seeds' (did you mean 'seed'?)") and len(lines) == 4
+
+
+def test_labels_and_skip_bad(tmp_path, monkeypatch):
+    """--skip-bad renders the good rows only (the stand-in worker logs what it renders) and lists the bad ones
+    on screen, in index.md and in batch.json; the label column goes into both reports, each row its own
+    label even when two rows are the same example."""
+    _, rendered = stand_in_worker(monkeypatch, tmp_path)
+    path = tmp_path / "class.csv"
+    path.write_text(f"Name,source,target\nAna,{GOOD}\nBen,,she forgot her sentence\nCleo,{GOOD}\n"
+                    "Dev,you win or you die,\nFinn,you win or you die,i drink and i know things\n")
+    out = tmp_path / "out"
+    with in_process_cluster() as cluster:
+        res = invoke("batch", path, "2", "-q", "draft", "--no-voice", "--out", out, "--skip-bad",
+                     "--scheduler", cluster.scheduler_address)
+    assert res.exit_code == 0, res.output
+    assert sorted(rendered.read_text().splitlines()) == ["the storm brings the game", "you win or you die"]
+    said = " ".join(res.output.split())   # the console wraps long lines
+    assert "Skipped 2 rows" in said and "line 3 (Ben): The source cell is blank" in said
+    assert "line 5 (Dev): The target cell is blank" in said
+
+    report = json.loads((out / "batch.json").read_text())
+    assert [(r["line"], r["labels"], r["status"]) for r in report["examples"]] == [
+        (2, {"Name": "Ana"}, "done"), (4, {"Name": "Cleo"}, "done"), (6, {"Name": "Finn"}, "done")]
+    assert [(b["line"], b["labels"], b["source"], b["target"]) for b in report["skipped"]] == [
+        (3, {"Name": "Ben"}, "", "she forgot her sentence"), (5, {"Name": "Dev"}, "you win or you die", "")]
+    assert "The source cell is blank" in report["skipped"][0]["error"]
+
+    examples, skipped = md_tables((out / "index.md").read_text())
+    assert examples[0][:3] == ["#", "Name", "sentence"] and skipped[0] == ["line", "Name", "sentence", "problem"]
+    assert [row[1:3] for row in examples[1:]] == [["Ana", "the storm brings the game → he brings the storm"],
+                                                  ["Cleo", "the storm brings the game → he brings the storm"],
+                                                  ["Finn", "you win or you die → i drink and i know things"]]
+    assert [row[:3] for row in skipped[1:]] == [["3", "Ben", "— → she forgot her sentence"],
+                                               ["5", "Dev", "you win or you die → —"]]
+
+
+def test_skip_bad_with_no_good_row_fails(tmp_path):
+    path = tmp_path / "b.csv"
+    path.write_text("source,target\n,he brings\nthe storm,\n")
+    res = invoke("batch", path, "2", "--skip-bad", "--out", tmp_path / "out")
+    assert res.exit_code != 0 and f"Every row of {path} is bad; nothing to render:" in res.output
+    assert "line 2:" in res.output and "line 3:" in res.output and not (tmp_path / "out").exists()
 
 
 # ---------------------------------------------------------------- the default: a local cluster
@@ -86,13 +203,19 @@ def test_toml_and_csv_read_the_same_examples(tmp_path):
 @pytest.mark.slow
 def test_local_batch_of_two_examples(tmp_path):
     """The default engine (a LocalCluster started in this process, one worker process per core): both
-    examples complete, and each example.json is byte-identical to what `render.py example` writes."""
-    (tmp_path / "b.csv").write_text(TWO)
+    good examples complete, and each example.json is byte-identical to what `render.py example` writes;
+    --skip-bad leaves out the row with a blank source; the name column is in both reports."""
+    first, second = TWO.splitlines()[1:]
+    (tmp_path / "b.csv").write_text(f"name,{TWO.splitlines()[0]}\nAna,{first}\nBen,,she forgot,\nCleo,{second}\n")
     out = tmp_path / "out"
-    res = invoke("batch", tmp_path / "b.csv", "2", "-q", "draft", "--no-voice", "--out", out)
+    res = invoke("batch", tmp_path / "b.csv", "2", "-q", "draft", "--no-voice", "--out", out, "--skip-bad")
     assert res.exit_code == 0, res.output
-    report = json.loads((out / "batch.json").read_text())["examples"]
-    assert [r["status"] for r in report] == ["done", "done"]
+    data = json.loads((out / "batch.json").read_text())
+    report = data["examples"]
+    assert [(r["line"], r["labels"], r["status"]) for r in report] == [(2, {"name": "Ana"}, "done"),
+                                                                       (4, {"name": "Cleo"}, "done")]
+    assert [(b["line"], b["labels"]) for b in data["skipped"]] == [(3, {"name": "Ben"})]
+    assert sorted(d.name for d in out.iterdir() if d.is_dir()) == sorted(r["folder"].split("/")[0] for r in report)
     refs = [example_json_of(tmp_path, "-s", "the storm brings the game", "-t", "he brings the storm", "--seed", "1"),
             example_json_of(tmp_path, "-s", "you win or you die", "-t", "i drink and i know things")]
     for r, ref in zip(report, refs):
@@ -103,23 +226,30 @@ def test_local_batch_of_two_examples(tmp_path):
         assert (folder / "manifest.json").exists() and (folder / ".ch02-embedding.key").exists()
         assert r["duration"] > 10 and r["render_seconds"] > 0 and r["course"] == f"{r['folder']}/course.mp4"
     index = (out / "index.md").read_text()
-    assert f"({report[0]['course']})" in index and "the storm brings the game → he brings the storm" in index
+    assert f"({report[0]['course']})" in index
+    examples, skipped = md_tables(index)
+    assert [row[1:3] for row in examples[1:]] == [["Ana", "the storm brings the game → he brings the storm"],
+                                                  ["Cleo", "you win or you die → i drink and i know things"]]
+    assert [row[:2] for row in skipped[1:]] == [["3", "Ben"]]
 
 
-def test_a_task_that_fails_twice_marks_only_its_example_failed(tmp_path, monkeypatch):
-    """The orchestration without Manim: an in-process cluster, a stand-in for the chapter worker (one row's
-    task always fails, the other's returns a made-up chapter) and for the assembly."""
-    from distributed import LocalCluster
-    attempts = tmp_path / "attempts"
+def stand_in_worker(monkeypatch, tmp_path: Path) -> tuple[Path, Path]:
+    """The orchestration without Manim: a stand-in for the chapter worker (the task of an example whose
+    sentence is FAILS always fails, appending 'x' to `attempts`; any other returns a made-up chapter and
+    appends its source sentence to `rendered`) and for the assembly. Returns (attempts, rendered)."""
+    attempts, rendered = tmp_path / "attempts", tmp_path / "rendered"
     make_chapter = ("import json, pathlib, sys; m = pathlib.Path(sys.argv[1]); m.mkdir(parents=True); "
                     "(m / 'ch02-embedding.mp4').write_bytes(b'video'); "
                     "(m / 'ch02-embedding.steps.json').write_text(json.dumps({'steps': []})); "
                     "print(json.dumps({'video': str(m / 'ch02-embedding.mp4'), 'duration': 3.0}))")
 
-    def stand_in(slug, example_path, settings, media_dir):
-        if FAILS in Path(example_path).read_text(encoding="utf-8"):
+    def stand_in(slug, example_path, settings, media_dir, next_chapter=None):
+        text = Path(example_path).read_text(encoding="utf-8")
+        if FAILS in text:
             return [sys.executable, "-c", "import sys; open(sys.argv[1], 'a').write('x'); sys.exit('on purpose')",
                     str(attempts)]
+        with open(rendered, "a", encoding="utf-8") as fh:
+            fh.write(json.loads(text)["config"]["source"] + "\n")
         return [sys.executable, "-c", make_chapter, str(media_dir)]
 
     def assemble(ex, chapters, folder, settings):
@@ -132,10 +262,22 @@ def test_a_task_that_fails_twice_marks_only_its_example_failed(tmp_path, monkeyp
     monkeypatch.setattr(batch, "worker_command", stand_in)
     monkeypatch.setattr(course, "code_version", lambda: "fixed")   # others may edit scenes/ meanwhile
     monkeypatch.setattr(batch.course, "assemble", assemble)
+    return attempts, rendered
+
+
+def in_process_cluster():
+    from distributed import LocalCluster
+    return LocalCluster(n_workers=2, threads_per_worker=1, processes=False, host="127.0.0.1", protocol="tcp",
+                        dashboard_address=None, scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
+
+
+def test_a_task_that_fails_twice_marks_only_its_example_failed(tmp_path, monkeypatch):
+    """The orchestration without Manim: an in-process cluster and the stand-in worker (one row's task always
+    fails, the other's returns a made-up chapter)."""
+    attempts, _ = stand_in_worker(monkeypatch, tmp_path)
     (tmp_path / "b.csv").write_text(f"source,target\nthe storm brings the game,he brings the storm\n{FAILS},you die\n")
     out = tmp_path / "out"
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, host="127.0.0.1", protocol="tcp",
-                      dashboard_address=None, scheduler_kwargs={"dashboard_address": "127.0.0.1:0"}) as cluster:
+    with in_process_cluster() as cluster:
         args = ["batch", tmp_path / "b.csv", "2", "-q", "draft", "--no-voice", "--out", out,
                 "--scheduler", cluster.scheduler_address]
         res = invoke(*args)

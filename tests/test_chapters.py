@@ -1,7 +1,10 @@
 """The contract every chapter keeps, checked on the default example in Manim's dry-run mode."""
+import json
+
 import pytest
 
 import captions
+import course
 import scenes
 from test_voice import assert_speakable
 from mathcore import Config, build_example
@@ -45,3 +48,6 @@ def test_chapter_contract(chapter, default_example):
     empty = [k for k, n in scene.key_moment_content.items() if n == 0]
     assert not empty, f"key moments with nothing on screen but the heading: {empty}"
     assert not mobjects_outside_frame(scene), "something is drawn off-frame at the end"
+    # `stills --at` checks ids against this list before rendering
+    listed = {m for m, _ in json.loads(course.KEY_MOMENTS_FILE.read_text())[chapter.slug]}
+    assert listed == set(scene.key_moments), "scenes/key_moments.json is out of date: run scripts/key_moments.py"

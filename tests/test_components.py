@@ -100,7 +100,7 @@ def test_heatmap_elides_with_elide(own_media):
     import numpy as np
 
     import scenes.base  # noqa: F401
-    from scenes.components.elide import elide
+    from mathcore.elide import elide
     from scenes.components.heatmap import WeightsHeatmap
     from scenes.theme import get_theme
 

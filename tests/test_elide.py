@@ -1,9 +1,9 @@
-"""Elision (scenes/components/elide.py): pure functions, checked by their properties over many sizes."""
+"""Elision (mathcore/elide.py): pure functions, checked by their properties over many sizes."""
 import itertools
 
 import pytest
 
-from scenes.components.elide import choose, elide, shown_indices, shown_subset
+from mathcore.elide import choose, elide, shown_indices, shown_subset
 
 
 def shown(out):

@@ -8,6 +8,7 @@ tests/control_data/components/. After an intended visual change, rewrite them wi
 
 and look at the new frames before committing (they are .npz arrays; `--show_diff` shows a failing one).
 """
+import os
 from pathlib import Path
 
 import cairo
@@ -30,11 +31,27 @@ pytestmark = pytest.mark.slow
 
 # Manim skips its frame tests below cairo 1.18 because its own control frames were drawn with 1.18; ours
 # are drawn here, with the cairo that the bootstrap installs (Debian's), so they compare on that version.
-# A different cairo draws anti-aliased edges differently: there the comparison would say nothing, so it
-# is skipped with that reason (and runs wherever the version matches, as in CI).
+# A different cairo draws anti-aliased edges differently, so there the comparison says nothing. On a
+# developer's machine such a test is skipped with that reason; in CI (CI=true) it fails, saying how to
+# redraw the frames, so a green CI run always means the frames were compared.
 CONTROL = Path(__file__).parent / "control_data" / __module_test__
 CAIRO_FILE = CONTROL / "cairo-version.txt"
 frames_comparison_module.MIN_CAIRO_VERSION = 0
+REDRAW = ".venv/bin/python -m pytest tests/test_snapshots.py --set_test -n 0"
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+def cairo_mismatch() -> str | None:
+    """Why the control frames cannot be compared here, or None when they can."""
+    drawn = CAIRO_FILE.read_text().strip() if CAIRO_FILE.exists() else None
+    if drawn is None:
+        return f"there is no {CAIRO_FILE.name} beside the control frames"
+    if drawn != cairo.cairo_version_string():
+        return f"the control frames were drawn with cairo {drawn}, this machine has {cairo.cairo_version_string()}"
+    return None
 
 
 @pytest.fixture(autouse=True)
@@ -42,9 +59,22 @@ def same_cairo(request):
     if request.config.getoption("--set_test"):
         CONTROL.mkdir(parents=True, exist_ok=True)
         CAIRO_FILE.write_text(cairo.cairo_version_string() + "\n")
-    elif CAIRO_FILE.exists() and CAIRO_FILE.read_text().strip() != cairo.cairo_version_string():
-        pytest.skip(f"control frames were drawn with cairo {CAIRO_FILE.read_text().strip()}, "
-                    f"this is {cairo.cairo_version_string()}")
+        return
+    if request.node.name.startswith("test_cairo_guard"):
+        return
+    cairo_guard()
+
+
+def cairo_guard():
+    """Nothing when the frames can be compared here; else fail in CI, skip elsewhere."""
+    why = cairo_mismatch()
+    if why is None:
+        return
+    if in_ci():
+        pytest.fail(f"{why}, so the pixel snapshots cannot be compared: redraw them with this cairo "
+                    f"(`{REDRAW}`), look at the new frames, and commit them with {CAIRO_FILE.name}.",
+                    pytrace=False)
+    pytest.skip(f"{why} (CI fails here; redraw them with `{REDRAW}`)")
 
 EX = build_example()
 
@@ -114,3 +144,21 @@ def test_control_frames_are_not_blank():
         background = np.median(frame.reshape(-1, frame.shape[-1]), axis=0)
         differs = np.any(np.abs(frame.astype(int) - background.astype(int)) > 30, axis=-1).mean()
         assert differs > 0.01, f"{f.name}: only {differs:.2%} of the pixels differ from the background"
+
+
+@pytest.mark.parametrize("ci", ["true", ""])
+def test_cairo_guard_fails_in_ci_and_skips_elsewhere(ci, tmp_path, monkeypatch):
+    """The guard itself, with control frames from another cairo: CI=true fails, naming both versions and the
+    redraw command; a developer's run skips."""
+    monkeypatch.setenv("CI", ci)
+    fake = tmp_path / "cairo-version.txt"
+    fake.write_text("0.0.1\n")
+    monkeypatch.setitem(globals(), "CAIRO_FILE", fake)
+    outcome = pytest.fail.Exception if ci else pytest.skip.Exception
+    with pytest.raises(outcome) as caught:
+        cairo_guard()
+    message = str(caught.value)
+    assert "cairo 0.0.1" in message and cairo.cairo_version_string() in message and REDRAW in message
+    monkeypatch.setitem(globals(), "CAIRO_FILE", CONTROL / "cairo-version.txt")
+    if cairo_mismatch() is None:
+        cairo_guard()        # the real control frames on their own cairo: compared, neither failed nor skipped

@@ -73,14 +73,19 @@ def _speechlike(rate: int, seconds: float = 6.0) -> np.ndarray:
 
 
 def test_loudness_normalization_meets_the_targets():
-    """A synthetic, speech-like signal is brought to -16 LUFS ±1 with a true peak at most -1 dBTP, whatever
-    its starting level."""
+    """Synthetic speech (tests/speechlike.py) is brought to -16 LUFS within the function's own 0.2 LU, with a
+    true peak at most -1 dBTP, whatever its starting level; measured with pyloudnorm and the BS.1770 Annex 2
+    meter of the tests, not with voice.py's own."""
+    import pyloudnorm
+    from bs1770_peak import true_peak_dbtp
+    from speechlike import speech
     rate = 22050
-    sig = _speechlike(rate)
+    sig = speech(rate)
+    assert voice.LOUDNESS_TOLERANCE == 0.2
     for level in (0.02, 0.3, 0.99):
         out = voice.normalize_loudness(sig / np.abs(sig).max() * level, rate)
-        assert abs(voice.integrated_loudness(out, rate) - voice.TARGET_LUFS) <= 1.0
-        assert voice.true_peak_db(out, rate) <= voice.MAX_TRUE_PEAK_DB
+        assert abs(pyloudnorm.Meter(rate).integrated_loudness(out) - (-16.0)) <= 0.2
+        assert true_peak_dbtp(out) <= -1.0
 
 
 def test_an_encoder_that_overshoots_is_measured_and_run_again():
@@ -125,8 +130,12 @@ def test_one_real_synthesis_and_the_cache(tmp_path):
     assert n.synthesized == 1 and clip.path.exists()
     audio, rate = voice.read_wav(clip.path)
     assert 3.0 < clip.duration < 12.0 and abs(audio.size / rate - clip.duration) < 1e-6
-    assert abs(voice.integrated_loudness(audio, rate) - voice.TARGET_LUFS) <= 1.0
-    assert voice.true_peak_db(audio, rate) <= voice.MAX_TRUE_PEAK_DB
+    # the README's figures, measured independently: pyloudnorm, and the tests' BS.1770 Annex 2 meter (the WAV
+    # is 16-bit: a quantization step is far under the tolerance)
+    import pyloudnorm
+    from bs1770_peak import true_peak_dbtp
+    assert abs(pyloudnorm.Meter(rate).integrated_loudness(audio) - (-16.0)) <= 0.2
+    assert true_peak_dbtp(audio) <= -1.0
     # one timing per written sentence, in order, inside the clip, and the spoken text obeys the rule
     assert [s.text for s in clip.sentences] == ["The keys: what each token offers to be matched against.",
                                                 "W_K has 6 rows of 3 numbers."]

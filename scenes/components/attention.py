@@ -12,6 +12,7 @@ from manim import (LEFT, AnimationGroup, LaggedStart, MathTex, ReplacementTransf
                    VMobject, Write)
 
 from .choreography import ProductLayout, hide, layout_product, reveal, show_matrix_product
+from ..theme import readable_fill_opacity
 from .stage import Region, clear_stage, content_region, fade_in, fade_out, place_formula
 from .matrix import NumericMatrix, format_number, shown_indices
 from .text import flat_text
@@ -81,8 +82,9 @@ def style_masked(M: NumericMatrix, masked_values, theme, *, zero: bool = False) 
         if math.isinf(masked_values[i, j]):
             if zero:
                 cell.text.set_color(theme.mask)
-                cell.box.set_fill(theme.mask, opacity=0.18)
-                cell.fill_opacity = 0.18
+                tint = readable_fill_opacity(theme, theme.mask, theme.mask, 0.18)   # the 0.00 stays 4.5:1
+                cell.box.set_fill(theme.mask, opacity=tint)
+                cell.fill_opacity = tint
             else:
                 cell.text.set_color(theme.text)
     return M
@@ -297,11 +299,12 @@ class ProjectionSteps:
             scene.play(*(fade_out(m) for m in gone), *keep, run_time=0.7)
             scene.play(fade_in(lay.right), fade_in(lay.result), *(fade_in(m) for m in new), fade_in(lay.ops),
                        fade_in(f), run_time=0.6)
-        works = speed.get("detailed", 0) > 0
-        if in_panel and works:
+        # the product's work (a row, a column, their products) is drawn in the panel, fast steps too: a
+        # formula there makes way while it is shown
+        if in_panel:
             scene.play(fade_out(f), run_time=0.3)
         show_matrix_product(scene, lay.left, lay.right, lay.result, panel=lay.panel, **speed)
-        if in_panel and works:
+        if in_panel:
             scene.play(fade_in(f), run_time=0.3)
         self.lay, self.formula = lay, f
         return lay

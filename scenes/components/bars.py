@@ -20,7 +20,7 @@ from manim import (DOWN, LEFT, RIGHT, UP, PI, AnimationGroup, Line, Rectangle, R
                    VMobject)
 
 from ..theme import Theme
-from .elide import elide
+from mathcore.elide import elide
 from .matrix import format_number
 from .text import fit_label, flat_text, label_max_width
 

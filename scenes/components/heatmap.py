@@ -13,7 +13,7 @@ import numpy as np
 from manim import DOWN, LEFT, PI, RIGHT, UP, Square, VGroup, VMobject
 
 from ..theme import Theme
-from .elide import elide
+from mathcore.elide import elide
 from .text import fit_label, flat_text, label_max_width
 from .tokens import bottom_above_baseline, word_text
 

@@ -13,8 +13,8 @@ from typing import Sequence
 import numpy as np
 from manim import (DOWN, LEFT, RIGHT, PI, Rectangle, SurroundingRectangle, Text, VGroup, VMobject)
 
-from ..theme import Theme
-from .elide import elide, shown_indices, shown_subset  # noqa: F401  (shown_* re-exported)
+from ..theme import Theme, readable_fill_opacity
+from mathcore.elide import elide, shown_indices, shown_subset  # noqa: F401  (shown_* re-exported)
 from .text import fit_label, flat_text, label_max_width
 from .tokens import bottom_above_baseline, word_text
 
@@ -104,10 +104,12 @@ class NumericMatrix(VGroup):
         theme = self.theme
         box = Rectangle(width=self.cell_width * BOX_WIDTH, height=self.cell_height * BOX_HEIGHT, stroke_width=0)
         if math.isinf(v):
-            box.set_fill(theme.mask, opacity=0.35)
+            box.set_fill(theme.mask, opacity=readable_fill_opacity(theme, theme.mask, theme.mask, 0.35))
         elif color_cells:
             base = fill_color or (theme.positive if v >= 0 else theme.negative)
-            box.set_fill(base, opacity=theme.cell_opacity * min(abs(v) / max_abs, 1.0))
+            # the strongest cells are as strong as the number on them stays readable (4.5:1)
+            top = readable_fill_opacity(theme, str(base), theme.text, theme.cell_opacity)
+            box.set_fill(base, opacity=top * min(abs(v) / max_abs, 1.0))
         else:
             box.set_fill(theme.panel, opacity=0.0)
         return box

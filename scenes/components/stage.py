@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-from manim import RIGHT, Animation, Mobject, VMobject, config
+from manim import LEFT, RIGHT, Animation, Mobject, VMobject, config
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,16 @@ def content_region(scene) -> Region:
     """The scene's content area (below the heading band, above the caption band)."""
     half = config.frame_width / 2 - 0.3
     return Region(-half, half, scene.content_bottom, scene.content_top)
+
+
+def keep_inside(mob, region: Region):
+    """Shift mob (never scale it) so that it lies inside region left to right, as far as its width allows:
+    a matrix centred on its grid whose labels would reach past the edge moves over instead."""
+    if mob.get_left()[0] < region.left:
+        mob.shift(RIGHT * (region.left - mob.get_left()[0]))
+    elif mob.get_right()[0] > region.right:
+        mob.shift(LEFT * min(mob.get_right()[0] - region.right, mob.get_left()[0] - region.left))
+    return mob
 
 
 class QuickFade(Animation):

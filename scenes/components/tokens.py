@@ -22,8 +22,8 @@ import numpy as np
 from manim import DOWN, RIGHT, UP, RoundedRectangle, VGroup, VMobject
 
 from ..theme import Theme
-from .elide import choose
-from .text import UndrawableTextError, ellipsize, flat_copy, flat_text, make_text
+from mathcore.elide import choose
+from .text import UndrawableTextError, _mark_size, ellipsize, flat_copy, flat_text, make_text
 
 SPECIAL_TOKENS = ("<start>", "<end>")
 STRUT = "|"   # a glyph from ascender to descender: words are centred on it, so their baselines line up
@@ -51,6 +51,7 @@ def _word_prototype(s: str, font: str, font_size: float) -> tuple[VMobject, floa
     flat = VMobject(stroke_width=0)
     flat.set_points(np.concatenate(parts))
     flat.drawn_text, flat.glyph_count = s, len(glyphs)
+    _mark_size(flat, font_size)
     offset = float(flat.get_center()[1] - strut.get_center()[1])
     return flat, offset
 
@@ -157,8 +158,12 @@ class TokenChip(VGroup):
         """A stronger fill in color (default: the theme's highlight), for the chip being talked about."""
         return self.set_accent(color or self.theme.highlight, fill_opacity=0.35)
 
-    def dim(self, opacity: float = 0.3) -> "TokenChip":
+    def faded(self, opacity: float = 0.3) -> "TokenChip":
+        """Fade the chip to opacity; its box's tint fades with it (scaled, not raised to opacity). (Not
+        "dim": Mobject sets an attribute of that name, which hid a method so named.)"""
+        fill = self.box.get_fill_opacity()
         self.set_opacity(opacity)
+        self.box.set_fill(opacity=fill * opacity)
         return self
 
 

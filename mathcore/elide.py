@@ -1,4 +1,5 @@
-"""Elision: which rows, columns or entries a too-large matrix or table shows, and where the ⋯ go.
+"""Elision: which rows, columns or entries a too-large matrix or table shows, and where the ⋯ go (shared by
+the video's components and the Markdown tables; no drawing).
 
 Pure functions (sizes and room in, the indices to show out): a list of data indices in increasing order,
 with None for each gap (drawn as ⋮ / ⋯). Used by NumericMatrix (rows and columns), ProbabilityBars and
