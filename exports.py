@@ -386,20 +386,22 @@ def _fmt(v: float, decimals: int) -> str:
 
 def _table_rows(step, decimals: int, max_cols: int | None = None) -> tuple[list[str], list[list[str]]]:
     """A step's table: the header (an empty corner, then the column labels) and one row per token. With
-    max_cols, a wider table is elided as the video elides it (elide.elide): the first and the last columns,
-    every column a row needs (a one-hot row's 1, a probability row's largest entry), ⋯ for each gap."""
+    max_cols, a wider table is elided as the video elides it: a one-hot table shows the columns of the words
+    used; another shows its first and last columns and each row's largest entry; ⋯ for each gap."""
     value = step.value if step.value.ndim == 2 else step.value.reshape(1, -1) if step.value.ndim == 1 else step.value.reshape(1, 1)
     if step.value.ndim == 1 and step.rows is not None:
         value = step.value.reshape(-1, 1)
     n_cols = value.shape[1]
     cols = list(step.cols) if step.cols is not None and len(step.cols) == n_cols else [str(j) for j in range(n_cols)]
     rows = list(step.rows) if step.rows is not None and len(step.rows) == value.shape[0] else [str(i) for i in range(value.shape[0])]
-    d = 0 if step.value.dtype.kind == "i" or np.isin(value, (0.0, 1.0)).all() else decimals   # one-hot: 0 and 1
+    one_hot = bool(np.isin(value, (0.0, 1.0)).all())
+    d = 0 if step.value.dtype.kind == "i" or one_hot else decimals
     shown: list = list(range(n_cols))
     if max_cols is not None and n_cols > max_cols:
-        from mathcore.elide import elide
-        finite = np.where(np.isfinite(value), value, -np.inf)
-        shown = elide(n_cols, max_cols, required=set(np.argmax(finite, axis=1).tolist()))
+        from mathcore.elide import elide, shown_subset
+        needed = set(np.argmax(np.where(np.isfinite(value), value, -np.inf), axis=1).tolist())
+        # one-hot rows show the columns of the words used, as chapters 1 and 2 draw them
+        shown = shown_subset(n_cols, needed, max_cols) if one_hot else elide(n_cols, max_cols, required=needed)
     head = [""] + [cols[j] if j is not None else "⋯" for j in shown]
     body = [[rows[i]] + [_fmt(float(value[i, j]), d) if j is not None else "⋯" for j in shown]
             for i in range(value.shape[0])]

@@ -318,6 +318,7 @@ def page_html(data: dict) -> str:
       <button type="button" id="captions-button" aria-pressed="true" aria-label="Captions (C)">Captions</button>
       <button type="button" id="numbers-button" aria-pressed="true" aria-controls="numbers" aria-label="Numbers panel (N)">Numbers</button>
       <button type="button" id="fullscreen-button" aria-label="Full screen (F)">Full screen</button>
+      <button type="button" id="exit-present" aria-label="Leave the presenter view">Leave presenter view</button>
     </div>
     <p id="message" class="message" role="status" aria-live="polite"></p>
   </section>

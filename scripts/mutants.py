@@ -73,7 +73,8 @@ MUTANTS = [
            "    out, prev = [], start\n    for (a, b), need in zip(windows, needs):\n        a = prev",
            ("tests/test_captions.py",)),
     Mutant("snapshots-skip-in-ci", "pixel snapshots skip in CI on another cairo", "tests/test_snapshots.py",
-           "    if in_ci():\n", "    if False:\n", ("tests/test_snapshots.py",)),
+           "    if in_ci():\n", "    if False:\n",
+           ("tests/test_snapshots.py::test_cairo_guard_fails_in_ci_and_skips_elsewhere",)),
 ]
 
 
@@ -132,7 +133,8 @@ def main(argv: list[str] | None = None) -> int:
                 code, out, secs = run_tests(tree, m.tests, args.jobs, scratch)
             finally:
                 path.write_text(original, encoding="utf-8")
-            if code == 1:
+            failed = code == 1 or (code == 2 and bool(first_failure(out)))   # -x under xdist exits 2
+            if failed:
                 verdict = "caught"
             elif code == 0:
                 verdict, ok = "NOT CAUGHT", False

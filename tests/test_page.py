@@ -288,6 +288,13 @@ def test_arrows_play_one_step_and_go_back(run, browser):
         p.page.wait_for_function("document.querySelector('video').currentSrc.endsWith('%s.mp4')" % course[0]["slug"])
         p.wait_seeked(steps[-1]["start"])
         assert p.js("document.querySelector('[aria-current=true]').dataset.chapter") == course[0]["slug"]
+        # paused at the chapter's end, → goes on into the next chapter and plays
+        p.js(f"document.querySelector('video').currentTime = {steps[-1]['end']}")
+        p.wait_seeked(steps[-1]["end"])
+        p.page.keyboard.press("ArrowRight")
+        p.page.wait_for_function("document.querySelector('video').currentSrc.endsWith('%s.mp4')" % course[1]["slug"])
+        p.page.wait_for_function("!document.querySelector('video').paused", timeout=5000)
+        p.js("document.querySelector('video').pause()")
         assert p.errors == []
     finally:
         p.close()
@@ -471,7 +478,9 @@ def test_no_horizontal_scroll(run, browser, width, height, tmp_path):
         p = Page(browser, run, query=query, width=width, height=height)
         try:
             p.js("document.querySelectorAll('[data-step]')[2].click()")
-            time.sleep(0.5)
+            p.page.wait_for_function("(() => { const v = document.querySelector('video');"
+                                     " return !v.seeking && v.readyState >= 3; })()", timeout=10000)
+            time.sleep(0.3)
             assert p.js("document.documentElement.scrollWidth") <= width
             assert p.js("document.body.scrollWidth") <= width
             p.page.screenshot(path=str(tmp_path / f"page-{width}{query.replace('?', '-')}.png"), full_page=not query)

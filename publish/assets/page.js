@@ -268,7 +268,7 @@
   function prev() {
     // at a step's start: the step before; at a step's end or inside it: that step's start
     const steps = chapter().steps, c = cursor();
-    const k = c.from === "before" ? -1 : (c.from === "inside" ? c.k : c.k - 2);
+    const k = c.from === "before" ? -1 : (c.from === "inside" ? c.k : c.k - 1);
     if (k >= 0) return seekTo(steps[k].start);
     if (chapterIndex > 0) {
       loadChapter(chapterIndex - 1, () => { const s = chapter().steps; seekTo(s.length ? s[s.length - 1].start : 0); });
@@ -352,6 +352,7 @@
   $("numbers-button").addEventListener("click", toggleNumbers);
   $("fullscreen-button").addEventListener("click", toggleFullscreen);
   $("present-button").addEventListener("click", () => setPresent(!document.body.classList.contains("present")));
+  $("exit-present").addEventListener("click", () => setPresent(false));
   $("theme-button").addEventListener("click", () =>
     setTheme(document.documentElement.dataset.theme === "light" ? "dark" : "light"));
   $("keys-button").addEventListener("click", () => {
