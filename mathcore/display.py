@@ -7,7 +7,22 @@ from record numbers, so the scenes only draw them; the totals they lead to are a
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+MINUS = "\u2212"   # a true minus sign: numbers on screen, in the page's tables and in the captions' text
+
+
+def format_number(v: float, decimals: int) -> str:
+    """How a number is shown (video, course page): rounded for display only, a true minus sign, never
+    '-0.00', and −∞ for masked cells."""
+    if math.isinf(v):
+        return MINUS + "∞" if v < 0 else "∞"
+    s = f"{v:.{decimals}f}"
+    if float(s) == 0:
+        s = s.lstrip("-")
+    return s.replace("-", MINUS)
 
 
 def product_terms(row: np.ndarray, col: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # (k,), (k,) -> (k,), (k,)

@@ -39,7 +39,7 @@ class PageError(Exception):
 # ---------------------------------------------------------------- numbers, as the videos show them
 
 def _format_number(v: float, decimals: int) -> str:
-    from scenes.components.matrix import format_number   # the function that draws every number on screen
+    from mathcore.display import format_number   # the function that draws every number on screen
     return format_number(v, decimals)
 
 

@@ -491,6 +491,8 @@ def test_no_horizontal_scroll(run, browser, width, height, tmp_path):
             elif width == 1920 and os.environ.get("TA_PAGE_SCREENSHOT"):
                 out = ROOT / "docs" / "images" / "course-page.png"
                 out.parent.mkdir(parents=True, exist_ok=True)
+                p.page.mouse.move(5, 5)
+                time.sleep(3)   # the player's loading ring and the captions' fade settle
                 p.page.screenshot(path=str(out), clip={"x": 0, "y": 0, "width": 1920, "height": 1080})
         finally:
             p.close()

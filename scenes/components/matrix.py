@@ -14,22 +14,10 @@ import numpy as np
 from manim import (DOWN, LEFT, RIGHT, PI, Rectangle, SurroundingRectangle, Text, VGroup, VMobject)
 
 from ..theme import Theme, readable_fill_opacity
+from mathcore.display import MINUS, format_number  # noqa: F401  (re-exported: the components draw numbers with it)
 from mathcore.elide import elide, shown_indices, shown_subset  # noqa: F401  (shown_* re-exported)
 from .text import fit_label, flat_text, label_max_width
 from .tokens import bottom_above_baseline, word_text
-
-MINUS = "\u2212"
-
-
-def format_number(v: float, decimals: int) -> str:
-    """Display rounding only: 2 decimals by default, a true minus sign, no '-0.00', −∞ for masked cells."""
-    if math.isinf(v):
-        return MINUS + "∞" if v < 0 else "∞"
-    s = f"{v:.{decimals}f}"
-    if float(s) == 0:
-        s = s.lstrip("-")
-    return s.replace("-", MINUS)
-
 
 class Cell(VGroup):
     """One entry: a filled box and its number."""
