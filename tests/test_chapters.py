@@ -51,3 +51,11 @@ def test_chapter_contract(chapter, default_example):
     # `stills --at` checks ids against this list before rendering
     listed = {m for m, _ in json.loads(course.KEY_MOMENTS_FILE.read_text())[chapter.slug]}
     assert listed == set(scene.key_moments), "scenes/key_moments.json is out of date: run scripts/key_moments.py"
+    # the post (course.post_sections) follows the video: every step in playing order, every still once,
+    # each under the step that was on screen when it was taken
+    sections = course.post_sections(scene.timeline, scene.key_moments)
+    assert [st["id"] for st, _ in sections] == ids
+    placed = [m for _, ms in sections for m in ms]
+    assert sorted(placed) == sorted(scene.key_moments)
+    for st, ms in sections:
+        assert all(st["start"] - 1e-6 <= scene.key_moments[m] <= st["end"] + 1e-6 for m in ms)
