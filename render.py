@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """transformer-anim: from a sentence to videos of the math inside a transformer.
 
-No math and no drawing here: this builds the Example (mathcore), saves it, and orchestrates.
+The command line, nothing else: options, messages and exit codes. The work is done below it, one way:
+pipeline (run folders, chapter processes, batches, assembly) -> scenes, narration, publish -> mathcore.
+Library code raises its own errors (LIBRARY_ERRORS); this module alone turns them into one-line messages.
+Installed, it is also the `transformer-anim` command.
 """
 from __future__ import annotations
 
@@ -10,17 +13,20 @@ import json
 import os
 import sys
 import tempfile
-import tomllib
 from pathlib import Path
 
 import click
 import numpy as np
 
-import course
-import runctl
-from course import FORMATS, QUALITIES
-from mathcore import Config, ConfigError, build_example
+import pipeline.settings
+from mathcore import Config, ConfigError, build_example, config_io
 from mathcore.config import TOKENIZERS
+from mathcore.files import FolderInUseError, write_atomic, write_folder_atomic
+from narration.voice import VoiceError
+from pipeline import examples, runctl, runfolder
+from pipeline.errors import RenderError
+from pipeline.settings import DRAFT, FORMATS, QUALITIES, RenderSettings
+from publish.page import PageError
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -34,47 +40,24 @@ _OPTION_FIELDS = {
 }
 
 
-def read_corpus(path: str | Path) -> tuple[str, ...]:
-    """The lines of a corpus file; an unreadable or empty file is a ConfigError."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        reason = getattr(e, "strerror", None) or "it is not UTF-8 text"
-        raise ConfigError(f"Cannot read the corpus file {path}: {reason}.") from None
-    lines = tuple(line.strip() for line in text.splitlines() if line.strip())
-    if not lines:
-        raise ConfigError(f"The corpus file {path} is empty: give at least one line of text.")
-    return lines
-
-
-def read_config_file(path: str | Path) -> dict:
-    """Example options from a TOML file: the keys are Config's fields, plus corpus_file."""
-    try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except OSError as e:
-        raise ConfigError(f"Cannot read the config file {path}: {e.strerror}.") from None
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"The config file {path} is not valid TOML: {e}.") from None
-    if "corpus_file" in data:
-        if "corpus" in data:
-            raise ConfigError(f"The config file {path} sets both corpus and corpus_file: keep one.")
-        corpus_path = Path(str(data.pop("corpus_file")))
-        if not corpus_path.is_absolute():
-            corpus_path = Path(path).parent / corpus_path
-        data["corpus"] = read_corpus(corpus_path)
-    return data
-
-
 def make_config(config_file: str | None, corpus_file: str | None, **options) -> Config:
     """Defaults, then the TOML file, then the command-line options that were given."""
-    data = read_config_file(config_file) if config_file else {}
-    if corpus_file:
-        data["corpus"] = read_corpus(corpus_file)
-    for opt, fld in _OPTION_FIELDS.items():
-        if options.get(opt) is not None:
-            data[fld] = options[opt]
-    return Config.from_dict(data)
+    fields = {fld: options[opt] for opt, fld in _OPTION_FIELDS.items() if options.get(opt) is not None}
+    return config_io.make_config(config_file, corpus_file, fields)
+
+
+# the errors library code raises for bad input or a render that cannot go on: each message is one sentence
+LIBRARY_ERRORS = (ConfigError, RenderError, VoiceError, PageError, FolderInUseError)
+
+
+class Commands(click.Group):
+    """The command group: a library error in any command becomes click's one-line "Error: …" and exit 1."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except LIBRARY_ERRORS as e:
+            raise click.ClickException(str(e)) from None
 
 
 def example_options(f):
@@ -122,7 +105,7 @@ def example_options(f):
     return wrapper
 
 
-@click.group(context_settings=CONTEXT)
+@click.group(cls=Commands, context_settings=CONTEXT)
 def cli():
     """Explainer videos of the math inside a transformer, with every number real.
 
@@ -192,7 +175,7 @@ def render_options(f=None, *, theme: str = "dark"):
 
 def voice_options(f):
     """The narrating voice; shared by every command that renders video."""
-    import voice as voice_mod
+    from narration import voice as voice_mod
     opts = [
         click.option("--voice", "voice_name", default="joe", show_default=True, metavar="NAME",
                      help=f"The offline voice that reads the narration: {', '.join(sorted(voice_mod.VOICES))}."),
@@ -241,24 +224,6 @@ def _select_chapters(keys):
     return out
 
 
-def _run_folder(ex, out_dir: str | None, settings=None) -> Path:
-    """--out as given, else the example's folder with one sub-folder per look (e.g. 480p15-dark)."""
-    if out_dir:
-        folder = Path(out_dir)
-    else:
-        folder = course.example_folder(ex)
-        if settings is not None:
-            folder = folder / settings.tag()
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(prefix=".write-test-", dir=folder)   # unique: runs may start at once
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as e:
-        raise click.ClickException(f"Cannot write to the folder {folder}: {e.strerror}; choose another --out.") from None
-    return folder
-
-
 @cli.command("list", context_settings=CONTEXT)
 @example_options
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Run folder to read durations from.")
@@ -278,7 +243,7 @@ def list_cmd(cfg: Config, out_dir: str | None):
         if out_dir:
             manifests = [Path(out_dir) / "course.json"]
         else:   # any look of this example: durations do not depend on resolution or theme
-            manifests = sorted(course.example_folder(ex).glob("*/course.json"), key=lambda p: p.stat().st_mtime)
+            manifests = sorted(runfolder.example_folder(ex).glob("*/course.json"), key=lambda p: p.stat().st_mtime)
         for mf in manifests:
             if mf.exists():
                 durations.update({c["slug"]: c["duration"] for c in json.loads(mf.read_text())["chapters"]})
@@ -314,6 +279,7 @@ def video(cfg: Config, chapters, quality, fps, theme, transparent, out_dir, jobs
       python render.py video -s "the storm brings the game" --theme light -q k
       python render.py video --format webm --transparent
     """
+    from pipeline import local
     quality = quality or "l"
     if transparent and fmt == "mp4":
         raise click.ClickException("MP4 cannot be transparent: use --format mov or --format webm with --transparent.")
@@ -321,12 +287,12 @@ def video(cfg: Config, chapters, quality, fps, theme, transparent, out_dir, jobs
     ex = _build(cfg)
     if fmt == "gif":
         voice = None   # a GIF has no sound
-    settings = course.RenderSettings(quality=quality, fps=fps, theme=theme, transparent=transparent, fmt=fmt,
-                                     verbose=verbose, code=course.code_version(), model=model, voice=voice,
+    settings = RenderSettings(quality=quality, fps=fps, theme=theme, transparent=transparent, fmt=fmt,
+                                     verbose=verbose, code=pipeline.settings.code_version(), model=model, voice=voice,
                                      voice_rate=voice_rate)
-    folder = _run_folder(ex, out_dir, settings)
-    with runctl.run_lock(folder):   # one render of a run folder at a time; a second one waits, then reuses
-        result = course.render_course(ex, chosen, folder, settings, jobs=jobs or os.cpu_count() or 1, force=force)
+    folder = runfolder.prepare(ex, out_dir, settings)
+    with runctl.run_lock(folder, echo=click.echo):   # one render of a folder at a time; a second one waits
+        result = local.render_course(ex, chosen, folder, settings, jobs=jobs or os.cpu_count() or 1, force=force, echo=click.echo)
     click.echo(f"\nCourse: {result} ({len(chosen)} chapter{'s' * (len(chosen) > 1)}) in {folder}")
     if preview:
         click.launch(str(result))
@@ -354,26 +320,24 @@ def stills(cfg: Config, chapters, quality, fps, theme, transparent, out_dir, job
       python render.py stills 4 --at encoder.0.self_attn.head1.weights
       python render.py stills 2 --transparent --out media/blog
     """
+    from pipeline import stills as stills_mod
     chosen = _select_chapters(chapters)
     ex = _build(cfg)
-    settings = course.RenderSettings(quality=quality or "h", fps=fps, theme=theme, transparent=transparent,
-                                     fmt="png", verbose=verbose, code=course.code_version(), model=model, voice=None)
+    settings = RenderSettings(quality=quality or "h", fps=fps, theme=theme, transparent=transparent,
+                                     fmt="png", verbose=verbose, code=pipeline.settings.code_version(), model=model, voice=None)
     if list_only:
         with tempfile.TemporaryDirectory(prefix="ta-moments-") as tmp:
-            listed = course.list_key_moments(ex, chosen, Path(tmp), settings, jobs=jobs or os.cpu_count() or 1)
+            listed = stills_mod.list_key_moments(ex, chosen, Path(tmp), settings, jobs=jobs or os.cpu_count() or 1)
         for ch in chosen:
             click.echo(f"{ch.number} · {ch.title} ({ch.slug})")
             for moment, heading in listed[ch.slug]:
                 click.echo(f"  {moment:<48} {heading}")
         return
     if at:
-        try:
-            course.check_moments(ex, chosen, set(at))
-        except course.UnknownMomentError as e:
-            raise click.ClickException(str(e)) from None
-    folder = _run_folder(ex, out_dir, settings)
-    with runctl.run_lock(folder):
-        paths, _ = course.render_stills(ex, chosen, folder / "stills", settings, set(at) or None,
+        stills_mod.check_moments(ex, chosen, set(at))
+    folder = runfolder.prepare(ex, out_dir, settings)
+    with runctl.run_lock(folder, echo=click.echo):
+        paths, _ = stills_mod.render_stills(ex, chosen, folder / "stills", settings, set(at) or None,
                                         jobs=jobs or os.cpu_count() or 1)
     if at and not paths:
         raise click.ClickException(f"No key moment named {', '.join(at)} in the chosen chapters for this example; "
@@ -408,7 +372,7 @@ def check(cfg: Config, chapters, quality, theme, model, jobs, json_out):
     from scenes.theme import get_theme
     chosen = _select_chapters(chapters)
     ex = _build(cfg)
-    height = course.DRAFT["pixel_height"] if quality == "draft" else _pixel_height(quality)
+    height = DRAFT["pixel_height"] if quality == "draft" else _pixel_height(quality)
     try:
         reports = audit.audit_chapters([ch.number for ch in chosen], ex, get_theme(theme), height, model,
                                        jobs=jobs or os.cpu_count() or 1)
@@ -446,20 +410,17 @@ def data(cfg: Config, fmt, out):
 
     A CSV folder holds one example's tables only: it is replaced as a whole on the next run.
     """
-    import exports
+    from publish import data as tables
     ex = _build(cfg, drawn=False)
     try:
         if fmt == "csv":
-            folder = Path(out) if out else course.example_folder(ex) / "data"
-            try:
-                exports.write_folder_atomic(folder, exports.data_csv_files(ex))
-            except exports.FolderInUseError as e:
-                raise click.ClickException(str(e)) from None
+            folder = Path(out) if out else runfolder.example_folder(ex) / "data"
+            write_folder_atomic(folder, tables.data_csv_files(ex))
             click.echo(f"Wrote {len(ex.steps)} CSV files to {folder}")
             return
-        text = {"json": exports.data_json, "md": exports.data_markdown, "tex": exports.data_tex}[fmt](ex)
+        text = {"json": tables.data_json, "md": tables.data_markdown, "tex": tables.data_tex}[fmt](ex)
         if out:
-            exports.write_atomic(Path(out), text)
+            write_atomic(Path(out), text)
             click.echo(f"Wrote {out}")
         else:
             click.echo(text, nl=False)
@@ -479,13 +440,14 @@ def post(cfg: Config, chapters, quality, fps, theme, transparent, out_dir, jobs,
       python render.py post --theme light            # media/runs/<run>/post.md with stills/
       python render.py post 2 3 4 -s "the storm brings the game"
     """
+    from pipeline import stills as stills_mod
     chosen = _select_chapters(chapters)
     ex = _build(cfg)
-    settings = course.RenderSettings(quality=quality or "h", fps=fps, theme=theme, transparent=transparent,
-                                     fmt="png", verbose=verbose, code=course.code_version(), model=model, voice=None)
-    folder = _run_folder(ex, out_dir, settings)
-    with runctl.run_lock(folder):
-        path = course.write_post(ex, chosen, folder, settings, jobs=jobs or os.cpu_count() or 1)
+    settings = RenderSettings(quality=quality or "h", fps=fps, theme=theme, transparent=transparent,
+                                     fmt="png", verbose=verbose, code=pipeline.settings.code_version(), model=model, voice=None)
+    folder = runfolder.prepare(ex, out_dir, settings)
+    with runctl.run_lock(folder, echo=click.echo):
+        path = stills_mod.write_post(ex, chosen, folder, settings, jobs=jobs or os.cpu_count() or 1)
     click.echo(f"Wrote {path}")
 
 
@@ -511,9 +473,10 @@ def bench(chapters, qualities, out_dir):
         raise click.ClickException(f"Unknown quality '{bad[0]}': use {', '.join(QUALITIES)}.")
     chosen = _select_chapters(chapters) if chapters else _select_chapters(())[:3]
     ex = _build(Config())
-    folder = _run_folder(ex, out_dir)
-    with runctl.run_lock(folder):
-        course.bench(ex, chosen, folder, qs)
+    folder = runfolder.prepare(ex, out_dir)
+    from pipeline import bench as benchmark
+    with runctl.run_lock(folder, echo=click.echo):
+        benchmark.bench(ex, chosen, folder, qs, echo=click.echo)
 
 
 def _batch_help(f):
@@ -552,10 +515,7 @@ def page_cmd(run_folder):
             raise click.ClickException("There is no run under media/runs: render one with `render.py video`, "
                                        "or name a run folder.")
         run_folder = runs[-1].parent
-    try:
-        path = publish.rebuild(Path(run_folder))
-    except publish.PageError as e:
-        raise click.ClickException(str(e)) from None
+    path = publish.rebuild(Path(run_folder))
     click.echo(f"Wrote {path}; open it in a browser (it works from disk) or upload the folder.")
 
 
@@ -595,30 +555,20 @@ def batch_cmd(file, chapters, quality, fps, theme, transparent, out_dir, jobs, v
       python render.py batch class.csv 2 --skip-bad          # render the good rows, list the bad ones
       python render.py batch sentences.toml --scheduler tcp://10.0.0.5:8786
     """
-    import batch
+    from pipeline import batch
     if transparent and fmt == "mp4":
         raise click.ClickException("MP4 cannot be transparent: use --format mov or --format webm with --transparent.")
     if scheduler and jobs:
         raise click.ClickException("--jobs sizes the local cluster: leave it out with --scheduler and start as "
                                    "many `dask worker` processes as you want renders at once.")
     chosen = _select_chapters(chapters)
-
-    def drawable(ex):   # a word no font draws is a bad row, found before anything renders
-        try:
-            check_drawable(ex)
-        except click.ClickException as e:
-            raise ConfigError(e.message) from None
-
-    try:
-        examples, bad = batch.load_examples(file, read_corpus, lambda ex: course.example_folder(ex).name,
-                                            check=drawable, skip_bad=skip_bad)
-        settings = course.RenderSettings(quality=quality or "l", fps=fps, theme=theme, transparent=transparent,
-                                         fmt=fmt, verbose=verbose, code=course.code_version(), model=model,
-                                         voice=None if fmt == "gif" else voice, voice_rate=voice_rate)
-        results = batch.run(examples, chosen, [settings], Path(out_dir or Path("media") / "batches" / Path(file).stem),
-                            source_name=Path(file).name, scheduler=scheduler, workers=jobs, skipped=bad)
-    except batch.BatchError as e:
-        raise click.ClickException(str(e)) from None
+    # every row is built and checked (a word no font draws is a bad row) before anything renders
+    rows, bad = batch.load_examples(file, skip_bad=skip_bad)
+    settings = RenderSettings(quality=quality or "l", fps=fps, theme=theme, transparent=transparent, fmt=fmt,
+                              verbose=verbose, code=pipeline.settings.code_version(), model=model,
+                              voice=None if fmt == "gif" else voice, voice_rate=voice_rate)
+    results = batch.run(rows, chosen, [settings], Path(out_dir or Path("media") / "batches" / Path(file).stem),
+                        source_name=Path(file).name, scheduler=scheduler, workers=jobs, skipped=bad)
     failed = [r for r in results if r["status"] == "failed"]
     if failed:
         raise click.ClickException(f"{len(failed)} of {len(results)} examples failed (lines "
@@ -626,27 +576,46 @@ def batch_cmd(file, chapters, quality, fps, theme, transparent, out_dir, jobs, v
                                    "Rerun the same command to retry only what is missing.")
 
 
-def _build(cfg: Config, drawn: bool = True):
-    """The example; with drawn, also checked that every word it shows has glyphs in an installed font, so
-    a render fails at once with one sentence instead of in a chapter process."""
+@cli.command(context_settings=CONTEXT)
+@click.option("--topic", required=True, metavar="TOPIC",
+              help="attention, positional, mask, next-word, or all (one short each).")
+@example_options
+@click.option("-q", "--quality", type=click.Choice(["h", "l", "k"]), default="h", show_default=True,
+              help="h 1080x1920, l 540x960 (draft), k 2160x3840; all at 30 fps.")
+@click.option("--theme", type=click.Choice(["dark", "light"]), default="dark", show_default=True)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False),
+              help="Folder for the files. [default: media/runs/<sentence>-<hash>/short-<size>-<theme>]")
+@click.option("-v", "--verbose", is_flag=True, help="Show Manim's own log.")
+@voice_options
+def short(cfg: Config, topic, quality, theme, out_dir, verbose, voice, voice_rate):
+    """Render a vertical short (9:16, 15-60 s, narrated, captions burned in) about one idea of the example.
+
+    Writes short-<topic>.mp4, .srt, .vtt and a 1080x1920 .cover.png into the run folder. See docs/shorts.md.
+
+    \b
+    Examples:
+      python render.py short --topic attention -s "the storm brings the game"
+      python render.py short --topic all -q l          # every topic, draft size
+      python render.py short --topic mask --no-voice   # silent, captions at reading speed
+    """
+    from pipeline import shorts
+    from scenes.shorts import UnknownTopicError, select_topics
     try:
-        ex = build_example(cfg)
-    except ConfigError as e:
+        topics = select_topics(topic)
+    except UnknownTopicError as e:
         raise click.ClickException(str(e)) from None
-    if drawn:
-        check_drawable(ex)
-    return ex
+    ex = _build(cfg)
+    settings = shorts.ShortSettings(quality=quality, theme=theme, voice=voice, voice_rate=voice_rate, verbose=verbose)
+    folder = runfolder.prepare(ex, out_dir, settings)
+    with runctl.run_lock(folder, echo=click.echo):
+        for t in topics:
+            out = shorts.render_short(ex, t.name, folder, settings)
+            click.echo(f"Short: {out['video']} ({out['duration']:.1f} s, rendered in {out['render_seconds']:.0f} s)")
 
 
-def check_drawable(ex):
-    """One clear sentence (naming the text, the character and the font) if a chapter could not draw a word
-    or a corpus line of this example."""
-    from scenes.components.text import UndrawableTextError, uncovered_char
-    from scenes.theme import DARK
-    for s in [*ex.config.corpus, *ex.vocab, ex.config.source, ex.config.target]:
-        bad = uncovered_char(s)
-        if bad is not None:
-            raise click.ClickException(str(UndrawableTextError(s, DARK.font, bad)))
+def _build(cfg: Config, drawn: bool = True):
+    """The example; with drawn, also checked that every word it shows can be drawn (pipeline.examples)."""
+    return examples.build(cfg, drawn)
 
 
 def summary(ex) -> str:
@@ -683,7 +652,7 @@ def _training_line(ex) -> str:
 def main():
     runctl.install_signal_handlers()
     try:
-        cli(prog_name="render.py")
+        cli(prog_name="transformer-anim" if Path(sys.argv[0]).name == "transformer-anim" else "render.py")
     except runctl.Stopped as stop:   # Ctrl-C or SIGTERM: stop every worker, say how far it got
         runctl.stop(first=stop.signum)
         click.echo(runctl.stopped_line(), err=True)

@@ -1,4 +1,4 @@
-"""The worked example's configuration: one frozen dataclass, defaults from CONTENT.md section 1."""
+"""The worked example's configuration: one frozen dataclass, defaults from docs/teaching-notes.md §1."""
 from __future__ import annotations
 
 import dataclasses

@@ -1,6 +1,6 @@
 """Tokens as interacting particles: the attention flow of Geshkovski, Letrouit, Polyanskiy and Rigollet.
 
-Chapter 13 (CONTENT.md section 6). LayerNorm keeps every token on the unit sphere S^{d-1}; stack infinitely
+Chapter 13 (docs/teaching-notes.md §6). LayerNorm keeps every token on the unit sphere S^{d-1}; stack infinitely
 many thin self-attention layers with Q = K = V = I and depth becomes time. The n tokens x_1 ... x_n (rows
 of X, n x d, unit norm) then move by
 
@@ -81,7 +81,7 @@ def velocity(x: np.ndarray, beta: float, normalized: bool = True) -> np.ndarray:
 def circle_velocity(theta: np.ndarray, beta: float, normalized: bool = False) -> np.ndarray:  # (n,) -> (n,)
     """The flow on the circle in angles.
 
-    unnormalized: dθ_i/dt = −(1/n) Σ_j e^{β cos(θ_i−θ_j)} sin(θ_i−θ_j)   (CONTENT.md section 6)
+    unnormalized: dθ_i/dt = −(1/n) Σ_j e^{β cos(θ_i−θ_j)} sin(θ_i−θ_j)   (docs/teaching-notes.md §6)
     normalized:   the same with 1/n replaced by 1 / Σ_k e^{β cos(θ_i−θ_k)}
     Why: the unit tangent at θ_i is (−sin θ_i, cos θ_i), and its inner product with x_j is sin(θ_j−θ_i).
     """
@@ -239,7 +239,7 @@ class FlowSetup:
 # starts do, some keep their clusters far longer (the waiting time grows like e^β).
 PAPER_FLOW = FlowSetup(n=64, d=3, beta=1.0, t_end=15.0, h=0.1, seed=4)
 METASTABLE_FLOW = FlowSetup(n=64, d=3, beta=9.0, t_end=300.0, h=0.1, seed=4)
-# The worked example's tokens on the circle: the unnormalized Kuramoto-like flow of CONTENT.md section 6.
+# The worked example's tokens on the circle: the unnormalized Kuramoto-like flow of docs/teaching-notes.md §6.
 CIRCLE_FLOW = FlowSetup(n=0, d=2, beta=1.0, t_end=5.0, h=0.1, normalized=False)
 
 

@@ -1,6 +1,6 @@
 """Transformers at scale on a napkin: shapes, parameter counts, FLOPs and memory.
 
-Numpy-free arithmetic on a `ModelSpec`, for chapters 11 and 12 (CONTENT.md sections 4 and 5). Every function
+Numpy-free arithmetic on a `ModelSpec`, for chapters 11 and 12 (docs/teaching-notes.md §4 and §5). Every function
 is pure and returns plain numbers or a small frozen dataclass; units are in the comments (FLOPs are floating
 point operations, one multiply-add = 2 FLOPs; memory is in bytes; 1 GB = 1e9 bytes, 1 GiB = 2**30 bytes).
 
@@ -118,7 +118,7 @@ def toy_spec(  # the worked example's architecture at any of its configurable si
     n_ctx: int = 12,
     name: str = "toy",
 ) -> ModelSpec:
-    """The worked example of CONTENT.md section 1 as a ModelSpec.
+    """The worked example of docs/teaching-notes.md §1 as a ModelSpec.
 
     Encoder-decoder, post-norm LayerNorm (gamma and beta) after every sub-layer, no biases in W_Q W_K W_V W_O,
     biases in both feed-forward linears, ReLU, sinusoidal positions (no position parameters), one embedding
@@ -523,7 +523,7 @@ def training_memory(spec: ModelSpec, seq_len: int | None = None, batch: int = 1,
 
 
 # ---------------------------------------------------------------------------------------------- chapters 11-12
-# Facts the scale chapters show (CONTENT.md sections 4 and 5), kept here as data so that every number on
+# Facts the scale chapters show (docs/teaching-notes.md §4 and §5), kept here as data so that every number on
 # screen comes from mathcore, and the helpers that turn those numbers into short labels (175 B, 350 GB).
 
 
@@ -538,7 +538,7 @@ class TokenizationExample:
     vocab_size: int
 
 
-# GPT-2's byte-pair encoding, which GPT-3 reuses (Brown et al. 2020, section 2.1); CONTENT.md section 4.
+# GPT-2's byte-pair encoding, which GPT-3 reuses (Brown et al. 2020, section 2.1); docs/teaching-notes.md §4.
 GPT3_TOKENIZATION_EXAMPLE = TokenizationExample(
     text="Not all heroes wear capes",
     pieces=("Not", " all", " heroes", " wear", " cap", "es"),
@@ -585,7 +585,7 @@ class Cluster:
     accelerator: str
 
 
-# CONTENT.md section 5: 1024 GPUs at 150 TFLOP/s achieved (an A100's bf16 peak is 312); 80 GB each.
+# docs/teaching-notes.md §5: 1024 GPUs at 150 TFLOP/s achieved (an A100's bf16 peak is 312); 80 GB each.
 REFERENCE_CLUSTER = Cluster(n_accelerators=1024, flops_per_accelerator=150e12, memory_per_accelerator=80e9,
                             accelerator="A100 80 GB")
 

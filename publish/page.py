@@ -25,7 +25,9 @@ import json
 import shlex
 from pathlib import Path
 
-import exports
+from mathcore.files import write_atomic
+from publish.manifest import manifest
+from publish.text import COURSE_TITLE
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 ASSET_DIR = "page"                      # the page's own files, inside the run folder
@@ -246,7 +248,7 @@ def page_data(folder: str | Path) -> dict:
     cfg = ex.config
     return {
         "format": "transformer-anim/page", "version": 1,
-        "title": exports.COURSE_TITLE,
+        "title": COURSE_TITLE,
         "source": cfg.source, "target": cfg.target,
         "tokens": {"source": list(ex.tokens["source"]), "target": list(ex.tokens["target_input"])},
         "model": {"d_model": cfg.d_model, "heads": cfg.n_heads, "decimals": cfg.decimals,
@@ -357,8 +359,8 @@ def write_page(folder: str | Path) -> Path:
         dst = folder / ASSET_DIR / src.relative_to(ASSETS)
         blob = src.read_bytes()
         if not dst.is_file() or dst.read_bytes() != blob:
-            exports.write_atomic(dst, blob)
-    return exports.write_atomic(folder / "index.html", text)
+            write_atomic(dst, blob)
+    return write_atomic(folder / "index.html", text)
 
 
 def rebuild(folder: str | Path) -> Path:
@@ -372,5 +374,5 @@ def rebuild(folder: str | Path) -> Path:
             durations = {f["file"]: f["duration"] for f in json.loads(mf.read_text())["files"] if "duration" in f}
         except (ValueError, KeyError, TypeError):
             durations = {}
-    exports.write_atomic(mf, exports.manifest(folder, durations))
+    write_atomic(mf, manifest(folder, durations))
     return path

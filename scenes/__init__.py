@@ -15,6 +15,8 @@ class Chapter:
     scene: str       # class name
     cost: float = 1.0   # relative render time (seconds for the narrated 480p15 default, 2 jobs, README's
                         # machine): the longest start first, so two jobs do not end with one chapter alone
+    teaser: bool = False  # its closing line announces the next chapter when the run goes on to it
+                          # (ChapterScene.teaser); only such a chapter depends on what follows it
 
     def load(self):
         return getattr(importlib.import_module(f"scenes.{self.module}"), self.scene)
@@ -22,11 +24,11 @@ class Chapter:
 
 CHAPTERS: list[Chapter] = [
     Chapter(0, "ch00-overview", "The whole machine", "ch00_overview", "OverviewScene", 22),
-    Chapter(1, "ch01-data", "Tokens and vocabulary", "ch01_data", "DataScene", 24),
+    Chapter(1, "ch01-data", "Tokens and vocabulary", "ch01_data", "DataScene", 24, teaser=True),
     Chapter(2, "ch02-embedding", "Embedding", "ch02_embedding", "EmbeddingScene", 13),
     Chapter(3, "ch03-positional", "Positional encoding", "ch03_positional", "PositionalScene", 18),
-    Chapter(4, "ch04-self-attention", "Self-attention, one head", "ch04_self_attention", "SelfAttentionScene", 40),
-    Chapter(5, "ch05-multi-head", "Multi-head attention", "ch05_multi_head", "MultiHeadScene", 17),
+    Chapter(4, "ch04-self-attention", "Self-attention, one head", "ch04_self_attention", "SelfAttentionScene", 40, teaser=True),
+    Chapter(5, "ch05-multi-head", "Multi-head attention", "ch05_multi_head", "MultiHeadScene", 17, teaser=True),
     Chapter(6, "ch06-add-norm", "Add & Norm", "ch06_add_norm", "AddNormScene", 16),
     Chapter(7, "ch07-feed-forward", "Feed-forward and the encoder output", "ch07_feed_forward", "FeedForwardScene", 23),
     Chapter(8, "ch08-masked-attention", "Masked self-attention", "ch08_masked_attention", "MaskedAttentionScene", 29),

@@ -15,7 +15,8 @@ Findings (kinds):
 
 - overlap: two pieces of text whose glyph outlines (convex hulls, so a turned label counts as turned)
   intersect by more than OVERLAP_TOLERANCE_PX (at 1080p) at the end of an animation. Two copies of the
-  same string in the same place (a number flown onto its twin) look like one and are not an overlap.
+  same string in the same place (neither hull reaching more than SAME_PLACE_PX_1080 past the other: a
+  number flown onto its twin) look like one and are not an overlap.
 - off-frame: anything visible reaching outside the frame, or text within EDGE_MARGIN of the frame's edge.
 - too-small: text whose x-height (a lower-case letter's height, measured on the font's glyphs, so "we" and
   "We" measure alike) is under MIN_TEXT_PX_1080 px at 1080p, scaled to the chosen quality (8 px at 480p).
@@ -49,7 +50,7 @@ MIN_CONTRAST_CONTEXT = 3.0     # text marked dimmed_context
 EDGE_MARGIN = 0.02             # text must keep this fraction of the frame's width (height) from its sides
 OFF_FRAME_TOLERANCE_PX_1080 = 2.0   # anything visible may reach this far past the frame (anti-aliasing)
 OVERLAP_TOLERANCE_PX_1080 = 2.0     # glyph hulls may interpenetrate this deep (touching descenders)
-SAME_PLACE_PX_1080 = 2.0       # two copies of one string whose outlines lie this close are one text to the eye
+SAME_PLACE_PX_1080 = 2.0       # two copies of one string whose hulls lie this close are one text to the eye
 VISIBLE_OPACITY = 0.05         # fill or stroke opacity under this is invisible
 
 
@@ -319,10 +320,10 @@ class FrameInspector:
             cand = np.argwhere(np.triu((ix > d) & (iy > d), k=1))
             for i, j in cand:
                 a, b = texts[i], texts[j]
-                if a.s == b.s and a.pts.shape == b.pts.shape and \
-                        np.abs(a.pts - b.pts).max() <= SAME_PLACE_PX_1080 * lim.scale:
-                    continue
-                depth = penetration(_hull(a.pts), _hull(b.pts))
+                ha, hb = _hull(a.pts), _hull(b.pts)
+                if a.s == b.s and max(_outside(ha, hb), _outside(hb, ha)) <= SAME_PLACE_PX_1080 * lim.scale:
+                    continue       # (by the outlines' hulls: a Transform may have left a twin with more points)
+                depth = penetration(ha, hb)
                 if depth > d:
                     out.append(("overlap", a.s, b.s, round(depth, 1), f"<= {d:.1f} px"))
         return out, [t.s for t in texts]
@@ -337,6 +338,22 @@ def _hull(pts: np.ndarray) -> np.ndarray:
         x0, y0 = pts.min(axis=0)
         x1, y1 = pts.max(axis=0)
         return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]])
+
+
+def _outside(poly: np.ndarray, pts: np.ndarray) -> float:
+    """How far the farthest of pts lies outside the convex polygon poly (0 if all are inside): for each point,
+    its largest distance past an edge's line."""
+    edges = np.roll(poly, -1, axis=0) - poly
+    normals = np.stack([edges[:, 1], -edges[:, 0]], axis=1)
+    lengths = np.linalg.norm(normals, axis=1)
+    keep = lengths > 1e-9
+    normals, origin = normals[keep] / lengths[keep, None], poly[keep]
+    past = np.einsum("pek,ek->pe", pts[:, None, :] - origin[None, :, :], normals)
+    # the hull's winding decides which side is outside: take the orientation that puts the centroid inside
+    centre = np.einsum("ek,ek->e", poly.mean(axis=0)[None, :] - origin, normals)
+    if (centre > 0).any():
+        past = -past
+    return max(0.0, float(past.max(axis=1).max())) if len(pts) else 0.0
 
 
 def penetration(a: np.ndarray, b: np.ndarray) -> float:
@@ -367,71 +384,99 @@ def _describe(m) -> str:
 
 
 # ------------------------------------------------------------------ one chapter
-def audit_scene_class(scene_cls, pixel_height: int, chapter_name: str, **scene_kwargs) -> ChapterReport:
-    """Build scene_cls(**scene_kwargs) in dry-run mode and audit every moment (the caller sets the config)."""
-    from manim import config
-    report = ChapterReport(chapter=chapter_name)
-    seen_texts: dict[str, None] = {}
-    worst: dict[tuple, Finding] = {}
-    t0 = time.perf_counter()
-    state = {"moment": 0, "step": "title"}
+class Recorder:
+    """Collects one chapter's findings while it runs: look() at every moment, error() for what it raised,
+    finish() for the report."""
 
-    def look(scene, label=None):
-        state["moment"] += 1
+    def __init__(self, pixel_height: int, chapter_name: str):
+        self.pixel_height = int(pixel_height)
+        self.report = ChapterReport(chapter=chapter_name)
+        self.seen_texts: dict[str, None] = {}
+        self.worst: dict[tuple, Finding] = {}
+        self.moment, self.step = 0, "title"
+        self.t0 = time.perf_counter()
+
+    def look(self, scene, label=None) -> None:
+        from manim import config
+        self.moment += 1
         current = getattr(scene, "_current", None)
         if label is not None:
-            step = label
+            self.step = label
         elif current is not None:
-            step = current["id"]
-        else:
-            step = state["step"]
-        state["step"] = step
-        insp = FrameInspector(pixel_height, config.frame_width, config.frame_height, scene.theme.background)
+            self.step = current["id"]
+        insp = FrameInspector(self.pixel_height, config.frame_width, config.frame_height, scene.theme.background)
         found, strings = insp.inspect(scene.mobjects)
         for s in strings:
-            seen_texts.setdefault(s, None)
-        report.texts += len(strings)
+            self.seen_texts.setdefault(s, None)
+        self.report.texts += len(strings)
         for kind, text, other, measured, required in found:
-            key = (step, kind, text, other)
-            f = worst.get(key)
+            key = (self.step, kind, text, other)
+            f = self.worst.get(key)
             if f is None:
-                worst[key] = Finding(step, kind, text, other, measured, required, state["moment"])
+                self.worst[key] = Finding(self.step, kind, text, other, measured, required, self.moment)
             elif isinstance(measured, float) and isinstance(f.measured, float):
                 if (kind == "overlap" or kind == "off-frame") and measured > f.measured:
                     f.measured = measured
                 elif kind in ("too-small", "low-contrast") and measured < f.measured:
                     f.measured = measured
 
+    def error(self, e: BaseException) -> None:
+        msg = " ".join(str(e).split()) or type(e).__name__
+        self.worst[(self.step, "error", msg, None)] = Finding(self.step, "error", f"{type(e).__name__}: {msg}",
+                                                              None, None, None, self.moment)
+
+    def finish(self) -> ChapterReport:
+        r = self.report
+        r.moments = self.moment
+        r.texts_seen = list(self.seen_texts)
+        r.findings = list(self.worst.values())
+        r.seconds = time.perf_counter() - self.t0
+        return r
+
+
+def audited(scene_cls, recorder: Recorder) -> type:
+    """A subclass of scene_cls that shows recorder every moment: after every play() and wait(), at every key
+    moment (a still) and at the end of render(), which leaves the report on the scene as audit_report. The
+    tests' dry runs (tests/scene_utils.py) build chapters through it, so one dry run serves both the chapter's
+    own tests and the audit."""
+
     class Audited(scene_cls):
         def play(self, *args, **kwargs):
             out = super().play(*args, **kwargs)
-            look(self)
+            recorder.look(self)
             return out
 
         def wait(self, *args, **kwargs):
             out = super().wait(*args, **kwargs)
-            look(self)
+            recorder.look(self)
             return out
 
         def key_moment(self, step_id):
-            look(self, step_id)
+            recorder.look(self, step_id)
             return super().key_moment(step_id)
 
-    Audited.__name__ = scene_cls.__name__   # the chapter list finds its number by the class name
-    Audited.__qualname__ = scene_cls.__qualname__
+        def render(self, *args, **kwargs):
+            out = super().render(*args, **kwargs)
+            recorder.look(self)
+            self.audit_report = recorder.finish()
+            return out
+
+    # the chapter list finds its number by the class name
+    Audited.__name__, Audited.__qualname__ = scene_cls.__name__, scene_cls.__qualname__
+    Audited.__module__ = scene_cls.__module__
+    return Audited
+
+
+def audit_scene_class(scene_cls, pixel_height: int, chapter_name: str, **scene_kwargs) -> ChapterReport:
+    """Build scene_cls(**scene_kwargs) in dry-run mode and audit every moment (the caller sets the config)."""
+    rec = Recorder(pixel_height, chapter_name)
     try:
-        scene = Audited(**scene_kwargs)
+        scene = audited(scene_cls, rec)(**scene_kwargs)
         scene.render()
-        look(scene)
+        return scene.audit_report
     except Exception as e:  # noqa: BLE001 - a chapter that raises is a finding, not a crash of the check
-        msg = " ".join(str(e).split()) or type(e).__name__
-        worst[(state["step"], "error", msg, None)] = Finding(state["step"], "error", f"{type(e).__name__}: {msg}",
-                                                              None, None, None, state["moment"])
-    report.moments = state["moment"]
-    report.texts_seen = list(seen_texts)
-    report.findings = list(worst.values())
-    report.seconds = time.perf_counter() - t0
-    return report
+        rec.error(e)
+        return rec.finish()
 
 
 def dry_run_config(pixel_height: int, media_dir: str) -> dict:

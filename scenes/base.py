@@ -5,9 +5,10 @@ A chapter's construct() reads like its script, as a sequence of named steps:
     with self.step("encoder.0.self_attn.head1.scores"):
         ...animations...
 
-Each step is a Manim section named after the step id, gets a subcaption from the record's narration (so
-Manim writes .srt captions), lasts at least as long as the caption takes to read, and ends with a key
-moment that a stills export can capture by id. The example and the theme come from the constructor, or,
+Each step is a Manim section named after the step id, enters the chapter's step timeline (written
+beside the video as <chapter>.steps.json, from which the pipeline makes the captions), starts the voice's
+clip of its narration when the course is narrated, lasts at least as long as its captions take to read
+(and as the voice takes to speak), and ends with a key moment that a stills export can capture by id. The example and the theme come from the constructor, or,
 when Manim's own CLI builds the scene, from the environment: TA_EXAMPLE (path to an example.json; default:
 the built-in worked example) and TA_THEME (dark or light).
 """
@@ -22,11 +23,12 @@ from pathlib import Path
 import numpy as np
 from manim import (DOWN, UR, UL, FadeIn, FadeOut, Mobject, Scene, Text, VGroup, Write, config)
 
-import captions
 from mathcore import Config, Example, build_example
 
 from .components.text import flat_text, make_text
 from .theme import Theme, get_theme
+from narration import captions
+
 from . import fastcopy  # noqa: F401  (a faster Mobject copy: most of a scene's build time)
 from . import speedups  # noqa: F401  (a shared Tex cache, one conversion per repeated frame, fast AAC)
 
@@ -119,7 +121,8 @@ class ChapterScene(Scene):
 
     @contextmanager
     def step(self, step_id: str, narration: str | None = None, heading: str | None = None):
-        """A named step: a section, a subcaption, a minimum reading time and a key moment at its end.
+        """A named step: a section, an entry in the timeline, the voice's clip, a minimum reading time and a
+        key moment at its end.
 
         step_id is a record id (its narration is used) or a chapter-local id such as "intro", which
         must then bring its own narration (words only: numbers on screen come from the record).
@@ -141,7 +144,7 @@ class ChapterScene(Scene):
         if heading:
             self.set_heading(heading)
         yield entry
-        # long enough to read, and to show its captions by the caption rules (captions.py)
+        # long enough to read, and to show its captions by the caption rules (narration/captions.py)
         min_len = max(len(narration.split()) / READING_WORDS_PER_SECOND, captions.min_duration(narration))
         if clip is not None:
             min_len = max(min_len, clip.duration + VOICE_PAUSE)

@@ -65,11 +65,15 @@ class EmbeddingScene(ChapterScene):
             self.play(FadeOut(onehot_label), run_time=0.3)
             w_rows = shown_subset(W.shape[0], ids, limit=10)
             W_E = NumericMatrix(W, self.theme, row_labels=vocab, rows=w_rows, fill_color=None)
-            E = NumericMatrix(rec.value, self.theme, row_labels=rec.rows, max_rows=12).hide_entries()
+            # E's rows line up with the one-hot's (the same tokens, the same row pitch), so the one-hot's row
+            # labels name both and E needs none: the row is narrow enough to keep its numbers readable
+            E = NumericMatrix(rec.value, self.theme, max_rows=12).hide_entries()
             dot = MathTex(r"\cdot", font_size=48, color=self.theme.text)
             eq = MathTex("=", font_size=48, color=self.theme.text)
             target = onehot.copy()
-            row = VGroup(target, dot, W_E, eq, E).arrange(RIGHT, buff=0.3)
+            row = VGroup(target, dot, W_E, eq, E).arrange(RIGHT, buff=0.2)
+            first = E.shown_row_indices()[0]
+            E.shift(UP * (target.get_row(first).get_center()[1] - E.get_row(first).get_center()[1]))
             self.fit(row, height=self.content_height - 0.8)
             row.move_to([0, (self.content_top + self.content_bottom) / 2 - 0.2, 0])
             names = VGroup(

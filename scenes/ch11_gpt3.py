@@ -1,5 +1,5 @@
 """Chapter 11: GPT-3 on a napkin. The pipeline of chapters 1-10 redrawn at full scale for a model preset
-(default GPT-3 175B, CONTENT.md section 4): matrices as labelled blocks with their true dimensions, the
+(default GPT-3 175B, docs/teaching-notes.md §4): matrices as labelled blocks with their true dimensions, the
 stack of layers with tokens flowing through it, generation one token at a time, what changed since the
 original transformer, and the parameter count built up to its total.
 
@@ -10,13 +10,14 @@ example), formatted for reading; the scene computes nothing. Blocks have sides o
 from __future__ import annotations
 
 from manim import (DOWN, LEFT, RIGHT, UP, Arrow, Brace, Create, FadeIn, FadeOut, GrowFromEdge, Indicate,
-                   Line, MathTex, Polygon, Rectangle, ShowPassingFlash, SurroundingRectangle, TransformFromCopy,
+                   Line, ManimColor, MathTex, Polygon, Rectangle, ShowPassingFlash, SurroundingRectangle, TransformFromCopy,
                    VGroup)
 
 from mathcore import scale
 from scenes.base import ChapterScene
 from scenes.components import flat_text
 from scenes.components.tokens import TokenChip
+from scenes.theme import blend, hex_rgb
 
 
 SIDE_POWER = 1 / 3   # block side ∝ dimension^(1/3): 128 to 50,257 fits on screen and still reads as growth
@@ -381,15 +382,26 @@ class GPT3Scene(ChapterScene):
                 tracks = parts["tracks"][:k]
                 self.play(*self.flow(tracks), run_time=1.6)
                 chip = parts["chips"][k]
+                # the new piece comes out over the top layer's plate without its id (a dim number would be
+                # faint on the plate); the id appears under it in the input row
+                idl = chip.get_id_label()
+                if idl is not None:
+                    chip.remove(idl)
                 final = chip.get_center().copy()
                 chip.move_to([parts["xs"][k - 1] + 0.2, parts["head"].get_bottom()[1] - 0.4, 0])
-                # (TokenChip.highlight/set_accent also recolour the word: style the box only)
-                chip.box.set_stroke(th.highlight).set_fill(th.highlight, 0.35)
+                # (TokenChip.highlight/set_accent also recolour the word: style the box only); an opaque box of
+                # the highlight's tint on the background, so the word reads the same over the top plate
+                tint = blend(hex_rgb(th.background), hex_rgb(th.highlight), 0.35)
+                chip.box.set_stroke(th.highlight).set_fill(ManimColor.from_rgb(tint), 1.0)
                 mark = SurroundingRectangle(parts["head"], color=th.highlight, buff=0.06)
                 self.play(FadeIn(chip, shift=0.2 * UP), Create(mark), run_time=0.8)
                 self.play(chip.animate.move_to(final), FadeOut(mark), run_time=1.0)
                 chip.box.set_stroke(th.embedding).set_fill(th.embedding, 0.16)
-                self.play(Create(parts["tracks"][k]), run_time=0.5)
+                if idl is not None:
+                    chip.add(idl)
+                    self.play(Create(parts["tracks"][k]), FadeIn(idl), run_time=0.5)
+                else:
+                    self.play(Create(parts["tracks"][k]), run_time=0.5)
             self.wait(0.5)
         self.clear_stage()
 

@@ -1,5 +1,5 @@
 """Chapter 12: Compute and memory. What it costs to run and to train a transformer, from a 2·m·n·p matrix
-product on our toy matrices up to 6·P·D for the chosen preset (CONTENT.md section 5).
+product on our toy matrices up to 6·P·D for the chosen preset (docs/teaching-notes.md §5).
 
 Every number on screen is a mathcore.scale figure (or a shape from the record) formatted for reading;
 the scene computes nothing. The preset is `self.model_preset` ("toy" uses the worked example's own

@@ -1,5 +1,5 @@
 """Chapter 13: Tokens as particles. Attention seen as a flow of points on a sphere that cluster
-(Geshkovski, Letrouit, Polyanskiy, Rigollet; CONTENT.md section 6).
+(Geshkovski, Letrouit, Polyanskiy, Rigollet; docs/teaching-notes.md §6).
 
 Our encoder's tokens are placed on a circle (their angle: mathcore.dynamics.circle_angles of the recorded
 encoder output) and flow together; then 64 points flow on a rotating sphere (the paper's setting,

@@ -13,8 +13,8 @@
 - Sound: Manim encodes a chapter's sound to AAC with FFmpeg's default coder and lets it upmix to stereo; here
   it keeps the narration's one channel (the upmix cost 3 dB of loudness), uses the "fast" coder (three
   times quicker, no worse on our speech) and measures the true peak of what it wrote: AAC can push a peak
-  over -1 dBTP, and then the sound is limited a little more and encoded again (voice.encode_under_ceiling;
-  exports.join_videos encodes the course's sound the same way).
+  over -1 dBTP, and then the sound is limited a little more and encoded again (narration.audio.encode_under_ceiling;
+  pipeline.assemble.join_videos encodes the course's sound the same way).
 
 Imported by scenes/base.py next to fastcopy, so every chapter process gets it.
 """
@@ -33,7 +33,7 @@ from manim.scene import scene_file_writer
 from manim.scene.video_segment_encoder import VideoSegmentEncoder
 from manim.utils import tex_file_writing
 
-from voice import LOSSY_CODECS, encode_mono, encode_under_ceiling, read_audio
+from narration.audio import LOSSY_CODECS, encode_mono, encode_under_ceiling, read_audio
 
 
 def tex_cache_dir() -> Path:
@@ -106,7 +106,7 @@ def _convert_audio(input_path, output_path, codec_name: str) -> None:
     """scene_file_writer.convert_audio for the chapter's sound track: one channel (Manim let FFmpeg pick
     stereo, and its upmix put the mono narration 3 dB under the loudness it was normalized to), the fast AAC
     coder, and true peaks measured after encoding and brought back under -1 dBTP if the codec pushed them
-    over (voice.encode_under_ceiling). A lossless conversion is left to Manim."""
+    over (narration.audio.encode_under_ceiling). A lossless conversion is left to Manim."""
     sound = read_audio(input_path) if codec_name in LOSSY_CODECS else None
     if sound is None:
         return _manim_convert_audio(input_path, output_path, codec_name)

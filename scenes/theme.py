@@ -43,13 +43,14 @@ DARK = Theme(
     residual="#c9a0dc", positional="#f28fb0", embedding="#7fb7ff", highlight="#ffe66d", ffn="#63d6c1",
 )
 
-# every role colour is also drawn as text (names, labels, notes): each reaches 4.5:1 on the white background
-# (the layout audit's contrast rule; the lighter originals, darkened just enough, were 2.2-4.3:1)
+# every role colour is also drawn as text (names, labels, notes): each reaches 4.5:1 on the panel's grey
+# and so on the white background too (the layout audit's contrast rule; the lighter originals, darkened in
+# HLS lightness just enough, were 2.2-4.4:1)
 LIGHT = Theme(
-    name="light", background="#ffffff", text="#1d1f27", dim="#6b7080", panel="#f1f2f6",
-    positive="#3f76be", negative="#a56342",
-    query="#966e09", key="#1b7ea2", value="#6b4fc4", weights="#288547", mask="#c8323c",
-    residual="#8e5aa8", positional="#c14c77", embedding="#2f6fd0", highlight="#946f00", ffn="#1a8371",
+    name="light", background="#ffffff", text="#1d1f27", dim="#686d7d", panel="#f1f2f6",
+    positive="#3b6eb2", negative="#9c5d3e",
+    query="#8c6708", key="#197597", value="#6b4fc4", weights="#257c42", mask="#c8323c",
+    residual="#8c58a6", positional="#ba406d", embedding="#2d6bc9", highlight="#8b6800", ffn="#187b6a",
 )
 
 THEMES = {"dark": DARK, "light": LIGHT}

@@ -49,7 +49,7 @@ def narrations_from_dry_runs() -> list[str]:
 
 
 def bench_synthesis(texts: list[str]):
-    import voice
+    from narration import voice
     with tempfile.TemporaryDirectory() as cache:
         t0 = time.perf_counter()
         narrator = voice.Narrator("joe", 1.0, cache_dir=cache)

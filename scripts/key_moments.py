@@ -19,20 +19,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import course  # noqa: E402
 import scenes  # noqa: E402
-from exports import write_atomic  # noqa: E402
 from mathcore import Config, build_example  # noqa: E402
+from mathcore.files import write_atomic  # noqa: E402
+from pipeline import settings as looks, stills  # noqa: E402
 
 
 def main():
     ex = build_example(Config())
     chapters = scenes.available_chapters()
-    settings = course.RenderSettings(quality="l", fps=None, theme="dark", transparent=False, fmt="png",
-                                     verbose=False, code=course.code_version(), model="gpt3-175b", voice=None)
+    settings = looks.RenderSettings(quality="l", fps=None, theme="dark", transparent=False, fmt="png",
+                                    verbose=False, code=looks.code_version(), model="gpt3-175b", voice=None)
     with tempfile.TemporaryDirectory(prefix="ta-moments-") as tmp:
-        listed = course.list_key_moments(ex, chapters, Path(tmp), settings, jobs=os.cpu_count() or 1)
-    write_atomic(course.KEY_MOMENTS_FILE, json.dumps(listed, indent=1, ensure_ascii=False) + "\n")
+        listed = stills.list_key_moments(ex, chapters, Path(tmp), settings, jobs=os.cpu_count() or 1)
+    write_atomic(stills.KEY_MOMENTS_FILE, json.dumps(listed, indent=1, ensure_ascii=False) + "\n")
     lines = ["# Key moments\n",
              "Each chapter's key moments, in the order the video plays them: the ids that "
              "`render.py stills --at ID` accepts, with the heading on screen. Ids of record steps (such as "
@@ -45,7 +45,7 @@ def main():
         lines.append("| id | heading |\n|---|---|")
         lines.extend(f"| `{m}` | {h} |" for m, h in listed[ch.slug])
     write_atomic(ROOT / "docs" / "key-moments.md", "\n".join(lines) + "\n")
-    print(f"Wrote {course.KEY_MOMENTS_FILE.relative_to(ROOT)} and docs/key-moments.md "
+    print(f"Wrote {stills.KEY_MOMENTS_FILE.relative_to(ROOT)} and docs/key-moments.md "
           f"({sum(len(v) for v in listed.values())} moments in {len(chapters)} chapters)")
 
 

@@ -15,13 +15,13 @@ from PIL import Image, ImageDraw, ImageFont
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import exports  # noqa: E402
-import voice  # noqa: E402
+from narration import audio as sound  # noqa: E402
+from pipeline.assemble import video_duration  # noqa: E402
 
 
 def plot(video: Path, steps: list[dict], out: Path, width: int = 1800, height: int = 420):
-    audio, rate = voice.read_audio(video)
-    duration = exports.video_duration(video)
+    audio, rate = sound.read_audio(video)
+    duration = video_duration(video)
     img = Image.new("RGB", (width, height), "#0f1117")
     d = ImageDraw.Draw(img)
     mid, amp = height // 2, height * 0.42
@@ -42,8 +42,8 @@ def plot(video: Path, steps: list[dict], out: Path, width: int = 1800, height: i
             d.line([(X(t), 20), (X(t), height - 20)], fill="#f2c14e", width=1)
         d.text((X(st["start"]) + 3, 4 + 12 * (i % 3)), st["id"], fill="#e8e8ee", font=font)
     img.save(out)
-    lufs = voice.integrated_loudness(audio.astype(float), rate)
-    peak = voice.true_peak_db(audio.astype(float), rate)
+    lufs = sound.integrated_loudness(audio.astype(float), rate)
+    peak = sound.true_peak_db(audio.astype(float), rate)
     print(f"{video.name}: {audio.size / rate:.2f} s of sound for {duration:.2f} s of video, "
           f"{lufs:.1f} LUFS integrated, true peak {peak:.1f} dBTP -> {out}")
 

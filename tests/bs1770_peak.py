@@ -2,7 +2,7 @@
 
 The signal is oversampled 4 times by the Annex's own interpolating filter (48 taps as 4 phases of 12,
 Table 1 of the Annex), and the true peak is the largest magnitude of the oversampled signal. It shares
-nothing with voice.py (which oversamples with scipy's resample_poly and its Kaiser-window filter), so the
+nothing with narration/audio.py (which oversamples with scipy's resample_poly and its Kaiser-window filter), so the
 two can only agree by both being right.
 """
 from __future__ import annotations

@@ -46,20 +46,45 @@ def layout_config(request):
 CONFIG_PARAMS = ("name", "config", "layout_config")
 
 
+@pytest.hookimpl(tryfirst=True)   # before xdist's, which reads the groups
 def pytest_collection_modifyitems(config, items):
-    """Send the default example's dry run of a chapter to one process, whichever test asks for it (the
-    contract test in test_chapters.py, the chapter's own structural test): with --dist loadgroup
-    (pyproject.toml) they then share one construction (tests/scene_utils.py keeps recent scenes)."""
+    """Send every dry run of a chapter and example to one process, whichever test asks for it (the contract
+    test in test_chapters.py, the chapter's own tests, the layout audit in test_audit.py): with --dist
+    loadgroup (pyproject.toml) they then share one construction (tests/scene_utils.py keeps recent scenes
+    and every dry run's audit). The audit's tests go last, so that the chapter tests, some of which watch
+    the construction as it runs, build the scene."""
     for item in items:
         params = getattr(getattr(item, "callspec", None), "params", {})
         chapter = params.get("chapter")
         chapter = getattr(chapter, "number", chapter)
         if chapter is None:
-            m = re.match(r"test_ch(\d\d)_", item.originalname or item.name)
+            m = re.match(r"test_ch(\d\d)_", item.originalname or item.name) or \
+                re.fullmatch(r"test_ch(\d\d)", item.module.__name__.rpartition(".")[2])
             chapter = int(m.group(1)) if m else None
         if item.module.__name__.endswith("test_chapters") and chapter is not None:
             config_name = "default"
         else:
             config_name = next((params[k] for k in CONFIG_PARAMS if isinstance(params.get(k), str)), None)
-        if chapter is not None and config_name == "default":
-            item.add_marker(pytest.mark.xdist_group(f"ch{int(chapter):02d}-default"))
+            if config_name is None and chapter is not None and not params:
+                config_name = "default"     # (a chapter's test of the default example alone)
+        if chapter is not None and config_name is not None:
+            item.add_marker(pytest.mark.xdist_group(f"ch{int(chapter):02d}-{config_name}"))
+    items.sort(key=lambda item: item.module.__name__.endswith("test_audit"))   # (a stable sort)
+    _group_ids_for_xdist(config, items)
+
+
+def _group_ids_for_xdist(config, items):
+    """xdist 3.8 groups a test by appending "@group" to item._nodeid, which pytest 9 no longer reads (a node's
+    id is item._id): without this every test is its own group and no dry run is shared. Do what xdist does
+    on the id pytest 9 reads."""
+    if not getattr(config.option, "loadgroup", False):    # (only xdist's workers have the option)
+        return
+    try:
+        from _pytest.nodeid import NodeId
+    except ImportError:      # pytest 8: xdist's own hook did it
+        return
+    for item in items:
+        names = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                        for m in item.iter_markers("xdist_group")})
+        if names and "@" not in item.nodeid and hasattr(item, "_id"):
+            item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(names)}")

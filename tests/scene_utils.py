@@ -9,7 +9,7 @@ from pathlib import Path
 from manim import tempconfig
 
 from mathcore import Example
-from scenes import get_chapter
+from scenes import audit, get_chapter
 from scenes.theme import DARK, Theme
 
 CACHE = Path(__file__).resolve().parents[1] / "media" / "test-cache"
@@ -17,6 +17,7 @@ CACHE = Path(__file__).resolve().parents[1] / "media" / "test-cache"
 
 _RECENT: "OrderedDict[tuple, object]" = OrderedDict()
 RECENT_SIZE = 3   # scenes kept per process: a test of the same chapter and example right after reuses it
+AUDITS: dict[tuple, audit.ChapterReport] = {}   # every dry run's layout audit (small), kept for the process
 
 
 def construct_chapter(chapter, example: Example, theme: Theme = DARK, tmp_path=None, model: str | None = None):
@@ -25,16 +26,32 @@ def construct_chapter(chapter, example: Example, theme: Theme = DARK, tmp_path=N
 
     A dry run costs 5-20 s, so the last few scenes are kept: the contract test (test_chapters.py) and a
     chapter's own test of the same example share one when they run in the same process, which conftest.py
-    arranges with xdist groups. Tests only read the scene; one that changes it must build its own."""
-    key = (str(chapter), hashlib.sha256(example.to_json().encode()).hexdigest(), theme.name, model)
+    arranges with xdist groups. Tests only read the scene; one that changes it must build its own.
+
+    Every dry run is audited as it runs (scenes/audit.py: the frame after every play, wait and key moment);
+    the findings are scene.audit_report, and kept by audit_report() below for the layout tests, which so
+    read the findings of the chapter tests' own dry runs instead of building the chapter again."""
+    key = _key(chapter, example, theme, model)
     if key in _RECENT:
         _RECENT.move_to_end(key)
         return _RECENT[key]
     scene = _construct(chapter, example, theme, tmp_path, model)
     _RECENT[key] = scene
+    AUDITS[key] = scene.audit_report
     while len(_RECENT) > RECENT_SIZE:
         _RECENT.popitem(last=False)
     return scene
+
+
+def _key(chapter, example: Example, theme: Theme, model: str | None) -> tuple:
+    return (str(chapter), hashlib.sha256(example.to_json().encode()).hexdigest(), theme.name, model)
+
+
+def audit_report(chapter, example: Example, theme: Theme = DARK, model: str | None = None) -> audit.ChapterReport:
+    """The layout audit of the chapter's dry run: the one a chapter test of this process already made, or a
+    new dry run."""
+    report = AUDITS.get(_key(chapter, example, theme, model))
+    return report if report is not None else construct_chapter(chapter, example, theme, model=model).audit_report
 
 
 def _construct(chapter, example: Example, theme: Theme, tmp_path, model: str | None):
@@ -46,7 +63,8 @@ def _construct(chapter, example: Example, theme: Theme, tmp_path, model: str | N
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     opts["media_dir"] = str(tmp_path) if tmp_path is not None else str(CACHE / worker)
     with tempconfig(opts):
-        scene = ch.load()(example=example, theme=theme, **({"model": model} if model else {}))
+        cls = audit.audited(ch.load(), audit.Recorder(opts["pixel_height"], ch.slug))
+        scene = cls(example=example, theme=theme, **({"model": model} if model else {}))
         scene.render()
     return scene
 

@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import batch
-import course
+from pipeline import assemble, batch, settings
 import render
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,9 +70,8 @@ def test_toml_and_csv_read_the_same_examples(tmp_path):
                                      'target = "he brings the storm"\nd_model = 4\nn_heads = 2\ntrained = false\n'
                                      'corpus_file = "lines.txt"\nstudent = "Ana"\n\n[[example]]\n'
                                      'source = "you win or you die"\ntarget = "i drink and i know things"\nstudent = "Ben"\n')
-    folder_of = lambda ex: course.example_folder(ex).name   # noqa: E731
-    csv_rows, csv_bad = batch.load_examples(tmp_path / "b.csv", render.read_corpus, folder_of)
-    toml_rows, toml_bad = batch.load_examples(tmp_path / "b.toml", render.read_corpus, folder_of)
+    csv_rows, csv_bad = batch.load_examples(tmp_path / "b.csv")
+    toml_rows, toml_bad = batch.load_examples(tmp_path / "b.toml")
     assert csv_bad == toml_bad == []
     assert [r.line for r in csv_rows] == [2, 3] and [r.line for r in toml_rows] == [2, 11]
     assert [r.labels for r in csv_rows] == [r.labels for r in toml_rows] == [{"student": "Ana"}, {"student": "Ben"}]
@@ -252,7 +250,7 @@ def stand_in_worker(monkeypatch, tmp_path: Path) -> tuple[Path, Path]:
             fh.write(json.loads(text)["config"]["source"] + "\n")
         return [sys.executable, "-c", make_chapter, str(media_dir)]
 
-    def assemble(ex, chapters, folder, settings):
+    def fake_assemble(ex, chapters, folder, settings):
         steps = json.loads((folder / "ch02-embedding.steps.json").read_text())
         (folder / "course.json").write_text(json.dumps(
             {"chapters": [{"duration": 3.0, "render_seconds": steps["render_seconds"]}]}))
@@ -260,8 +258,8 @@ def stand_in_worker(monkeypatch, tmp_path: Path) -> tuple[Path, Path]:
         return folder / "course.mp4"
 
     monkeypatch.setattr(batch, "worker_command", stand_in)
-    monkeypatch.setattr(course, "code_version", lambda: "fixed")   # others may edit scenes/ meanwhile
-    monkeypatch.setattr(batch.course, "assemble", assemble)
+    monkeypatch.setattr(settings, "code_version", lambda: "fixed")   # others may edit scenes/ meanwhile
+    monkeypatch.setattr(assemble, "assemble_course", fake_assemble)
     return attempts, rendered
 
 
@@ -327,8 +325,8 @@ def _alive(pid: int) -> bool:
 def test_scheduler_batch_survives_a_killed_worker(tmp_path):
     from distributed import Client
     procs = []
-    # the checkout on the path, as an installed project has it (an editable install made before batch.py
-    # existed does not map it)
+    # the checkout on the path, as an installed project has it (an editable install made before
+    # pipeline/ existed does not map it)
     env = dict(os.environ, DASK_DISTRIBUTED__LOGGING__DISTRIBUTED="error",
                PYTHONPATH=os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]))
 
@@ -363,7 +361,7 @@ def test_scheduler_batch_survives_a_killed_worker(tmp_path):
         deadline = time.time() + 120
         while victim is None and time.time() < deadline and run.poll() is None:
             for w in workers:
-                renders = [k for k in _children(w.pid) if "worker.py --chapter" in _cmdline(k)]
+                renders = [k for k in _children(w.pid) if "pipeline.worker --chapter" in _cmdline(k)]
                 if renders:
                     victim, render_pid = w, renders[0]
                     break

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import captions
-from captions import MAX_CPS, MAX_CUE, MAX_LINE, MIN_CUE
+from narration import captions
+from narration.captions import MAX_CPS, MAX_CUE, MAX_LINE, MIN_CUE
 
 
 def _words():

@@ -3,8 +3,9 @@ import json
 
 import pytest
 
-import captions
-import course
+from narration import captions
+from pipeline import stills
+from publish.post import post_sections
 import scenes
 from test_voice import assert_speakable
 from mathcore import Config, build_example
@@ -49,11 +50,11 @@ def test_chapter_contract(chapter, default_example):
     assert not empty, f"key moments with nothing on screen but the heading: {empty}"
     assert not mobjects_outside_frame(scene), "something is drawn off-frame at the end"
     # `stills --at` checks ids against this list before rendering
-    listed = {m for m, _ in json.loads(course.KEY_MOMENTS_FILE.read_text())[chapter.slug]}
+    listed = {m for m, _ in json.loads(stills.KEY_MOMENTS_FILE.read_text())[chapter.slug]}
     assert listed == set(scene.key_moments), "scenes/key_moments.json is out of date: run scripts/key_moments.py"
-    # the post (course.post_sections) follows the video: every step in playing order, every still once,
+    # the post (publish.post.post_sections) follows the video: every step in playing order, every still once,
     # each under the step that was on screen when it was taken
-    sections = course.post_sections(scene.timeline, scene.key_moments)
+    sections = post_sections(scene.timeline, scene.key_moments)
     assert [st["id"] for st, _ in sections] == ids
     placed = [m for _, ms in sections for m in ms]
     assert sorted(placed) == sorted(scene.key_moments)

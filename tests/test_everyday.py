@@ -15,11 +15,16 @@ from click.testing import CliRunner
 from markdown_it import MarkdownIt
 from PIL import Image
 
-import course
-import exports
 import render
 from mathcore import Config, build_example
 from mathcore.config import DEFAULT_CORPUS
+from pipeline.runfolder import example_folder, following_chapters
+from publish.data import data_markdown, data_markdown_step
+from publish.description import description_txt
+from publish.post import post_sections
+from publish.text import md_text
+from publish.thumbnail import thumbnail_png
+import scenes
 from scene_utils import construct_chapter
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,20 +56,20 @@ def shown_text(markdown: str) -> str:
 def test_markdown_shows_start_and_end_tokens():
     """GitHub and static-site generators pass HTML through: a raw <start> is an unknown tag and vanishes."""
     ex = build_example(Config())
-    md = exports.data_markdown(ex)
+    md = data_markdown(ex)
     seen = shown_text(md)
     assert "<start>" in seen and "<end>" in seen
     # the decoder's scores table has <start> as a row and a column label
-    step = shown_text(exports.data_markdown_step(ex, ex.step("decoder.0.self_attn.head1.weights")))
+    step = shown_text(data_markdown_step(ex, ex.step("decoder.0.self_attn.head1.weights")))
     assert step.count("<start>") == 2
     # markup in words stays text
-    assert shown_text(exports.md_text("a|b *c* _d_ `e` [f](g) <b>&amp;")).strip() == "a|b *c* _d_ `e` [f](g) <b>&amp;"
+    assert shown_text(md_text("a|b *c* _d_ `e` [f](g) <b>&amp;")).strip() == "a|b *c* _d_ `e` [f](g) <b>&amp;"
 
 
 def test_wide_one_hot_tables_are_elided_like_the_video():
     ex = build_example(Config())
     step = ex.step("source.onehot")
-    md = exports.data_markdown_step(ex, step)
+    md = data_markdown_step(ex, step)
     header = next(line for line in md.splitlines() if line.startswith("| "))
     cells = [c.strip() for c in header.strip("|").split("|")]
     assert len(cells) - 1 < len(ex.vocab) and "⋯" in cells
@@ -79,7 +84,7 @@ def test_wide_one_hot_tables_are_elided_like_the_video():
 def test_post_sections_follow_the_timeline():
     steps = [{"id": "a", "start": 0, "end": 2}, {"id": "b", "start": 2, "end": 5}, {"id": "c", "start": 5, "end": 6}]
     moments = {"c": 6, "a": 2, "b-work": 3.5, "b": 5, "early": 1}
-    got = [(st["id"], ms) for st, ms in course.post_sections(steps, moments)]
+    got = [(st["id"], ms) for st, ms in post_sections(steps, moments)]
     assert got == [("a", ["early", "a"]), ("b", ["b-work", "b"]), ("c", ["c"])]
 
 
@@ -93,11 +98,11 @@ def test_post_of_chapter_4_plays_in_order(tmp_path):
     text = (run / "post.md").read_text()
     scene = construct_chapter(4, ex)
     want = [st["heading"] for st in scene.timeline]
-    assert re.findall(r"^### (.+)$", text, re.M) == [exports.md_text(h) for h in want]
+    assert re.findall(r"^### (.+)$", text, re.M) == [md_text(h) for h in want]
     sections = re.split(r"^### .+$", text, flags=re.M)[1:]
     for sec, st in zip(sections, scene.timeline):
         paragraph = sec.strip().split("\n\n")[0]
-        assert paragraph == exports.md_text(st["narration"])
+        assert paragraph == md_text(st["narration"])
     images = re.findall(r"!\[[^\]]+\]\(stills/([^)]+)\)", text)
     assert sorted(images) == sorted(p.name for p in (run / "stills").glob("*.png"))
     assert {"ch04-self-attention-ch04.scores-work.png", "ch04-self-attention-ch04.one-entry-work.png"} <= set(images)
@@ -157,7 +162,7 @@ def test_csv_tables_never_mix_examples(tmp_path, monkeypatch):
     # the default folder is the example's own run folder
     res = invoke("data", "--format", "csv")
     ex = build_example(Config())
-    assert (tmp_path / course.example_folder(ex) / "data" / "source.input.csv").exists()
+    assert (tmp_path / example_folder(ex) / "data" / "source.input.csv").exists()
     # a folder of other files is never replaced
     other = tmp_path / "mine"
     other.mkdir()
@@ -195,7 +200,7 @@ def test_titles_show_the_sentence_as_typed():
     chapters = [{"number": 2, "slug": "ch02-embedding", "title": "Embedding", "start": 0.0, "duration": 40.0,
                  "steps": [{"id": "source.embedding", "start": 0.0, "end": 20.0, "narration": "x"},
                            {"id": "source.embedding_scaled", "start": 20.0, "end": 40.0, "narration": "y"}]}]
-    text = exports.description_txt(chapters, ex, 40.0, "joe")
+    text = description_txt(chapters, ex, 40.0, "joe")
     assert f"“{typed}”" in text.splitlines()[0]
     assert ex.tokens["source"] == ("où", "est", "la", "bibliothèque")   # the tokens stay normalized
 
@@ -220,17 +225,19 @@ def test_chapter_5_says_both_heads_and_layer_1():
 
 
 def test_last_chapter_announces_nothing_outside_the_run():
-    assert course.following_chapters(_chapters(2, 5)) == {"ch02": None, "ch05": None}
-    assert course.following_chapters(_chapters(4, 5)) == {"ch04": 5, "ch05": None}
+    ch = {n: scenes.get_chapter(n) for n in (2, 3, 4, 5)}
+    assert following_chapters([ch[2], ch[5]]) == {ch[2].slug: None, ch[5].slug: None}
+    assert following_chapters([ch[4], ch[5]]) == {ch[4].slug: 5, ch[5].slug: None}
+    assert following_chapters([ch[2], ch[3]]) == {ch[2].slug: None, ch[3].slug: None}   # 2 announces nothing
     scene = construct_chapter(5, build_example(Config()))   # built as a run's last chapter
     assert "Next" not in scene.timeline[-1]["narration"]
 
 
-def _chapters(*numbers):
-    class Ch:
-        def __init__(self, n):
-            self.number, self.slug = n, f"ch{n:02d}"
-    return [Ch(n) for n in numbers]
+def test_chapters_that_announce_the_next_say_so_in_the_registry():
+    """Only a chapter whose code calls teaser() may depend on what follows it (its cache key does)."""
+    for c in scenes.CHAPTERS:
+        calls = "self.teaser(" in (ROOT / "scenes" / f"{c.module}.py").read_text()
+        assert c.teaser == calls, c.slug
 
 
 # ---------------------------------------------------------------- thumbnails
@@ -241,7 +248,7 @@ def test_thumbnail_title_band_is_the_same_whatever_the_picture():
     busy = Image.fromarray((np.random.default_rng(0).random((144, 256, 3)) * 255).astype(np.uint8))
     plain = Image.new("RGB", (256, 144), DARK.background)
     a, b = (np.asarray(Image.open(__import__("io").BytesIO(
-        exports.thumbnail_png(f, "Inside a transformer", "Chapter 4", DARK.background, DARK.highlight))))
+        thumbnail_png(f, "Inside a transformer", "Chapter 4", DARK.background, DARK.highlight))))
         for f in (busy, plain))
     assert a.shape == (720, 1280, 3)
     band = slice(int(720 * 0.30) * -1, None)

@@ -15,7 +15,7 @@ def ex():
     return build_example(Config())
 
 
-# ---------------------------------------------------------------- hand-checked values (CONTENT.md section 2)
+# ---------------------------------------------------------------- hand-checked values (docs/teaching-notes.md §2)
 
 def test_positional_rows_match_reference():
     pe = positional_encoding(3, 6)
@@ -25,7 +25,7 @@ def test_positional_rows_match_reference():
 
 
 def test_positional_does_not_use_column_index_in_exponent():
-    # the common bug gives 0.8415, 0.9989, 0.0022, ... for pos 1 (CONTENT.md section 2)
+    # the common bug gives 0.8415, 0.9989, 0.0022, ... for pos 1 (docs/teaching-notes.md §2)
     assert abs(positional_encoding(2, 6)[1, 1] - 0.9989) > 0.4
 
 
@@ -49,7 +49,7 @@ def test_causal_mask_hides_the_future():
     assert causal_mask(3).tolist() == [[False, True, True], [False, False, True], [False, False, False]]
 
 
-# ---------------------------------------------------------------- the default worked example (CONTENT.md section 1)
+# ---------------------------------------------------------------- the default worked example (docs/teaching-notes.md §1)
 
 def test_default_vocabulary_and_tokens(ex):
     assert len(ex.vocab) == 25 and ex.vocab[:2] == ("<start>", "<end>")

@@ -218,6 +218,10 @@ def test_every_chapter_is_listed(run, browser):
         assert durations == [f"{int(c['duration']) // 60}:{int(c['duration']) % 60:02d}" for c in _course(run)]
         missing = [ch.slug for ch in scenes.available_chapters() if ch.slug not in rendered]
         assert p.js("Array.from(document.querySelectorAll('[data-missing]')).map(e => e.dataset.missing)") == missing
+        # rendered or not, the chapters are listed in the course's order
+        order = p.js("Array.from(document.querySelectorAll('#chapter-list > li')).map(li => li.dataset.missing"
+                     " || li.querySelector('[data-chapter]').dataset.chapter)")
+        assert order == [ch.slug for ch in scenes.available_chapters()]
         command = p.js("document.querySelector('#missing-command code').textContent")
         assert command.startswith(".venv/bin/python render.py video") and f"--out {run.as_posix()}" in command
         # the other chapter plays when chosen

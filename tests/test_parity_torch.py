@@ -146,7 +146,7 @@ def assert_parity(ex, allow_ties: bool = False) -> tr.Reference:
 # ---------------------------------------------------------------- the reference itself
 
 def test_reference_positional_encoding_matches_content_rows():
-    """The torch PE is right on its own (CONTENT.md section 2), not only equal to mathcore's."""
+    """The torch PE is right on its own (docs/teaching-notes.md §2), not only equal to mathcore's."""
     pe = tr.sinusoidal_pe(3, 6).numpy()
     np.testing.assert_allclose(pe[1], [0.8415, 0.5403, 0.0464, 0.9989, 0.0022, 1.0000], atol=5e-5)
     np.testing.assert_allclose(pe[2], [0.9093, -0.4161, 0.0927, 0.9957, 0.0043, 1.0000], atol=5e-5)

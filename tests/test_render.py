@@ -8,7 +8,10 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-import exports
+from narration import audio as audio_mod
+from pipeline import runfolder
+from pipeline.assemble import video_duration
+from pipeline.settings import RenderSettings
 import render
 import scenes
 
@@ -48,26 +51,25 @@ def test_unwritable_run_folder(tmp_path):
 
 def test_each_look_has_its_own_run_folder(tmp_path, monkeypatch):
     """Two renders of one sentence at different qualities or themes (even at once) never share files."""
-    import course
     from mathcore import build_example
     monkeypatch.chdir(tmp_path)
     ex = build_example()
-    looks = [course.RenderSettings(), course.RenderSettings(quality="h"), course.RenderSettings(theme="light"),
-             course.RenderSettings(quality="h", fps=30), course.RenderSettings(fmt="webm", transparent=True),
-             course.RenderSettings(model="llama3-8b"), course.RenderSettings(quality="draft")]
+    looks = [RenderSettings(), RenderSettings(quality="h"), RenderSettings(theme="light"),
+             RenderSettings(quality="h", fps=30), RenderSettings(fmt="webm", transparent=True),
+             RenderSettings(model="llama3-8b"), RenderSettings(quality="draft")]
     tags = [s.tag() for s in looks]
     assert tags[:4] == ["480p15-dark", "1080p60-dark", "480p15-light", "1080p30-dark"]
-    folders = {render._run_folder(ex, None, s) for s in looks}
+    folders = {runfolder.prepare(ex, None, s) for s in looks}
     assert len(folders) == len(looks) and len({f.parent for f in folders}) == 1
     assert all(f.is_dir() and not f.is_absolute() for f in folders)
     # stills (png) share the video's folder, so a post links both
-    assert course.RenderSettings(fmt="png").tag() == tags[0]
+    assert RenderSettings(fmt="png").tag() == tags[0]
 
 
 def test_slugify_never_makes_paths():
-    assert exports.slugify("../../etc/passwd; rm -rf /") == "etc-passwd-rm-rf"
-    assert exports.slugify("凛冬将至") == "sentence"
-    assert exports.slugify("Café crème") == "cafe-creme"
+    assert runfolder.slugify("../../etc/passwd; rm -rf /") == "etc-passwd-rm-rf"
+    assert runfolder.slugify("凛冬将至") == "sentence"
+    assert runfolder.slugify("Café crème") == "cafe-creme"
 
 
 def test_data_exports(tmp_path):
@@ -105,7 +107,7 @@ def test_course_end_to_end(tmp_path):
     assert res.exit_code == 0, res.output
     course = json.loads((run / "course.json").read_text())["chapters"]
     # the joined video lasts the sum of its chapters (to a frame)
-    joined = exports.video_duration(run / "course.mp4")
+    joined = video_duration(run / "course.mp4")
     assert abs(joined - sum(c["duration"] for c in course)) < 0.25
     # chapters.txt: YouTube timestamps at each chapter's start, the first at 00:00
     lines = (run / "chapters.txt").read_text().splitlines()
@@ -160,7 +162,7 @@ def test_narrated_chapter_end_to_end(tmp_path, monkeypatch):
     """A draft render of a short chapter with the voice: the sound is as long as the picture, each step's
     voice starts with the step, nothing is cut off, the join keeps the sound, and the upload folder is
     complete."""
-    import voice
+    from narration import voice
     monkeypatch.setenv("TA_VOICE_CACHE", str(tmp_path / "voice-cache"))   # a real synthesis, not a cached one
     run = tmp_path / "run"
     res = invoke("video", "2", "-q", "draft", "--out", str(run))
@@ -169,9 +171,9 @@ def test_narrated_chapter_end_to_end(tmp_path, monkeypatch):
     steps = json.loads((run / "ch02-embedding.steps.json").read_text())["steps"]
     assert all(st.get("clip") for st in steps), "every step is narrated"
     for name in ("ch02-embedding.mp4", "course.mp4"):
-        audio, rate = voice.read_audio(run / name)
-        assert abs(audio.size / rate - exports.video_duration(run / name)) <= frame, name
-    audio, rate = voice.read_audio(run / "ch02-embedding.mp4")
+        audio, rate = audio_mod.read_audio(run / name)
+        assert abs(audio.size / rate - video_duration(run / name)) <= frame, name
+    audio, rate = audio_mod.read_audio(run / "ch02-embedding.mp4")
     window = int(0.01 * rate)
     env = np.array([_rms_db(audio[i:i + window]) for i in range(0, audio.size - window, window)])
     loud = env > -40
@@ -190,11 +192,11 @@ def test_narrated_chapter_end_to_end(tmp_path, monkeypatch):
         assert voice.spoken_form(st["narration"]) == st["clip"]["spoken"]
     # the narration's loudness, as the viewer gets it: one channel (Manim's stereo upmix cost 3 dB), in the
     # chapter and in the course
-    joined, jrate = voice.read_audio(run / "course.mp4")
+    joined, jrate = audio_mod.read_audio(run / "course.mp4")
     for name in ("ch02-embedding.mp4", "course.mp4"):
         with av.open(str(run / name)) as c:
             assert c.streams.audio[0].codec_context.layout.name == "mono", name
-    # the README's figures as literals, measured independently of voice.py: pyloudnorm, and the BS.1770
+    # the README's figures as literals, measured independently of narration/audio.py: pyloudnorm, and the BS.1770
     # Annex 2 true-peak meter of the tests (tests/bs1770_peak.py)
     import pyloudnorm
     from bs1770_peak import true_peak_dbtp

@@ -71,7 +71,7 @@ def test_accelerators_to_hold():
 
 
 def test_decoder_layer_params():
-    # GPT-3: 12·d² + 13·d biases and norms = 1.81 B; 96 of them are 173.95 B (CONTENT.md section 4)
+    # GPT-3: 12·d² + 13·d biases and norms = 1.81 B; 96 of them are 173.95 B (docs/teaching-notes.md §4)
     d = GPT3.d_model
     assert decoder_layer_params(GPT3) == 12 * d * d + 13 * d
     assert 96 * decoder_layer_params(GPT3) == pytest.approx(173.95e9, rel=1e-4)

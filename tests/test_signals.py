@@ -1,5 +1,5 @@
 """The render pipeline under Ctrl-C, SIGTERM, SIGKILL and a second render of the same run folder: real
-processes, real signals (runctl.py). Renders are chapter 2 (and 3) at draft quality, 1 frame per second,
+processes, real signals (pipeline/runctl.py). Renders are chapter 2 (and 3) at draft quality, 1 frame per second,
 silent, each in its own folder under tmp_path."""
 import json
 import os
@@ -13,8 +13,8 @@ import psutil
 import pytest
 from PIL import Image
 
-import exports
-import runctl
+from pipeline import runctl
+from pipeline.assemble import video_duration
 
 ROOT = Path(__file__).resolve().parent.parent
 FAST = ["-q", "draft", "--fps", "1"]
@@ -44,7 +44,7 @@ def workers_of(proc: subprocess.Popen, chapter: str = "", timeout: float = 180) 
         assert proc.poll() is None, proc.communicate()[0]
         try:
             found = [p for p in psutil.Process(proc.pid).children(recursive=True)
-                     if any(a.endswith("worker.py") for a in p.cmdline()) and chapter in " ".join(p.cmdline())]
+                     if "pipeline.worker" in p.cmdline() and chapter in " ".join(p.cmdline())]
         except psutil.NoSuchProcess:
             found = []
         if found:
@@ -97,7 +97,7 @@ def assert_nothing_partial(folder: Path):
         if p.suffix == ".json":
             json.loads(p.read_text(encoding="utf-8"))
         elif p.suffix in (".mp4", ".webm", ".mov"):
-            assert exports.video_duration(p) > 0, rel
+            assert video_duration(p) > 0, rel
         elif p.suffix == ".png":
             with Image.open(p) as im:
                 im.load()
@@ -249,7 +249,7 @@ def test_two_identical_renders_at_once_both_succeed(tmp_path):
 HOLDER = """
 import sys, time
 sys.path.insert(0, {root!r})
-import runctl
+from pipeline import runctl
 with runctl.run_lock({folder!r}):
     print("held", flush=True)
     time.sleep(60)

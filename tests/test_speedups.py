@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from manim import MathTex, tempconfig
 
-import course
+from pipeline import local, settings
 import scenes
 from scenes import speedups
 
@@ -40,7 +40,7 @@ def _encode(tmp_path: Path, name: str, writes: list[tuple[np.ndarray, int]], wri
     from manim._config.video_encoder import VideoEncoderSpec
     from manim.scene.video_segment_encoder import VideoSegmentEncoder
     spec = VideoEncoderSpec("mp4", "libx264", "yuv420p", 64, 48, Fraction(15),
-                            tuple(sorted(course.X264_OPTIONS.items())))
+                            tuple(sorted(settings.X264_OPTIONS.items())))
     enc = VideoSegmentEncoder(target=tmp_path / name, spec=spec)
     for pixels, repeat in writes:
         write_frame(enc, pixels, repeat=repeat)
@@ -85,8 +85,8 @@ def test_the_longest_chapters_start_first(monkeypatch):
         return start
 
     chapters = scenes.CHAPTERS
-    monkeypatch.setattr(course.time, "sleep", lambda s: None)
-    results = course._run_all([(ch, starter(ch)) for ch in chapters], 2, False)
+    monkeypatch.setattr(local.time, "sleep", lambda s: None)
+    results = local._run_all([(ch, starter(ch)) for ch in chapters], 2, False)
     assert set(results) == {ch.slug for ch in chapters}
     costs = [next(c.cost for c in chapters if c.number == n) for n in started]
     assert costs == sorted(costs, reverse=True) and started[0] == max(chapters, key=lambda c: c.cost).number

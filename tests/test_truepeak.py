@@ -1,4 +1,4 @@
-"""The sound against references that share nothing with voice.py: signals whose true peak is known
+"""The sound against references that share nothing with narration/audio.py: signals whose true peak is known
 analytically, the ITU-R BS.1770-4 Annex 2 true-peak meter written from the standard (tests/bs1770_peak.py),
 and pyloudnorm's loudness meter called directly. The README's figures are literals here: -16 LUFS and at
 most -1 dBTP."""
@@ -6,7 +6,7 @@ import numpy as np
 import pyloudnorm
 import pytest
 
-import voice
+from narration import audio as audio_mod
 from bs1770_peak import sample_peak_db, true_peak_dbtp
 from speechlike import speech
 
@@ -40,15 +40,15 @@ def test_the_reference_meter_knows_the_answers(rate):
 
 @pytest.mark.parametrize("rate", RATES)
 def test_voice_true_peak_reads_between_the_samples(rate):
-    """voice.true_peak_db against the analytic answers, and against the reference meter on speech."""
+    """audio_mod.true_peak_db against the analytic answers, and against the reference meter on speech."""
     for amplitude in (1.0, 0.5, 0.1):
         x = quarter_rate_sine(rate, amplitude)
-        assert voice.true_peak_db(x, rate) == pytest.approx(20 * np.log10(amplitude), abs=0.06)
+        assert audio_mod.true_peak_db(x, rate) == pytest.approx(20 * np.log10(amplitude), abs=0.06)
     tone = 0.5 * np.sin(2 * np.pi * 997 * np.arange(rate) / rate)
-    assert voice.true_peak_db(tone, rate) == pytest.approx(-6.0206, abs=0.05)
+    assert audio_mod.true_peak_db(tone, rate) == pytest.approx(-6.0206, abs=0.05)
     for seed in (1, 2, 3):
         x = speech(rate, seed=seed)
-        assert voice.true_peak_db(x, rate) == pytest.approx(true_peak_dbtp(x), abs=0.1)
+        assert audio_mod.true_peak_db(x, rate) == pytest.approx(true_peak_dbtp(x), abs=0.1)
         assert true_peak_dbtp(x) > sample_peak_db(x) + 2.5     # the sibilants' crests are between samples
 
 
@@ -58,7 +58,7 @@ def test_the_limiter_keeps_true_peaks_under_its_ceiling(rate):
     filter ripple between the two meters)."""
     x = speech(rate, seed=2)
     x = x * 10 ** ((6.0 - true_peak_dbtp(x)) / 20)
-    out = voice.limit_true_peak(x, rate, README_DBTP)
+    out = audio_mod.limit_true_peak(x, rate, README_DBTP)
     assert true_peak_dbtp(out) <= README_DBTP + 0.05
     assert true_peak_dbtp(out) > README_DBTP - 1.0        # limited, not crushed
 
@@ -71,7 +71,7 @@ def test_normalized_speech_is_at_minus_16_lufs_under_minus_1_dbtp(rate, seed, le
     true peak under -1 dBTP (the reference meter), however loud the speech came in. This speech needs about
     3 dB of limiting, so the loudness the limiter takes away must be given back."""
     x = speech(rate, seed=seed)
-    out = voice.normalize_loudness(x / np.abs(x).max() * level, rate)
+    out = audio_mod.normalize_loudness(x / np.abs(x).max() * level, rate)
     assert pyloudnorm.Meter(rate).integrated_loudness(out) == pytest.approx(README_LUFS, abs=0.2)
     assert true_peak_dbtp(out) <= README_DBTP
 
@@ -86,8 +86,8 @@ def test_a_signal_that_cannot_reach_the_target_stays_under_the_ceiling():
     buzz = (np.sin(2 * np.pi * 3 * t) > 0.2) * (0.3 + 0.7 * rng.random(t.size) ** 8) * (
         np.sin(2 * np.pi * 180 * t) + 0.5 * np.sin(2 * np.pi * 360 * t + 1) + 0.2 * rng.normal(size=t.size))
     meter = pyloudnorm.Meter(rate)
-    out = voice.normalize_loudness(buzz * 0.3, rate)
-    plain = voice.limit_true_peak(buzz * 0.3 * 10 ** ((README_LUFS - meter.integrated_loudness(buzz * 0.3)) / 20),
-                                  rate, README_DBTP - voice.PEAK_MARGIN)
+    out = audio_mod.normalize_loudness(buzz * 0.3, rate)
+    plain = audio_mod.limit_true_peak(buzz * 0.3 * 10 ** ((README_LUFS - meter.integrated_loudness(buzz * 0.3)) / 20),
+                                  rate, README_DBTP - audio_mod.PEAK_MARGIN)
     assert true_peak_dbtp(out) <= README_DBTP
     assert meter.integrated_loudness(plain) < meter.integrated_loudness(out) < README_LUFS

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-import voice
+from narration import audio as audio_mod
+from narration import voice
 from conftest import LAYOUT_CONFIGS
 from mathcore import Config, build_example
 
@@ -75,15 +76,15 @@ def _speechlike(rate: int, seconds: float = 6.0) -> np.ndarray:
 def test_loudness_normalization_meets_the_targets():
     """Synthetic speech (tests/speechlike.py) is brought to -16 LUFS within the function's own 0.2 LU, with a
     true peak at most -1 dBTP, whatever its starting level; measured with pyloudnorm and the BS.1770 Annex 2
-    meter of the tests, not with voice.py's own."""
+    meter of the tests, not with narration/audio.py's own."""
     import pyloudnorm
     from bs1770_peak import true_peak_dbtp
     from speechlike import speech
     rate = 22050
     sig = speech(rate)
-    assert voice.LOUDNESS_TOLERANCE == 0.2
+    assert audio_mod.LOUDNESS_TOLERANCE == 0.2
     for level in (0.02, 0.3, 0.99):
-        out = voice.normalize_loudness(sig / np.abs(sig).max() * level, rate)
+        out = audio_mod.normalize_loudness(sig / np.abs(sig).max() * level, rate)
         assert abs(pyloudnorm.Meter(rate).integrated_loudness(out) - (-16.0)) <= 0.2
         assert true_peak_dbtp(out) <= -1.0
 
@@ -92,14 +93,14 @@ def test_an_encoder_that_overshoots_is_measured_and_run_again():
     """A stand-in codec that raises every peak by 1.5 dB (more than the clips' margin): the first result is
     over -1 dBTP, so the samples are limited further and encoded once more, and the result is under."""
     rate = 48000
-    x = voice.limit_true_peak(_speechlike(rate), rate, voice.MAX_TRUE_PEAK_DB - voice.PEAK_MARGIN)
+    x = audio_mod.limit_true_peak(_speechlike(rate), rate, audio_mod.MAX_TRUE_PEAK_DB - audio_mod.PEAK_MARGIN)
     written = []
-    peak = voice.encode_under_ceiling(x, rate, lambda s: written.append(s * 10 ** (1.5 / 20)),
+    peak = audio_mod.encode_under_ceiling(x, rate, lambda s: written.append(s * 10 ** (1.5 / 20)),
                                       lambda: (written[-1], rate))
     assert len(written) == 2
-    assert voice.true_peak_db(written[0], rate) > voice.MAX_TRUE_PEAK_DB >= peak
-    assert peak == pytest.approx(voice.true_peak_db(written[-1], rate))
-    assert peak > voice.MAX_TRUE_PEAK_DB - 1.0   # limited by the excess, not crushed
+    assert audio_mod.true_peak_db(written[0], rate) > audio_mod.MAX_TRUE_PEAK_DB >= peak
+    assert peak == pytest.approx(audio_mod.true_peak_db(written[-1], rate))
+    assert peak > audio_mod.MAX_TRUE_PEAK_DB - 1.0   # limited by the excess, not crushed
 
 
 def test_real_aac_stays_under_the_ceiling(tmp_path):
@@ -107,19 +108,19 @@ def test_real_aac_stays_under_the_ceiling(tmp_path):
     it from AAC alone, and encode_under_ceiling brings what a player decodes back under."""
     import av
     rate = 48000
-    x = voice.limit_true_peak(_speechlike(rate, 4.0), rate, voice.MAX_TRUE_PEAK_DB)
+    x = audio_mod.limit_true_peak(_speechlike(rate, 4.0), rate, audio_mod.MAX_TRUE_PEAK_DB)
     path = tmp_path / "sound.aac"
 
     def write(samples):
         with av.open(str(path), "w") as out:
-            for packet in voice.encode_mono(out, samples, rate, "aac"):
+            for packet in audio_mod.encode_mono(out, samples, rate, "aac"):
                 out.mux(packet)
 
     write(x)
-    once = voice.read_audio(path)
-    assert once[1] == voice.AUDIO_RATE and voice.true_peak_db(*once) > voice.MAX_TRUE_PEAK_DB   # the problem
-    peak = voice.encode_under_ceiling(x, rate, write, lambda: voice.read_audio(path))
-    assert peak <= voice.MAX_TRUE_PEAK_DB and voice.true_peak_db(*voice.read_audio(path)) == pytest.approx(peak)
+    once = audio_mod.read_audio(path)
+    assert once[1] == audio_mod.AUDIO_RATE and audio_mod.true_peak_db(*once) > audio_mod.MAX_TRUE_PEAK_DB   # the problem
+    peak = audio_mod.encode_under_ceiling(x, rate, write, lambda: audio_mod.read_audio(path))
+    assert peak <= audio_mod.MAX_TRUE_PEAK_DB and audio_mod.true_peak_db(*audio_mod.read_audio(path)) == pytest.approx(peak)
 
 
 @pytest.mark.slow
@@ -128,7 +129,7 @@ def test_one_real_synthesis_and_the_cache(tmp_path):
     text = "The keys: what each token offers to be matched against. W_K has 6 rows of 3 numbers."
     clip = n.clip(text)
     assert n.synthesized == 1 and clip.path.exists()
-    audio, rate = voice.read_wav(clip.path)
+    audio, rate = audio_mod.read_wav(clip.path)
     assert 3.0 < clip.duration < 12.0 and abs(audio.size / rate - clip.duration) < 1e-6
     # the README's figures, measured independently: pyloudnorm, and the tests' BS.1770 Annex 2 meter (the WAV
     # is 16-bit: a quantization step is far under the tolerance)

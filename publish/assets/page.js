@@ -29,6 +29,7 @@
   // ------------------------------------------------------------ chapters
   function buildChapters() {
     const list = $("chapter-list");
+    const items = [];   // rendered and not rendered, in the course's order
     data.chapters.forEach((c, i) => {
       const li = el("li");
       const b = el("button", {type: "button", "data-chapter": c.slug,
@@ -36,13 +37,14 @@
       b.append(el("span", {}, c.number + ". " + c.title), el("span", {class: "dur"}, clock(c.duration)));
       b.addEventListener("click", () => loadChapter(i));
       li.append(b);
-      list.append(li);
+      items.push([c.number, li]);
     });
     for (const m of data.missing) {
       const li = el("li", {class: "missing", "data-missing": m.slug});
       li.append(el("span", {}, m.number + ". " + m.title), el("span", {class: "dur"}, "not rendered"));
-      list.append(li);
+      items.push([m.number, li]);
     }
+    items.sort((a, b) => a[0] - b[0]).forEach(([, li]) => list.append(li));
     if (data.missing.length) {   // one command renders them all (chapters already rendered are reused)
       const p = el("p", {id: "missing-command", class: "how"},
                    "To render the chapters marked not rendered (those already rendered are reused), run:");

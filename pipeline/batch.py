@@ -2,17 +2,18 @@
 
 The cluster is a local one sized to this machine's cores by default, or any running `dask scheduler`.
 A task (render_chapter) renders one chapter in a temporary folder on whichever worker runs it, through the
-same per-chapter worker entry point as `render.py video`, and returns the finished files as bytes, so the
-nodes share no filesystem; each node needs only the project installed (scripts/bootstrap.sh), the same
-version as the client's. The client writes each chapter into its run folder as soon as it arrives (files first, the
-cache key last, exactly as course.render_course does), so a chapter once finished is never lost and a rerun
-sends only what is missing; when an example's last chapter lands, course.assemble joins its course.
+same per-chapter worker entry point as `render.py video` (pipeline.worker), and returns the finished files
+as bytes, so the nodes share no filesystem; each node needs only the project installed
+(scripts/bootstrap.sh), the same version as the client's. The client lands each chapter in its run folder as
+soon as it arrives (pipeline.runfolder.land: files first, the cache key last, as the local run does), so a
+chapter once finished is never lost and a rerun sends only what is missing; when an example's last chapter
+lands, pipeline.assemble joins its course.
 
 Faults: a task whose worker dies is rescheduled by Dask itself; a task that raises is retried once
 (`retries=1`). A task that fails twice (two exceptions, or two dead workers: the local cluster sets
 `distributed.scheduler.allowed-failures` to 1) marks its example failed; the other examples complete.
 
-Orchestration only, like course.py: imports go render → batch → course → exports, never back to render.
+Orchestration only, like pipeline.local: no math (mathcore) and no drawing (scenes).
 """
 from __future__ import annotations
 
@@ -32,10 +33,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-import course
-import exports
-import runctl
 from mathcore import Config, ConfigError, Example, build_example
+from mathcore.config_io import resolve_corpus_file
+from mathcore.files import write_atomic
+from pipeline import assemble, runctl
+from pipeline.errors import RenderError
+from pipeline.examples import check_drawable
+from pipeline.runfolder import (chapter_files, chapter_key, example_folder, following_chapters, land,
+                                needs_render)
+from pipeline.settings import RenderSettings
+from pipeline.worker import worker_command as chapter_command
+from pipeline.worker import worker_env
+from publish.text import youtube_time
 
 CONFIG_FIELDS = {f.name: f for f in dataclasses.fields(Config)}
 FILE_KEYS = sorted([*CONFIG_FIELDS, "corpus_file"])   # what a column or a [[example]] key may be
@@ -49,7 +58,7 @@ _ALIASES = {"sentence": "source", "heads": "n_heads", "encoder_layers": "n_encod
 TRUE, FALSE = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
 
 
-class BatchError(Exception):
+class BatchError(RenderError):
     """A bad batch file or an unusable cluster: the message is one line naming the problem and the fix."""
 
 
@@ -82,15 +91,14 @@ class BadRow:
                 "error": self.error}
 
 
-def load_examples(path: str | Path, read_corpus: Callable[[Path], tuple[str, ...]],
-                  folder_of: Callable[[Example], str], check: Callable[[Example], None] | None = None,
+def load_examples(path: str | Path, check: Callable[[Example], None] | None = check_drawable,
                   skip_bad: bool = False) -> tuple[list[BatchExample], list[BadRow]]:
     """Every example of a CSV or TOML batch file, built (so each is known to be valid before anything renders),
     and the rows that are bad.
 
-    read_corpus reads a corpus_file (relative paths are relative to the batch file); folder_of names an
-    example's folder; check, if given, raises ConfigError for an example that cannot be shown. Every row is
-    read and built: a bad row raises one BatchError naming every bad row with its line, unless skip_bad (then
+    A corpus_file is read as a --config file's is (relative paths are relative to the batch file); check, if
+    given, raises ConfigError for an example that cannot be shown (default: a word no installed font draws).
+    Every row is read and built: a bad row raises one BatchError naming every bad row with its line, unless skip_bad (then
     only a file with no good row does). A bad file (header, encoding, syntax) raises BatchError at once.
     """
     path = Path(path)
@@ -100,21 +108,14 @@ def load_examples(path: str | Path, read_corpus: Callable[[Path], tuple[str, ...
         try:
             if row.errors:
                 raise ConfigError(" ".join(row.errors))
-            if "corpus_file" in data:
-                if "corpus" in data:
-                    raise ConfigError("It sets both corpus and corpus_file: keep one.")
-                corpus_path = data.pop("corpus_file")
-                if not isinstance(corpus_path, str):
-                    raise ConfigError(f"Option 'corpus_file' must be text, not {corpus_path!r}.")
-                corpus_path = Path(corpus_path)
-                data["corpus"] = read_corpus(corpus_path if corpus_path.is_absolute() else path.parent / corpus_path)
+            resolve_corpus_file(data, path.parent, "It")
             ex = build_example(Config.from_dict(data))
             if check is not None:
                 check(ex)
         except ConfigError as e:
             bad.append(BadRow(row.line, str(e), row.labels, row.source, row.target))
             continue
-        good.append(BatchExample(row.line, ex, ex.to_json(), folder_of(ex), row.labels))
+        good.append(BatchExample(row.line, ex, ex.to_json(), example_folder(ex).name, row.labels))
     if bad and not (skip_bad and good):
         raise BatchError(bad_rows_message(path, bad, len(good), skip_bad))
     return good, bad
@@ -319,9 +320,8 @@ def _line_of(lines: list[str], key: str) -> int:
 
 def worker_command(slug: str, example_path: Path, settings: dict, media_dir: Path,
                    next_chapter: int | None = None) -> list[str]:
-    """The per-chapter worker entry point (as course._spawn runs it), on the machine that runs the task."""
-    return course.worker_command(slug, example_path, course.RenderSettings(**settings), media_dir,
-                                 next_chapter=next_chapter)
+    """The per-chapter worker entry point (as the local run starts it), on the machine that runs the task."""
+    return chapter_command(slug, example_path, RenderSettings(**settings), media_dir, next_chapter=next_chapter)
 
 
 def render_chapter(example_json: str, slug: str, settings: dict, next_chapter: int | None = None) -> dict:
@@ -335,7 +335,7 @@ def render_chapter(example_json: str, slug: str, settings: dict, next_chapter: i
         # its own session, and SIGKILL from the kernel if this worker dies: a killed worker leaves no render
         # running on its own (Dask reruns the task elsewhere)
         proc = runctl.spawn(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp,
-                            env=dict(os.environ, PYTHONUNBUFFERED="1"))
+                            env=worker_env())
         out, err = proc.communicate()
         seconds = time.perf_counter() - t0
         if proc.returncode != 0:
@@ -344,9 +344,8 @@ def render_chapter(example_json: str, slug: str, settings: dict, next_chapter: i
                                f"{said[-1].strip() if said else 'no message'}")
         info = json.loads(out.strip().splitlines()[-1])
         movie = Path(info["video"])
-        files = {slug + p.name[len(movie.stem):]: p.read_bytes()   # video, steps.json, captions if any
-                 for p in sorted(movie.parent.iterdir()) if p.is_file() and p.name.startswith(movie.stem + ".")}
-    return {"files": files, "video": slug + movie.suffix, "duration": info["duration"],
+        files = {suffix: p.read_bytes() for suffix, p in chapter_files(movie).items()}   # by suffix, as land takes them
+    return {"files": files, "video": movie.suffix, "duration": info["duration"],
             "render_seconds": seconds, "host": socket.gethostname()}
 
 
@@ -371,7 +370,7 @@ def _remove_orphans():
 class _Unit:
     """One example in one look: its run folder, the chapters still to come, and how it ended."""
     bex: BatchExample
-    settings: course.RenderSettings
+    settings: RenderSettings
     folder: Path
     todo: dict = field(default_factory=dict)   # slug -> cache key, still rendering
     rendered: int = 0
@@ -392,7 +391,7 @@ class _Unit:
         return "done" if self.rendered else "up to date"
 
 
-def run(examples: list[BatchExample], chapters: list, looks: list[course.RenderSettings], out_dir: Path,
+def run(examples: list[BatchExample], chapters: list, looks: list[RenderSettings], out_dir: Path,
         source_name: str = "batch", scheduler: str | None = None, workers: int | None = None,
         console=None, skipped: list[BadRow] = ()) -> list[dict]:
     """Render every (example, chapter, look) not already finished in out_dir and assemble each course.
@@ -424,20 +423,16 @@ def run(examples: list[BatchExample], chapters: list, looks: list[course.RenderS
 def _run_locked(units, rows, chapters, looks, out_dir, source_name, scheduler, workers, console,
                 skipped) -> list[dict]:
     tasks = []   # (unit, chapter, cache key)
-    follows = course.following_chapters(chapters)   # a closing line announces the next chapter only if it follows
+    follows = following_chapters(chapters)   # a closing line announces the next chapter only if it follows
     for unit in units.values():
         try:
-            exports.write_atomic(unit.folder / "example.json", unit.bex.example_json)
+            write_atomic(unit.folder / "example.json", unit.bex.example_json)
         except OSError as e:
             raise BatchError(_os_error(e, unit.folder)) from None
         for ch in chapters:
-            key = course.chapter_key(unit.settings, unit.bex.example_json, ch.slug, follows[ch.slug])
-            key_file = unit.folder / f".{ch.slug}.key"
-            done = ((unit.folder / f"{ch.slug}.{unit.settings.fmt}").exists()
-                    and (unit.folder / f"{ch.slug}.steps.json").exists())
-            if done and key_file.exists() and key_file.read_text() == key:
+            key = chapter_key(unit.settings, unit.bex.example_json, ch.slug, follows[ch.slug])
+            if not needs_render(unit.folder, ch.slug, unit.settings.fmt, key):
                 continue
-            key_file.unlink(missing_ok=True)
             unit.todo[ch.slug] = key
             tasks.append((unit, ch, key))
 
@@ -450,9 +445,9 @@ def _run_locked(units, rows, chapters, looks, out_dir, source_name, scheduler, w
             _assemble(unit, chapters)   # nothing rendered: reassemble as `video` does
     results = [_result(bex, unit, out_dir, len(chapters)) for bex, unit in rows]
     try:
-        exports.write_atomic(out_dir / "batch.json", json.dumps({"examples": results, "skipped": skipped},
+        write_atomic(out_dir / "batch.json", json.dumps({"examples": results, "skipped": skipped},
                                                                 indent=1, ensure_ascii=False) + "\n")
-        exports.write_atomic(out_dir / "index.md", index_md(results, source_name, len(looks) > 1, skipped))
+        write_atomic(out_dir / "index.md", index_md(results, source_name, len(looks) > 1, skipped))
     except OSError as e:
         raise BatchError(_os_error(e, out_dir)) from None
     console.print(summary_table(results))
@@ -478,7 +473,7 @@ def _render(tasks, units, chapters, scheduler, workers, console, verbose: bool):
             futures = {}
             for unit, ch, key in tasks:
                 fut = client.submit(render_chapter, unit.bex.example_json, ch.slug,
-                                    dataclasses.asdict(unit.settings), course.following_chapters(chapters)[ch.slug],
+                                    dataclasses.asdict(unit.settings), following_chapters(chapters)[ch.slug],
                                     key=f"ta-{ch.slug}-{key}", retries=1)
                 futures[fut] = (unit, ch, key)
             with Progress(TextColumn("batch"), BarColumn(bar_width=30), MofNCompleteColumn(), TextColumn("tasks"),
@@ -572,28 +567,18 @@ def _quiet_dask(verbose: bool):
 
 
 def _write_chapter(unit: _Unit, ch, key: str, result: dict, jobs: int):
-    """The chapter's files into its run folder, atomically; the video last but one and the key last
-    (as course.render_course does), so an interrupted batch redoes exactly this chapter."""
-    files = dict(result["files"])
-    if result["video"] not in files:
-        raise OSError(0, f"the worker returned no {result['video']}")
-    steps = f"{ch.slug}.steps.json"
-    if steps in files:   # how long it took, for `list` and the speed table (as render_course records it)
-        data = json.loads(files[steps])
-        data["render_seconds"] = round(result["render_seconds"], 1)
-        data["render_jobs"] = jobs
-        files[steps] = json.dumps(data, indent=1, ensure_ascii=False).encode()
-    video = files.pop(result["video"])
-    for name, blob in files.items():
-        exports.write_atomic(unit.folder / name, blob)
-    exports.write_atomic(unit.folder / result["video"], video)
-    exports.write_atomic(unit.folder / f".{ch.slug}.key", key)
+    """The chapter's files into its run folder (pipeline.runfolder.land: the video last but one, the key
+    last), so an interrupted batch redoes exactly this chapter."""
+    if result["video"] not in result["files"]:
+        raise OSError(0, f"the worker returned no {ch.slug}{result['video']}")
+    land(unit.folder, ch.slug, unit.settings.fmt, key, result["files"],
+         {"render_seconds": round(result["render_seconds"], 1), "render_jobs": jobs})
     unit.rendered += 1
 
 
 def _assemble(unit: _Unit, chapters: list):
     try:
-        unit.course_video = course.assemble(unit.bex.example, chapters, unit.folder, unit.settings)
+        unit.course_video = assemble.assemble_course(unit.bex.example, chapters, unit.folder, unit.settings)
         summary = json.loads((unit.folder / "course.json").read_text())["chapters"]
     except Exception as e:   # one example's assembly never stops the batch
         unit.errors.append(f"assembly: {type(e).__name__}: {e}")
@@ -632,7 +617,7 @@ def index_md(results: list[dict], source_name: str, show_look: bool = False, ski
         row = [str(i), *(r["labels"].get(k, "") for k in label_names), f"{r['source']} → {r['target']}",
                *([r["look"]] if show_look else []), link,
                f"[index.html]({r['page']})" if r.get("page") else "—",
-               exports.youtube_time(r["duration"]) if r["duration"] is not None else "—", status]
+               youtube_time(r["duration"]) if r["duration"] is not None else "—", status]
         lines.append("| " + " | ".join(cell(c) for c in row) + " |")
     if skipped:
         head = ["line", *label_names, "sentence", "problem"]

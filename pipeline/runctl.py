@@ -25,7 +25,8 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-import click
+from pipeline.errors import RenderError
+from pipeline.runfolder import finished_chapters
 
 FORWARD_GRACE = 1.5   # seconds a worker has to exit after the forwarded signal before it gets SIGTERM
 TERM_GRACE = 1.0      # seconds after SIGTERM before SIGKILL
@@ -39,7 +40,7 @@ _last_folder: Path | None = None         # the run folder of the latest lock, fo
 
 class Stopped(BaseException):
     """SIGINT or SIGTERM arrived. A BaseException, like KeyboardInterrupt, so no `except Exception` swallows it
-    (and not a KeyboardInterrupt, which click would turn into "Aborted!" and exit status 1)."""
+    (and not a KeyboardInterrupt, which the command line would turn into "Aborted!" and exit status 1)."""
 
     def __init__(self, signum: int):
         super().__init__(signal.Signals(signum).name)
@@ -100,15 +101,6 @@ def stopped_line(folder: Path | None = None) -> str:
     """The one line a stopped command prints."""
     n = finished_chapters(folder or _last_folder)
     return f"Stopped; {n} chapter{'s' * (n != 1)} finished, rerun the same command to resume"
-
-
-def finished_chapters(folder: Path | None) -> int:
-    """Chapters whose render is complete in a run folder, or in the run folders of a batch folder below it:
-    the cache key is written last, after the video and its steps are in place (course.land_chapter)."""
-    if folder is None or not folder.is_dir():
-        return 0
-    keys = [*folder.glob(".*.key"), *folder.glob("*/*/.*.key")]   # a run folder; a batch's <example>/<look>/
-    return sum(1 for key in keys if (key.parent / f"{key.name[1:-len('.key')]}.steps.json").exists())
 
 
 # ---------------------------------------------------------------- processes
@@ -174,7 +166,7 @@ def _signal_group(proc: subprocess.Popen, sig: int):
 # ---------------------------------------------------------------- one render per run folder
 
 @contextmanager
-def run_lock(folder: Path, echo=click.echo):
+def run_lock(folder: Path, echo=print):
     """Hold the run folder's lock for the block; wait (saying so once) while another process holds it.
 
     Reentrant in one process (a post renders stills under the same lock). If the block raises, the workers
@@ -195,7 +187,7 @@ def run_lock(folder: Path, echo=click.echo):
     except OSError as e:
         if e.errno not in (errno.ENOSYS, errno.ENOLCK, errno.EOPNOTSUPP):
             raise
-        raise click.ClickException(f"Cannot lock the run folder {folder} ({e.strerror}): its filesystem has no "
+        raise RenderError(f"Cannot lock the run folder {folder} ({e.strerror}): its filesystem has no "
                                    "file locks; choose another --out.") from None
     try:
         yield folder

@@ -227,6 +227,12 @@ def chapter_cues(steps: list[dict], offset: float = 0.0) -> list[Cue]:
     return cues
 
 
+def course_cues(chapters: list[dict]) -> list[Cue]:
+    """All chapters' cues, each shifted to its chapter's start in the course (course.json's chapters with
+    their steps)."""
+    return [cue for c in chapters for cue in chapter_cues(c["steps"], c["start"])]
+
+
 # ---------------------------------------------------------------- files
 
 def to_srt(cues: list[Cue]) -> str:
