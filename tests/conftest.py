@@ -70,21 +70,3 @@ def pytest_collection_modifyitems(config, items):
         if chapter is not None and config_name is not None:
             item.add_marker(pytest.mark.xdist_group(f"ch{int(chapter):02d}-{config_name}"))
     items.sort(key=lambda item: item.module.__name__.endswith("test_audit"))   # (a stable sort)
-    _group_ids_for_xdist(config, items)
-
-
-def _group_ids_for_xdist(config, items):
-    """xdist 3.8 groups a test by appending "@group" to item._nodeid, which pytest 9 no longer reads (a node's
-    id is item._id): without this every test is its own group and no dry run is shared. Do what xdist does
-    on the id pytest 9 reads."""
-    if not getattr(config.option, "loadgroup", False):    # (only xdist's workers have the option)
-        return
-    try:
-        from _pytest.nodeid import NodeId
-    except ImportError:      # pytest 8: xdist's own hook did it
-        return
-    for item in items:
-        names = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
-                        for m in item.iter_markers("xdist_group")})
-        if names and "@" not in item.nodeid and hasattr(item, "_id"):
-            item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(names)}")

@@ -3,7 +3,7 @@ them into weights, then the weight grid of the head. Encoder layer 1, head 1, of
 from __future__ import annotations
 
 import numpy as np
-from manim import DOWN, LEFT, RIGHT, UP, Create, FadeIn, LaggedStart, SurroundingRectangle, VGroup
+from manim import DOWN, RIGHT, UP, Create, FadeIn, LaggedStart, SurroundingRectangle, VGroup
 
 from mathcore.elide import elide
 

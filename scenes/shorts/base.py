@@ -298,7 +298,7 @@ class ShortScene(ChapterScene):
         get_moving_mobjects), so a frame draws one page, whatever the step's length."""
         t = self.renderer.time
         page = self.caption_at(t)
-        want = []
+        want = [page.group] if page is not None else []
         if holder.submobjects != want:
             holder.submobjects = want
         if page is not None:
@@ -354,10 +354,12 @@ class ShortScene(ChapterScene):
         return VGroup(*mobs).arrange(DOWN, buff=0.12)
 
     def sentence_row(self, tokens, focus: int | None = None, *, font_size: float = 24, max_width: float | None = None,
-                     max_lines: int = 2, color: str | None = None, line_buff: float = 0.22) -> TokenRow:
+                     max_lines: int = 2, color: str | None = None, line_buff: float = 0.22,
+                     min_width: float = 0.0) -> TokenRow:
         """The sentence as token chips in at most max_lines lines; when they would be drawn below the theme's
         minimum size, tokens are elided with a ⋯ chip (the first ones, the focus, the last). row.shown: the
-        token index of each chip (None for ⋯)."""
+        token index of each chip (None for ⋯). min_width: every chip at least this wide (room for a label under
+        each one)."""
         n = len(tokens)
         max_width = (max_width or STAGE.width) - 0.1     # the chips' strokes reach past their points
         room = n
@@ -367,7 +369,8 @@ class ShortScene(ChapterScene):
             colors = [self.theme.dim if i is None else (self.theme.highlight if i == focus else (color or self.theme.embedding))
                       for i in shown]
             row = TokenRow(toks, self.theme, max_width=max_width, font_size=font_size, max_lines=max_lines,
-                           min_font_size=self.theme.size_min, colors=colors, line_buff=line_buff)
+                           min_font_size=self.theme.size_min, colors=colors, line_buff=line_buff,
+                           min_widths=[min_width] * len(toks) if min_width else None)
             if row.min_font_size_shown >= self.theme.size_min - 1e-6 or room <= 3:
                 row.shown = shown
                 return row
@@ -408,8 +411,8 @@ class ShortScene(ChapterScene):
         with self.step("hook", narration):
             q = self.wrapped(question, HOOK_SIZE, self.theme.text)
             row = self.sentence_row(tokens, focus, color=color)
-            q.move_to([0, STAGE.top - q.height / 2 - 0.3, 0])
             row.next_to(q, DOWN, buff=0.6)
+            VGroup(q, row).move_to(stage_center() + 0.3 * UP)    # the middle of the stage (and of the cover)
             self.play(FadeIn(q, shift=0.2 * DOWN), FadeIn(row), run_time=0.5)
             self.expose("hook", q)
             self.expose("sentence", row)

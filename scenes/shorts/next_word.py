@@ -47,12 +47,16 @@ class NextWordShort(ShortScene):
         with self.step("generate", f"Then it feeds each {unit} back in and picks again, the most likely each time: "
                                    f"{sep.join(t for t in gen if t not in ('<start>', '<end>'))}."):
             title = self.wrapped("greedy generation", 24, theme.weights)
-            row = self.sentence_row(gen, None, font_size=24, max_lines=4, color=theme.weights, line_buff=0.5)
+            texts = {k: num(probs[k], self.dec) for k in range(len(gen))}
+            # each chip at least as wide as the probability under it, so neighbouring labels never run together
+            wide = max(self.t(s, 18, theme.dim, mono=True).width for s in texts.values()) + 0.12
+            row = self.sentence_row(gen, None, font_size=24, max_lines=4, color=theme.weights, line_buff=0.5,
+                                    min_width=wide)
             labels = VGroup()
             for chip, k in zip(row.chips, row.shown):
                 if k is None:
                     continue
-                lab = self.t(num(probs[k], self.dec), 18, theme.dim, mono=True)
+                lab = self.t(texts[k], 18, theme.dim, mono=True)
                 lab.next_to(chip, DOWN, buff=0.06)
                 labels.add(lab)
             block = VGroup(title, VGroup(row, labels)).arrange(DOWN, buff=0.4)
