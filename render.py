@@ -356,7 +356,9 @@ def stills(cfg: Config, chapters, quality, fps, theme, transparent, out_dir, job
 @click.option("-j", "--jobs", type=click.IntRange(1, 64), default=None,
               help="Chapters checked at once, one process each. [default: number of cores]")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), help="Also write the report as JSON here.")
-def check(cfg: Config, chapters, quality, theme, model, jobs, json_out):
+@click.option("--shorts", is_flag=True,
+              help="Also check every short (render.py short) in its 9:16 frame, at 540x960 (1080x1920 with -q h).")
+def check(cfg: Config, chapters, quality, theme, model, jobs, json_out, shorts):
     """Check every frame that matters for overlapping, clipped, too small or faint text, without rendering.
 
     Runs the chapters in dry-run mode and inspects the screen after every animation and at every key
@@ -367,6 +369,7 @@ def check(cfg: Config, chapters, quality, theme, model, jobs, json_out):
       python render.py check                                  # every chapter of the default course
       python render.py check 4 8 -s "the storm brings the game" --d-model 8 --heads 4
       python render.py check --theme light -q h --json layout.json
+      python render.py check 4 --shorts -s "the storm brings the game"   # chapter 4 and every short
     """
     from scenes import audit
     from scenes.theme import get_theme
@@ -376,6 +379,10 @@ def check(cfg: Config, chapters, quality, theme, model, jobs, json_out):
     try:
         reports = audit.audit_chapters([ch.number for ch in chosen], ex, get_theme(theme), height, model,
                                        jobs=jobs or os.cpu_count() or 1)
+        if shorts:
+            from scenes.shorts import TOPICS
+            size = quality if quality in ("l", "h", "k") else "l"
+            reports += [audit.audit_short(t.name, ex, get_theme(theme), size) for t in TOPICS]
     except audit.AuditError as e:
         raise click.ClickException(str(e)) from None
     click.echo(audit.format_table(reports))

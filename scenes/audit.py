@@ -200,9 +200,10 @@ class FrameInspector:
     """Looks at a scene's current frame. Pixels: x right from the frame's left, y down from its top."""
 
     def __init__(self, pixel_height: int, frame_width: float, frame_height: float, background):
-        self.limits = Limits(int(pixel_height))
         self.fw, self.fh = frame_width, frame_height
         self.px = pixel_height / frame_height             # pixels per unit
+        # "18 px at 1080p" is on the frame's short side: the height of a video, the width of a portrait short
+        self.limits = Limits(int(round(min(pixel_height, frame_width * self.px))))
         self.W, self.H = frame_width * self.px, float(pixel_height)
         self.background = _rgb(background)
 
@@ -511,6 +512,26 @@ def audit_chapter(chapter, example, theme, pixel_height: int = 480, model: str |
     finally:
         if own:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def audit_short(topic: str, example, theme, quality: str = "l") -> ChapterReport:
+    """Audit one short (scenes/shorts) in its portrait frame at the quality's pixel size (-q l: 540x960),
+    the same way as a chapter: every moment, burned-in captions included."""
+    from manim import tempconfig
+    from .shorts import UnknownTopicError, get_topic
+    from .shorts.base import portrait_options
+    try:
+        t = get_topic(topic)
+    except UnknownTopicError as e:
+        raise AuditError(str(e)) from None
+    folder = tempfile.mkdtemp(prefix="ta-check-")
+    opts = dict(portrait_options(quality), dry_run=True, disable_caching=True, verbosity="ERROR",
+                progress_bar="none", media_dir=folder)
+    try:
+        with tempconfig(opts):
+            return audit_scene_class(t.load(), opts["pixel_height"], t.slug, example=example, theme=theme)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _audit_worker(args):

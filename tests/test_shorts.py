@@ -26,6 +26,7 @@ from manim import tempconfig
 from conftest import LAYOUT_CONFIGS
 from mathcore import build_example
 from scenes.shorts import TOPICS, get_topic
+from scenes.audit import Recorder, audited, format_table
 from scenes.shorts.base import SAFE, portrait_options
 from scenes.theme import DARK
 
@@ -59,7 +60,9 @@ def dry_short(topic: str, config: str):
     opts = dict(portrait_options("l"), dry_run=True, disable_caching=True, verbosity="ERROR", progress_bar="none",
                 media_dir=str(ROOT / "media" / "test-cache" / f"shorts-{worker}"))
     with tempconfig(opts):
-        scene = get_topic(topic).load()(example=ex, theme=DARK)
+        # built through the layout audit (scenes/audit.py), so this one dry run also checks every moment
+        scene = audited(get_topic(topic).load(), Recorder(opts["pixel_height"], f"short-{topic}"))(example=ex,
+                                                                                                  theme=DARK)
         scene.on_screen = {}
         own = scene.key_moment
 
@@ -75,6 +78,17 @@ def dry_short(topic: str, config: str):
         scene.render()
     _SCENES[key] = (scene, ex)
     return scene, ex
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+@pytest.mark.parametrize("topic", [t.name for t in TOPICS])
+def test_layout_audit_finds_nothing_in_portrait(topic, config):
+    """render.py check's audit, in the 9:16 frame at 540x960: no overlapping, off-frame, too small (9 px on
+    the short side, 18 px at 1080 wide) or faint text at any moment, burned-in captions included."""
+    scene, _ = dry_short(topic, config)
+    report = scene.audit_report
+    assert report.moments > 10 and report.texts > 0
+    assert not report.findings, format_table([report])
 
 
 @pytest.mark.parametrize("config", CONFIGS)
@@ -349,3 +363,13 @@ def test_renders_are_vertical_narrated_and_captioned(rendered):
         hook = json.loads((folder / f"{stem}.steps.json").read_text())["steps"][0]
         top_half = frames[1.9][int(h * 0.1):int(h * 0.5)]
         assert set(_words(_ocr(top_half))) & set(_words(hook["narration"])), f"no hook on screen in {stem}"
+
+
+@pytest.mark.slow
+def test_check_command_covers_the_shorts(tmp_path):
+    out = tmp_path / "layout.json"
+    r = subprocess.run([sys.executable, "render.py", "check", "2", "--shorts", "--json", str(out), "-j", "1"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
+    names = [c["chapter"] for c in json.loads(out.read_text())["chapters"]]
+    assert names == ["ch02-embedding"] + [t.slug for t in TOPICS]
