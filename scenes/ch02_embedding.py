@@ -1,11 +1,16 @@
 """Chapter 2: Embedding. One-hot rows times W_E pick rows of W_E; then the scale by sqrt(d_model)."""
 from __future__ import annotations
 
-from manim import (DOWN, RIGHT, UP, Create, FadeIn, FadeOut, MathTex, ReplacementTransform, Transform,
+from manim import (DOWN, RIGHT, UP, Create, FadeIn, FadeOut, MathTex, ReplacementTransform,
                    TransformFromCopy, VGroup)
 
 from scenes.base import ChapterScene
-from scenes.components import NumericMatrix, shown_subset
+from mathcore.elide import elide
+from scenes.components import NumericMatrix, first_readable, shown_subset
+
+# the smallest scale of the product row whose 20-pt numbers still keep the layout audit's 18 px at 1080p
+# (8 px at 480p), with a little room: the default example shows its whole row, a larger one is elided
+READABLE_SCALE = 0.675
 
 
 class EmbeddingScene(ChapterScene):
@@ -50,6 +55,11 @@ class EmbeddingScene(ChapterScene):
             label.next_to(onehot, UP, buff=0.25)
             if label.get_top()[1] > self.content_top:
                 label.next_to(onehot, DOWN, buff=0.25)
+            if label.get_bottom()[1] < self.content_bottom:
+                # no room above or below (tall column labels): the matrix makes room for its name
+                self.fit(onehot, height=self.content_height - label.height - 0.25)
+                pair = VGroup(label, onehot).arrange(DOWN, buff=0.25)
+                pair.move_to([0, (self.content_top + self.content_bottom) / 2, 0])
             self.play(FadeIn(onehot.row_label_group), FadeIn(onehot.col_label_group),
                       Create(onehot.brackets), run_time=1)
             self.play(FadeIn(onehot.body, lag_ratio=0.02), FadeIn(label), run_time=1.5)
@@ -63,15 +73,36 @@ class EmbeddingScene(ChapterScene):
         with self.step("source.embedding"):
             # onehot (left, smaller) · W_E (middle) = E (right)
             self.play(FadeOut(onehot_label), run_time=0.3)
-            w_rows = shown_subset(W.shape[0], ids, limit=10)
-            W_E = NumericMatrix(W, self.theme, row_labels=vocab, rows=w_rows, fill_color=None)
-            # E's rows line up with the one-hot's (the same tokens, the same row pitch), so the one-hot's row
-            # labels name both and E needs none: the row is narrow enough to keep its numbers readable
-            E = NumericMatrix(rec.value, self.theme, max_rows=12).hide_entries()
-            dot = MathTex(r"\cdot", font_size=48, color=self.theme.text)
-            eq = MathTex("=", font_size=48, color=self.theme.text)
-            target = onehot.copy()
-            row = VGroup(target, dot, W_E, eq, E).arrange(RIGHT, buff=0.2)
+            onehot_rec = self.record("source.onehot")
+
+            def product(k, cols):
+                """The row with W_E's and E's columns cols; k: only the first k tokens' 1s (one-hot columns)
+                and rows of W_E are shown (None: every token's)."""
+                if k is None:
+                    onehot_cols, w_rows = list(onehot.shown_cols), shown_subset(W.shape[0], ids, limit=10)
+                else:
+                    onehot_cols = shown_subset(onehot_rec.shape[1], ids[:k], limit=0)
+                    w_rows = shown_subset(W.shape[0], ids[:k], limit=0)
+
+                def build():
+                    t = NumericMatrix(onehot_rec.value, self.theme, decimals=0, row_labels=onehot_rec.rows,
+                                      col_labels=onehot_rec.cols, cols=onehot_cols, max_rows=12,
+                                      fill_color=self.theme.embedding)
+                    w = NumericMatrix(W, self.theme, row_labels=vocab, rows=w_rows, cols=cols, fill_color=None)
+                    # E's rows line up with the one-hot's (the same tokens, the same row pitch), so the
+                    # one-hot's row labels name both and E needs none
+                    e = NumericMatrix(rec.value, self.theme, max_rows=12, cols=cols).hide_entries()
+                    return VGroup(t, MathTex(r"\cdot", font_size=48, color=self.theme.text), w,
+                                  MathTex("=", font_size=48, color=self.theme.text), e).arrange(RIGHT, buff=0.2)
+                return build
+
+            # the least elided row whose numbers stay at the theme's minimum size or above: first W_E's and
+            # E's columns are elided (⋯), then only the first tokens' one-hot columns and W_E rows are shown
+            d = W.shape[1]
+            col_sets = [elide(d, m) for m in sorted({d, min(d, 6), min(d, 4)}, reverse=True)]
+            layouts = [product(k, c) for k in (None, 6, 4, 3, 2) for c in col_sets]
+            row = first_readable(layouts, self.content_width, self.content_height - 0.8, READABLE_SCALE)
+            target, dot, W_E, eq, E = row
             first = E.shown_row_indices()[0]
             E.shift(UP * (target.get_row(first).get_center()[1] - E.get_row(first).get_center()[1]))
             self.fit(row, height=self.content_height - 0.8)
@@ -85,18 +116,22 @@ class EmbeddingScene(ChapterScene):
                 n.set_y(max(m.get_top()[1] for m in row) + 0.3)
             self.play(ReplacementTransform(onehot, target), run_time=1)
             self.play(FadeIn(dot), FadeIn(W_E), FadeIn(eq), Create(E.brackets), FadeIn(E.row_label_group),
-                      FadeIn(names), run_time=1)
+                      FadeIn(E.ellipses), FadeIn(names), run_time=1)
             # token by token: the 1 in the one-hot row selects one row of W_E, which becomes that token's row
             for k, i in enumerate(E.shown_row_indices()):
                 slow = k < 2
                 t = 1.0 if slow else 0.35
+                for j in E.shown_col_indices():
+                    E.show_entry(i, j)
+                if not W_E.has_cell(ids[i], E.shown_col_indices()[0]):
+                    # (a compact row shows W_E's rows for the first tokens only: the rest simply appear)
+                    self.play(FadeIn(E.get_row(i)), run_time=0.15)
+                    continue
                 one = target.get_cell(i, ids[i]) if target.has_cell(i, ids[i]) else None
                 marks = [target.row_box(i, self.theme.highlight), W_E.row_box(ids[i], self.theme.embedding)]
                 if one is not None:
                     marks.append(target.cell_box(i, ids[i], self.theme.highlight))
                 self.play(*(Create(m) for m in marks), run_time=t)
-                for j in E.shown_col_indices():
-                    E.show_entry(i, j)
                 copies = VGroup(*(W_E.get_cell(ids[i], j).copy() for j in E.shown_col_indices()))
                 self.play(TransformFromCopy(copies, E.get_row(i)), run_time=t)
                 self.play(*(FadeOut(m) for m in marks), run_time=0.25 if slow else 0.15)
@@ -106,13 +141,29 @@ class EmbeddingScene(ChapterScene):
         rec = self.record("source.embedding_scaled")
         with self.step("source.embedding_scaled"):
             self.play(FadeOut(onehot), FadeOut(W_E), FadeOut(ops), FadeOut(names[:2]), run_time=0.6)
-            scaled = NumericMatrix(rec.value, self.theme, row_labels=rec.rows, max_rows=12)
             formula = MathTex(rec.formula, font_size=36, color=self.theme.text)
-            slot = NumericMatrix(self.record("source.embedding").value, self.theme, row_labels=rec.rows, max_rows=12)
-            group = VGroup(slot, MathTex(r"\longrightarrow", font_size=48, color=self.theme.dim), scaled)
-            group.arrange(RIGHT, buff=0.4)
+            value = self.record("source.embedding").value
+            d = value.shape[1]
+
+            def pair(cols, max_rows):
+                def build():
+                    slot = NumericMatrix(value, self.theme, row_labels=rec.rows, max_rows=max_rows, cols=cols)
+                    scaled = NumericMatrix(rec.value, self.theme, row_labels=rec.rows, max_rows=max_rows, cols=cols)
+                    arrow = MathTex(r"\longrightarrow", font_size=48, color=self.theme.dim)
+                    return VGroup(slot, arrow, scaled).arrange(RIGHT, buff=0.4)
+                return build
+
+            # every column, then E's columns as they were shown, then fewer, each with fewer rows: the first
+            # layout whose numbers stay at the theme's minimum size
+            col_sets = []
+            for c in (list(range(d)), list(E.shown_cols), elide(d, 4)):
+                if c not in col_sets:
+                    col_sets.append(c)
+            layouts = [pair(c, r) for c in col_sets for r in (12, 10, 8)]
+            group = first_readable(layouts, self.content_width, self.content_height - 1.2, READABLE_SCALE)
+            slot, _, scaled = group
             self.fit(group, height=self.content_height - 1.2)
             group.move_to([0, (self.content_top + self.content_bottom) / 2 - 0.3, 0])
             formula.next_to(group, UP, buff=0.35)
-            self.play(FadeOut(names[2]), Transform(E, group[0]), FadeIn(formula), run_time=0.8)
-            self.play(FadeIn(group[1]), TransformFromCopy(E, scaled), run_time=1.5)
+            self.play(FadeOut(names[2]), ReplacementTransform(E, slot), FadeIn(formula), run_time=0.8)
+            self.play(FadeIn(group[1]), TransformFromCopy(slot, scaled), run_time=1.5)

@@ -667,6 +667,11 @@ def _play_other_rows(scene, work: SoftmaxPanel, bars: ProbabilityBars, tag: VMob
         morph = bars.morph_to(work.bars_for(r))
         if len(tag.family_members_with_points()) and len(new_tag.family_members_with_points()):
             morph.append(Transform(tag, new_tag))
+            # the tag becomes the new word: it carries the new text's marks (what it says, its size as made),
+            # which the layout audit reads
+            for attr in ("drawn_text", "glyph_count", "size0", "diag0", "full_text"):
+                if hasattr(new_tag, attr):
+                    setattr(tag, attr, getattr(new_tag, attr))
         scene.play(Succession(AnimationGroup(Create(box), *morph, run_time=t(0.5)),
                               AnimationGroup(*fill_row(r), run_time=t(0.6)),
                               fade_out(box, run_time=t(0.2))))

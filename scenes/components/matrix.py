@@ -19,6 +19,19 @@ from mathcore.elide import elide, shown_indices, shown_subset  # noqa: F401  (sh
 from .text import fit_label, flat_text, label_max_width
 from .tokens import bottom_above_baseline, word_text
 
+
+def first_readable(layouts, width: float, height: float, min_scale: float):
+    """The first of the candidate layouts (callables that build a Mobject, the least elided first) that
+    fits width x height scaled by no less than min_scale (the theme's size_min over the font size it is
+    built at, so nothing shrinks below the theme's minimum); the last one when none does."""
+    mob = None
+    for build in layouts:
+        mob = build()
+        if min(width / max(mob.width, 1e-9), height / max(mob.height, 1e-9)) >= min_scale - 1e-9:
+            return mob
+    return mob
+
+
 class Cell(VGroup):
     """One entry: a filled box and its number."""
 
