@@ -123,6 +123,25 @@ def test_real_aac_stays_under_the_ceiling(tmp_path):
     assert peak <= audio_mod.MAX_TRUE_PEAK_DB and audio_mod.true_peak_db(*audio_mod.read_audio(path)) == pytest.approx(peak)
 
 
+def test_a_faint_click_before_the_silence_does_not_delay_the_voice():
+    """The voice sometimes opens a clip with a faint click and a third of a second of silence before the
+    first word (seen on a fresh voice in CI). A built signal with a known answer: a click 60 dB under the
+    speech at 0.06 s, silence, a soft 40 ms consonant at 0.40 s and loud speech from 0.44 s to 1.44 s."""
+    rate = 22050
+    t = np.arange(int(1.6 * rate)) / rate
+    x = np.zeros_like(t)
+    click = (t >= 0.06) & (t < 0.065)
+    x[click] = 0.003 * np.sin(2 * np.pi * 900 * t[click])
+    soft = (t >= 0.40) & (t < 0.44)
+    x[soft] = 0.01 * np.random.default_rng(0).standard_normal(soft.sum())
+    speech = (t >= 0.44) & (t < 1.44)
+    x[speech] = 0.3 * np.sin(2 * np.pi * 180 * t[speech])
+    out = voice._trim(x, rate)
+    lead = np.argmax(np.abs(out) > 0.005) / rate    # where the soft consonant starts in the trimmed clip
+    assert 0.0 <= lead <= 0.1, lead                 # the click's silence is gone, the consonant is kept
+    assert np.abs(out[-int(0.015 * rate):]).max() < 1e-3 and out.size / rate == pytest.approx(1.44 - 0.40 + lead + 0.02, abs=0.02)
+
+
 @pytest.mark.slow
 def test_one_real_synthesis_and_the_cache(tmp_path):
     n = voice.Narrator("joe", 1.0, cache_dir=tmp_path)
