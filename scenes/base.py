@@ -21,7 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-from manim import (DOWN, UR, UL, FadeIn, FadeOut, Mobject, Scene, Text, VGroup, Write, config)
+from manim import (DOWN, UR, UL, FadeIn, FadeOut, MathTex, Mobject, Scene, Text, VGroup, Write, config)
 
 from mathcore import Config, Example, build_example
 
@@ -238,6 +238,10 @@ class ChapterScene(Scene):
         script draws (right-to-left included) and a string no font can draw raises UndrawableTextError."""
         return _text(s, self.theme.mono if mono else self.theme.font, font_size, str(color or self.theme.text)).copy()
 
+    def formula(self, tex: str, font_size: float = 34, color: str | None = None) -> MathTex:
+        """A formula (our own LaTeX, never user text) in the theme's text colour unless color is given."""
+        return MathTex(tex, font_size=font_size, color=color or self.theme.text)
+
     def t(self, s: str, size: float = 24, color: str | None = None, mono: bool = False):
         """A label as one flat path (flat_text, built by make_text: cheap to copy and animate); numbers in
         the mono font."""
@@ -271,8 +275,3 @@ class ChapterScene(Scene):
         tag.to_corner(UR, buff=FRAME_MARGIN)
         self.add(tag)
         self.chapter_tag = tag
-
-    def clear_stage(self, *keep: Mobject, run_time: float = 0.5):
-        """Fade out everything but the heading, the chapter tag and keep (with Manim's FadeOut)."""
-        from scenes.components.stage import clear_stage
-        clear_stage(self, *keep, run_time=run_time, fade=FadeOut)

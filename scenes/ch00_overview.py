@@ -11,7 +11,9 @@ from manim import (DOWN, LEFT, RIGHT, UP, Arrow, Circle, Create, Dot, FadeIn, Fa
 from scenes import CHAPTERS
 from scenes.base import ChapterScene
 from scenes.components import flat_text
+from scenes.components.text import label_max_width, note_font
 from scenes.components.tokens import TokenRow
+from scenes.components.training import trained
 
 BOX_W = 3.6          # width of a block
 SUB_H = 0.46         # attention / feed-forward blocks
@@ -69,11 +71,6 @@ def diagram_parts(d: dict) -> list:
     return [d["enc_frame"], d["dec_frame"], d["enc_emb"], d["dec_emb"], d["enc_pe"], d["dec_pe"], *d["enc"],
             *d["dec"], d["linear"], d["lines"], d["residual"], d["link"], d["kv"], d["enc_label"],
             d["dec_label"], d["enc_in"], d["dec_in"], d["dec_out"]]
-
-
-def note_font(fonts: dict, key: str, size: float):
-    """Remember the smallest font size on screen in a step (the tests check it)."""
-    fonts[key] = min(fonts.get(key, float("inf")), size)
 
 
 def encoder_side(d: dict, target) -> bool:
@@ -207,20 +204,25 @@ class OverviewScene(ChapterScene):
 
     def build_layout(self, fonts: dict) -> Picture:
         """The diagram and the token rows, placed so nothing moves during the first two steps. Long sentences
-        wrap; if that shrinks the picture too much, the rows wrap earlier and the words stay larger."""
-        for min_fs in (21, 22, 24):
-            pic = self.place_all(min_fs, fonts)
-            if min(fonts.values()) >= self.theme.size_min:
-                return pic
-            fonts.clear()
-        return self.place_all(21, fonts)
+        wrap; if that shrinks the picture too much, the rows wrap earlier and the words stay larger; if no
+        wrapping keeps them readable, the longest words are cut with an ellipsis (TokenRow's elide)."""
+        for elide in (False, True):
+            for min_fs in (21, 22, 24):
+                pic = self.place_all(min_fs, fonts, elide)
+                if min(fonts.values()) >= self.theme.size_min:
+                    return pic
+                fonts.clear()
+        return self.place_all(21, fonts, True)
 
-    def place_all(self, min_fs: float, fonts: dict) -> Picture:
+    def place_all(self, min_fs: float, fonts: dict, elide: bool = False) -> Picture:
         th, ex = self.theme, self.example
         d = self.build_diagram()
         half = self.content_width / 2 - 0.3
         fs = 24   # the whole picture may shrink by up to a quarter
-        compact = dict(max_lines=3, line_buff=0.14, buff=0.09, chip_kwargs={"pad_x": 0.1})
+        # when no wrapping keeps the words readable, they may be cut to half a label's room (about 8 letters):
+        # here the diagram is the subject, and the chapters after it show every word whole
+        compact = dict(max_lines=3, line_buff=0.14, buff=0.09, chip_kwargs={"pad_x": 0.1},
+                       elide=label_max_width(fs) / 2 if elide else None)
         src = TokenRow(ex.tokens["source"], th, max_width=half, font_size=fs, min_font_size=min_fs,
                        colors=th.highlight, **compact)
         tgt = TokenRow(ex.tokens["target_input"], th, max_width=half, font_size=fs, min_font_size=min_fs,
@@ -254,7 +256,7 @@ class OverviewScene(ChapterScene):
         everything.move_to([0, (self.content_top + self.content_bottom) / 2 - 0.05, 0])
         scale = diagram.width / natural
         # a note beside the predictions, when there is room for it (the narration says it anyway)
-        if not self.trained:
+        if not trained(self.example):
             lines = ("random, untrained weights:", "the guesses are arbitrary")
         elif list(ex.tokens["predicted"]) == list(ex.tokens["target_labels"]):
             lines = ("trained on this sentence pair:", "it has memorized the answer")
@@ -274,10 +276,6 @@ class OverviewScene(ChapterScene):
         for name, row in (("src", src), ("tgt", tgt), ("pred", pred)):
             self.expose(name, row)
         return Picture(d, src, tgt, pred, src_label, tgt_label, out_label, scale, note if fits else None)
-
-    @property
-    def trained(self) -> bool:
-        return bool(getattr(self.cfg, "trained", False))
 
     # ------------------------------------------------------------ steps
     def architecture(self, pic: Picture):
@@ -346,14 +344,16 @@ class OverviewScene(ChapterScene):
                     ("d_ff", str(cfg.d_ff), PAPER["d_ff"]),
                     ("layers", f"{cfg.n_encoder_layers} + {cfg.n_decoder_layers}", PAPER["layers"]),
                     ("vocabulary", str(V), PAPER["vocabulary"])]
-            table = self.table(rows)
+            table = self.sizes_table(rows)
             legend = self.legend()
             self.layout_with_panel(pic, fonts, [table, legend])
             self.play(FadeIn(table.frame), run_time=0.4)
             self.play(LaggedStart(*(FadeIn(r, shift=0.1 * LEFT) for r in table.rows), lag_ratio=0.2), run_time=1.8)
         return table, legend
 
-    def table(self, rows) -> VGroup:
+    def sizes_table(self, rows) -> VGroup:
+        """Our sizes beside the paper's: a name column, then ours and the paper's right-aligned, a rule under
+        the header row, on a panel (t.frame; t.rows, one VGroup per row)."""
         th = self.theme
         cells = []
         for k, (name, ours, paper) in enumerate(rows):

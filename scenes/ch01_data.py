@@ -8,6 +8,8 @@ from manim import (DOWN, LEFT, RIGHT, UP, Arrow, Create, FadeIn, FadeOut, Indica
 from mathcore.tokenizer import tokenize
 from scenes.base import ChapterScene
 from scenes.components import NumericMatrix, flat_text, shown_subset
+from scenes.components.stage import clear_stage
+from scenes.components.text import note_font
 from scenes.components.tokens import TokenChip, TokenGrid, TokenRow, chip_widths
 
 MAX_CORPUS_LINES = 6      # lines shown in the corpus panel (then "and N more lines")
@@ -29,11 +31,6 @@ def onehot_columns(V: int, ids, limit: int = 14) -> list[int | None]:
                         keep.add(j)
                         cols = trial
     return cols
-
-
-def note_font(fonts: dict, key: str, font_size: float):
-    """Remember the smallest font size on screen in a step (the tests check it)."""
-    fonts[key] = min(fonts.get(key, float("inf")), font_size)
 
 
 def id_cell_width(theme, V: int, font_size: float) -> float:
@@ -169,13 +166,18 @@ class DataScene(ChapterScene):
         corpus_words = {t for ln in self.corpus_lines for t in tokenize(ln, mode)}
         extra = [w for w in vocab[2:] if w not in corpus_words]
         used = [int(i) for i in self.value("source.ids")] + [int(i) for i in self.value("target.ids")]
-        grid = TokenGrid(vocab, self.theme, max_width=self.content_width, max_height=self.content_height - BAND - 0.1,
-                         font_size=26, min_font_size=18, keep=used)
-        # the source sentence will be looked up under the grid: centre the two together
+        # the source sentence will be looked up under the grid, in a band of its own: BAND high, or as high as
+        # its lines need when squeezing them into BAND would take its ids under the row's smallest size
         tokens = list(self.example.tokens["source"])
         ids = [int(i) for i in self.value("source.ids")]
-        row = TokenRow(tokens, self.theme, ids=ids, max_width=self.content_width, max_height=BAND - 0.45,
-                       font_size=26, min_font_size=20, colors=self.theme.highlight)
+        row_kw = dict(ids=ids, max_width=self.content_width, font_size=26, min_font_size=20, colors=self.theme.highlight)
+        row = TokenRow(tokens, self.theme, max_height=BAND - 0.45, **row_kw)
+        band = BAND
+        if row.min_font_size_shown < 20:
+            row = TokenRow(tokens, self.theme, **row_kw)
+            band = max(BAND, row.height + 0.45)
+        grid = TokenGrid(vocab, self.theme, max_width=self.content_width, max_height=self.content_height - band - 0.1,
+                         font_size=26, min_font_size=18, keep=used)
         tag = self.t("source", 22, self.theme.dim)
         line = VGroup(tag, row).arrange(RIGHT, buff=0.4)
         if line.width > self.content_width:
@@ -234,7 +236,7 @@ class DataScene(ChapterScene):
         V = rec.shape[1]
         cols = onehot_columns(V, ids)
         with self.step("source.onehot"):
-            self.clear_stage()
+            clear_stage(self, fade=FadeOut)
             fs, lfs = 24, 22
             tall = rec.shape[0] > 8   # many rows: tighter rows so the numbers stay large
             cell_h = self.t("0", fs, mono=True).height * (1.75 if tall else 2.1)
@@ -307,7 +309,7 @@ class DataScene(ChapterScene):
                      "to the right, behind <start>; the label at each position is the word that comes next, and the "
                      "last label is <end>.")
         with self.step("ch01.shift", narration=narration, heading="The target, shifted right"):
-            self.clear_stage()
+            clear_stage(self, fade=FadeOut)
             fs = 26
             blocks, top_chips, bottom_chips = self.aligned_rows(inp, labels, ids, fs)
             arrows = VGroup(*(a for b in blocks for a in b.arrows))
@@ -349,7 +351,7 @@ class DataScene(ChapterScene):
         narration = ("So every sentence becomes a stack of one-hot rows, one per token."
                      + self.teaser("Next, each row will pick out a row of learned numbers: the embedding."))
         with self.step("ch01.summary", narration=narration, heading="Summary"):
-            self.clear_stage()
+            clear_stage(self, fade=FadeOut)
             fs = 28
             word = self.t(tok, fs)
             chip = TokenChip(tok, self.theme, font_size=fs, color=self.theme.highlight)

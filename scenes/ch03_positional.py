@@ -6,31 +6,38 @@ from __future__ import annotations
 
 import unicodedata
 
+import numpy as np
+
 from manim import (DOWN, LEFT, RIGHT, UP, AnimationGroup, Create, FadeIn, FadeOut, LaggedStart, Line, MathTex,
                    SurroundingRectangle, TransformFromCopy, VGroup)
 
 from mathcore.layers import frequencies
 from scenes.base import ChapterScene
 from scenes.components import NumericMatrix, flat_text
+from scenes.components.shown import register
+from scenes.components.stage import clear_stage
 from scenes.components.sums import build_matrix_sum, cell_size, play_matrix_sum, sum_note
 from scenes.components.tokens import balanced_lines, word_text
 from scenes.components.waves import PositionalWaveGrid
 
 
 def sentence_words(scene: ChapterScene, tokens, font_size: float = 28, max_word_width: float | None = None,
-                   max_width: float | None = None, line_gap: float = 0.55) -> VGroup:
+                   max_width: float | None = None, line_gap: float = 0.55,
+                   lines: list[list[int]] | None = None) -> VGroup:
     """The tokens as text on a common baseline, in reading order (right to left when the sentence is written
     in a right-to-left script); item p is the glyphs of token p. Each word is drawn on its own (make_text
     keeps Arabic and Hebrew letters in order); a word wider than max_word_width is cut with an ellipsis
     (the full word stays in its full_text). With max_width, the words break into as few balanced lines as
     keep each line within max_width (line_gap apart, room for a note under each line); .lines says which
-    tokens are on which line."""
+    tokens are on which line (lines: take these lines instead)."""
     font = scene.theme.font
     gap = 2 * (flat_text("x x", font, font_size, "#fff").width - flat_text("xx", font, font_size, "#fff").width)
     mobs = [word_text(t, font, font_size, scene.theme.text, max_width=max_word_width) for t in tokens]
     widths = [m.width for m, _ in mobs]
-    lines = [list(range(len(tokens)))]
-    if max_width is not None and len(tokens) > 1:
+    given, lines = lines, [list(range(len(tokens)))]
+    if given is not None:
+        lines = given
+    elif max_width is not None and len(tokens) > 1:
         for k in range(1, len(tokens) + 1):
             lines = balanced_lines(widths, k, gap)
             if max(sum(widths[i] for i in ln) + gap * (len(ln) - 1) for ln in lines) <= max_width:
@@ -54,42 +61,37 @@ def sentence_words(scene: ChapterScene, tokens, font_size: float = 28, max_word_
     return out
 
 
+def repeated_word(tokens) -> tuple[str, list[int]] | None:
+    """The first word that occurs more than once, with its positions."""
+    for p, t in enumerate(tokens):
+        where = [q for q, u in enumerate(tokens) if u == t]
+        if len(where) > 1:
+            return t, where
+    return None
+
+
+def focus_position(tokens) -> int:
+    """The position read off in detail: the repeated word's first place, else position 1 (or 0)."""
+    rep = repeated_word(tokens)
+    return rep[1][0] if rep else min(1, len(tokens) - 1)
+
+
 # ---------------------------------------------------------------------------------------------------------
 
 class PositionalScene(ChapterScene):
     def construct(self):
         self.title_card("Where is each word?")
-        self.tokens = list(self.example.tokens["source"])
-        self.shown_matrices: dict[str, list[tuple[NumericMatrix, list[int] | None]]] = {}
-        self.blind_to_order()
-        self.waves_per_column()
-        self.read_off_the_waves()
-        self.add_to_the_embeddings()
-
-    def register(self, step_id: str, m: NumericMatrix, rows: list[int] | None = None) -> NumericMatrix:
-        """Keep each matrix drawn for a step; rows maps its rows to the record's (tests compare numbers)."""
-        self.shown_matrices.setdefault(step_id, []).append((m, rows))
-        return m
-
-    @property
-    def repeated(self) -> tuple[str, list[int]] | None:
-        """The first word that occurs more than once, with its positions."""
-        for p, t in enumerate(self.tokens):
-            where = [q for q, u in enumerate(self.tokens) if u == t]
-            if len(where) > 1:
-                return t, where
-        return None
-
-    @property
-    def focus(self) -> int:
-        """The position read off in detail: the repeated word's first place, else position 1 (or 0)."""
-        rep = self.repeated
-        return rep[1][0] if rep else min(1, len(self.tokens) - 1)
+        tokens = list(self.example.tokens["source"])
+        self.blind_to_order(tokens)
+        grid, pe = self.waves_per_column()
+        self.expose("grid", grid)
+        self.read_off_the_waves(grid, pe, focus_position(tokens))
+        self.add_to_the_embeddings(tokens, pe)
 
     # ------------------------------------------------------------ steps
-    def blind_to_order(self):
-        n = len(self.tokens)
-        rep = self.repeated
+    def blind_to_order(self, tokens):
+        n = len(tokens)
+        rep = repeated_word(tokens)
         if rep:
             word, where = rep
             places = ", ".join(map(str, where[:-1])) + f" and {where[-1]}"
@@ -98,7 +100,7 @@ class PositionalScene(ChapterScene):
                          f"tells them apart.")
         elif n > 1:
             narration = (f"Attention on its own is blind to word order: it sees the rows as a bag of words. "
-                         f"Swap '{self.tokens[0]}' and '{self.tokens[-1]}' and their rows simply swap places; "
+                         f"Swap '{tokens[0]}' and '{tokens[-1]}' and their rows simply swap places; "
                          f"nothing in the numbers says which word came first.")
         else:
             narration = ("Attention on its own is blind to word order: in a longer sentence it would see only a "
@@ -107,16 +109,17 @@ class PositionalScene(ChapterScene):
         with self.step("ch03.order", narration=narration, heading="Attention is blind to order"):
             # one line if it fits at the smallest size or more, else balanced lines; only a wider word is cut
             room = self.content_width * 28 / self.theme.size_min
-            words = sentence_words(self, self.tokens, font_size=28, max_width=room, max_word_width=room)
+            words = sentence_words(self, tokens, font_size=28, max_width=room, max_word_width=room)
             idx = VGroup(*(flat_text(str(p), self.theme.mono, 20, self.theme.dim) for p in range(n)))
             for ln in words.lines:
                 bottom = min(words[p].get_bottom()[1] for p in ln)
                 for p in ln:
                     idx[p].move_to([words[p].get_x(), bottom - 0.12 - idx[p].height / 2, 0])
             sentence = VGroup(words, idx)
+            unscaled = (words[0].get_center().copy(), words[0].width)   # where the first word was laid out
             self.fit(sentence, width=self.content_width)
             sentence.move_to([0, self.content_top - 0.1 - sentence.height / 2, 0])
-            E = self.register("source.embedding_scaled", NumericMatrix(
+            E = register(self, "source.embedding_scaled", NumericMatrix(
                 rec.value, self.theme, decimals=self.cfg.decimals, row_labels=rec.rows, max_rows=12,
                 font_size=self.theme.size_label))
             name = MathTex(self.embedding_name(), font_size=34, color=self.theme.text)
@@ -143,22 +146,34 @@ class PositionalScene(ChapterScene):
                 note = self.t("same word → same numbers", 24, self.theme.highlight)
                 self.place_note(note, E)
                 self.play(FadeIn(note), run_time=0.5)
-                self.order_marks = VGroup(boxes, note)
             elif n > 1:
-                first, last = 0, n - 1
-                rows = [VGroup(E.get_row(i), E.row_labels[i]) for i in (first, last)]
-                w0, w1 = words[first], words[last]
-                for _ in range(2):   # swap, look, swap back
-                    dy = rows[1].get_y() - rows[0].get_y()
-                    self.play(rows[0].animate.shift(UP * dy), rows[1].animate.shift(DOWN * dy),
-                              w0.animate.move_to(w1.get_center()), w1.animate.move_to(w0.get_center()),
-                              run_time=1.2)
-                    self.wait(0.8)
-                self.add(E)   # the swapped rows were animated on their own: make E one mobject again
-                self.order_marks = VGroup()
-            else:
-                self.order_marks = VGroup()
-            self.sentence, self.E, self.E_name = sentence, E, name
+                self.swap_first_and_last(tokens, words, idx, E, room, unscaled)
+
+    def swap_first_and_last(self, tokens, words: VGroup, idx: VGroup, E: NumericMatrix, room: float, unscaled):
+        """The first and the last word trade places and so do their rows of E; then back. The sentence is laid
+        out again in the swapped order (the words between shift when the two differ in width) and the
+        position numbers stay in order under it; unscaled is the first word's centre and width as laid out,
+        before the sentence was scaled and placed."""
+        n = len(tokens)
+        swapped = [tokens[-1], *tokens[1:-1], tokens[0]]
+        alt = sentence_words(self, swapped, font_size=28, max_width=room, max_word_width=room, lines=words.lines)
+        # the same scale and shift as the sentence: read off the first word
+        s = words[0].width / unscaled[1]
+        alt.scale(s, about_point=unscaled[0]).shift(words[0].get_center() - unscaled[0])
+        where = {0: n - 1, n - 1: 0}
+        home = [w.get_center().copy() for w in words]
+        away = [alt[where.get(i, i)].get_center() for i in range(n)]
+        idx_home = [t.get_center().copy() for t in idx]
+        idx_away = [[alt[p].get_x(), t.get_y(), 0] for p, t in enumerate(idx)]
+        rows = [VGroup(E.get_row(i), E.row_labels[i]) for i in (0, n - 1)]
+        for there, idx_there in ((away, idx_away), (home, idx_home)):   # swap, look, swap back
+            dy = rows[1].get_y() - rows[0].get_y()
+            moves = [w.animate.move_to(c) for w, c in zip(words, there) if np.linalg.norm(w.get_center() - c) > 1e-6]
+            moves += [t.animate.move_to(c) for t, c in zip(idx, idx_there)
+                      if np.linalg.norm(t.get_center() - np.asarray(c)) > 1e-6]
+            self.play(rows[0].animate.shift(UP * dy), rows[1].animate.shift(DOWN * dy), *moves, run_time=1.2)
+            self.wait(0.8)
+        self.add(E)   # the swapped rows were animated on their own: make E one mobject again
 
     def place_note(self, note, matrix):
         """A short note beside the matrix (right if there is room, else below it)."""
@@ -181,7 +196,7 @@ class PositionalScene(ChapterScene):
                      "ones, each pair slower than the one before. Reading every wave at one position gives that "
                      "position's row.")
         with self.step("ch03.waves", narration=narration, heading="One wave per column"):
-            self.clear_stage()
+            clear_stage(self, fade=FadeOut)
             # the PE matrix on the right (empty for now), the waves on the left in the room that is left
             for fs in (self.theme.size_label, self.theme.size_min):
                 pe = NumericMatrix(rec.value, self.theme, decimals=self.cfg.decimals,
@@ -190,7 +205,7 @@ class PositionalScene(ChapterScene):
                                    cell_width=cell_size(rec.value, self.theme, fs, self.cfg.decimals)[0])
                 if self.content_width - pe.width - 0.5 >= 6.5:   # the waves need room too
                     break
-            self.register("source.positional", pe)
+            register(self, "source.positional", pe)
             pe.hide_entries()
             pairs = VGroup()
             for i in range((d + 1) // 2):
@@ -230,13 +245,12 @@ class PositionalScene(ChapterScene):
                 self.play(Create(mark), run_time=0.7)
                 self.wait(0.8)
                 self.play(FadeOut(mark), run_time=0.4)
-            self.grid, self.pe, self.pe_header = grid, pe, VGroup(header, pairs)
+        return grid, pe
 
-    def read_off_the_waves(self):
+    def read_off_the_waves(self, grid: PositionalWaveGrid, pe: NumericMatrix, p: int):
+        """Position p read off the waves in detail, into PE's row p; then every other position, quickly."""
         rec = self.record("source.positional")
         n, d = rec.value.shape
-        grid, pe = self.grid, self.pe
-        p = self.focus
         with self.step("source.positional"):
             guides, xlabels = grid.guides_at(p), grid.x_labels_at(p)
             row_box = pe.row_box(p, self.theme.highlight)
@@ -264,26 +278,27 @@ class PositionalScene(ChapterScene):
             self.add(pe)   # its cells were filled one by one: one mobject again
             self.wait(0.5)
 
-    def add_to_the_embeddings(self):
+    def add_to_the_embeddings(self, tokens, pe: NumericMatrix):
         rec = self.record("source.input")
         n, d = rec.value.shape
         E_rec = self.record("source.embedding_scaled")
+        rep = repeated_word(tokens)
         with self.step("source.input"):
-            self.clear_stage(self.pe)
+            clear_stage(self, pe, fade=FadeOut)
             ms = build_matrix_sum(self, E_rec.value, self.value("source.positional"), rec.value,
                                   (self.embedding_name(), "PE", "X"), rec.rows, decimals=self.cfg.decimals)
             if ms.a is not None:
-                self.register("source.embedding_scaled", ms.a)
-                self.register("source.positional", ms.b)
-            self.register("source.input", ms.c)
-            focus = self.repeated[1][-1] if self.repeated else self.focus
-            callout = play_matrix_sum(self, ms, focus, b_from=self.pe, decimals=self.cfg.decimals,
-                                      tokens=self.tokens, position_word="position", moment="ch03.one-row")
+                register(self, "source.embedding_scaled", ms.a)
+                register(self, "source.positional", ms.b)
+            register(self, "source.input", ms.c)
+            focus = rep[1][-1] if rep else focus_position(tokens)
+            callout = play_matrix_sum(self, ms, focus, b_from=pe, decimals=self.cfg.decimals,
+                                      tokens=tokens, position_word="position", moment="ch03.one-row")
             self.play(FadeOut(callout), run_time=0.3)
             shape = sum_note(self, ms, n, d)
             self.play(FadeIn(shape), run_time=0.6)
-            if self.repeated:
-                word, where = self.repeated
+            if rep:
+                word, where = rep
                 boxes = VGroup(*(ms.c.row_box(q, self.theme.highlight) for q in where))
                 same = VGroup(self.t(f"'{word}' at {len(where)} positions:", 22,
                                         self.theme.highlight),
@@ -293,4 +308,3 @@ class PositionalScene(ChapterScene):
                 same.next_to(shape, DOWN, buff=0.4)
                 self.play(Create(boxes), FadeIn(same), run_time=0.8)
             self.wait(1.0)
-            self.sum = ms

@@ -6,7 +6,7 @@ Works for 1 to 8 heads (d_model 8 with 8 heads: d_k = 1).
 """
 from __future__ import annotations
 
-from manim import (DOWN, LEFT, RIGHT, UP, Create, LaggedStart, Line, MathTex,
+from manim import (DOWN, LEFT, RIGHT, UP, Create, LaggedStart, Line,
                    ReplacementTransform, SurroundingRectangle, TransformFromCopy, VGroup, Write)
 
 from scenes.base import ChapterScene
@@ -23,27 +23,23 @@ MIN_SCALE = 0.9          # numbers no smaller than 18 (base 20)
 class MultiHeadScene(ChapterScene):
     def construct(self):
         self.title_card("Several heads look at once")
-        self.shown: dict[str, object] = {}     # step id -> the mobject that shows it (for tests)
-        self.h, self.dk, self.d = self.cfg.n_heads, self.cfg.d_k, self.cfg.d_model
-        self.tokens = list(self.record(f"{LAYER}.concat").rows)
+        shown: dict[str, object] = self.expose("shown", {})     # step id -> the mobject that shows it (for tests)
         self.slices()
-        self.heads()
-        self.concatenate()
-        self.project_out()
+        head_row = self.heads(shown)
+        concat, extras = self.concatenate(head_row)
+        shown[f"{LAYER}.concat"] = concat
+        shown.update(self.project_out(concat, extras))
         self.recap()
 
     # ------------------------------------------------------------ helpers
-    def formula(self, tex: str, font_size: float = 34, color: str | None = None) -> MathTex:
-        return MathTex(tex, font_size=font_size, color=color or self.theme.text)
-
     def head_marks(self, m: NumericMatrix, labels: bool = True) -> VGroup:
         """Dividers between the heads' column slices of m (d_model columns), and a label over each slice."""
-        dk, theme = self.dk, self.theme
+        h, dk, theme = self.cfg.n_heads, self.cfg.d_k, self.theme
         xs = {j: m.get_column(j)[0].get_x() for j in m.shown_col_indices()}
         top = m.get_grid().get_top()[1]
         bottom = m.get_grid().get_bottom()[1]
         marks = VGroup()
-        for k in range(1, self.h):
+        for k in range(1, h):
             a, b = k * dk - 1, k * dk
             if a in xs and b in xs:
                 x = (xs[a] + xs[b]) / 2
@@ -51,7 +47,7 @@ class MultiHeadScene(ChapterScene):
         if labels:
             cw = (max(xs.values()) - min(xs.values())) / max(len(m.shown_cols) - 1, 1) if len(xs) > 1 else 1.0
             above = (m.col_label_group if len(m.col_label_group) else m.get_grid()).get_top()[1] + 0.08
-            for k in range(1, self.h + 1):
+            for k in range(1, h + 1):
                 cols = [xs[j] for j in range((k - 1) * dk, k * dk) if j in xs]
                 if not cols:
                     continue
@@ -65,7 +61,7 @@ class MultiHeadScene(ChapterScene):
 
     # ------------------------------------------------------------ steps
     def slices(self):
-        h, dk, d = self.h, self.dk, self.d
+        h, dk, d = self.cfg.n_heads, self.cfg.d_k, self.cfg.d_model
         if h > 1:
             narration = (f"Multi-head attention runs {h} heads side by side. Each head takes its own {dk} columns "
                          "of W_Q, W_K and W_V, so each one asks its own question of the same rows.")
@@ -99,11 +95,11 @@ class MultiHeadScene(ChapterScene):
             last = boxes[min(len(boxes), 4) - 1]
             self.play(fade_in(side[1:]), fade_out(last), run_time=0.8)
 
-    def head_blocks(self):
+    def head_blocks(self, tokens):
         """Every head's weights (numbers when they fit, else a heatmap) above its output, heads in a row."""
-        h, theme = self.h, self.theme
+        h, theme = self.cfg.n_heads, self.theme
         area = content_region(self)
-        n = len(self.tokens)
+        n = len(tokens)
         weights = [self.record(f"{LAYER}.head{k}.weights") for k in range(1, h + 1)]
         outs = [self.record(f"{LAYER}.head{k}.out") for k in range(1, h + 1)]
         gap = 0.45
@@ -141,7 +137,7 @@ class MultiHeadScene(ChapterScene):
                 return row, f, True
         # heatmaps: as big as fits beside each other (rows up to 0.3 tall), the outputs below with as many rows
         # as the rest of the height allows (at least 5 shown, else the heatmaps shrink)
-        label_w = max(flat_text(t, theme.font, 20, theme.dim).width for t in self.tokens) + 0.2
+        label_w = max(flat_text(t, theme.font, 20, theme.dim).width for t in tokens) + 0.2
         free_w = (area.width - label_w - (h - 1) * gap) / h
         cell = min(0.3, free_w / n)
         row = f = None
@@ -161,9 +157,11 @@ class MultiHeadScene(ChapterScene):
         row, f = arrange(grids, outputs(shown_indices(n, limit)))
         return row, f, False
 
-    def heads(self):
-        h = self.h
-        n = len(self.tokens)
+    def heads(self, shown: dict) -> VGroup:
+        """Every head's block (weights, output, label) in a row; returns the row."""
+        h = self.cfg.n_heads
+        tokens = list(self.record(f"{LAYER}.concat").rows)
+        n = len(tokens)
         rows = "its 1 row" if n == 1 else f"the same {n} rows"
         if h > 1:
             every = "both" if h == 2 else f"all {h}"
@@ -175,24 +173,26 @@ class MultiHeadScene(ChapterScene):
                          "its output (bottom).")
         with self.step("ch05.heads", narration=narration, heading="All heads at once"):
             clear_stage(self, run_time=0.5)
-            row, f, numeric = self.head_blocks()
+            row, f, numeric = self.head_blocks(tokens)
             if f < 1.0:
                 row.scale(f)
             self.place_in_content(row)
-            self.head_row = row
             for k, block in enumerate(row):
                 g, o, lab = block
                 self.play(fade_in(lab), fade_in(g), run_time=1.0 if k == 0 else 0.45)
                 self.play(fade_in(o), run_time=0.8 if k == 0 else 0.35)
                 if numeric:
-                    self.shown[f"{LAYER}.head{k + 1}.weights"] = g
+                    shown[f"{LAYER}.head{k + 1}.weights"] = g
                 else:
-                    self.shown[f"{LAYER}.head{k + 1}.weights.heatmap"] = g
-                self.shown[f"{LAYER}.head{k + 1}.out"] = o
+                    shown[f"{LAYER}.head{k + 1}.weights.heatmap"] = g
+                shown[f"{LAYER}.head{k + 1}.out"] = o
+        return row
 
-    def concatenate(self):
+    def concatenate(self, head_row: VGroup) -> tuple[NumericMatrix, VGroup]:
+        """The heads' outputs slide into one matrix; returns it and its marks and name."""
         rec = self.record(f"{LAYER}.concat")
-        outs = [block[1] for block in self.head_row]
+        dk = self.cfg.d_k
+        outs = [block[1] for block in head_row]
         rows = outs[0].shown_rows
         with self.step(f"{LAYER}.concat"):
             C = NumericMatrix(rec.value, self.theme, rows=rows, row_labels=rec.rows)
@@ -205,14 +205,14 @@ class MultiHeadScene(ChapterScene):
             C.hide_entries()
             C.brackets.set_stroke(opacity=0)
             C.row_label_group.set_fill(opacity=0)
-            grids = VGroup(*(VGroup(block[0], block[2]) for block in self.head_row))
+            grids = VGroup(*(VGroup(block[0], block[2]) for block in head_row))
             self.play(fade_out(grids), run_time=0.6)
             self.add(C)
             # the heads' cells slide into their columns of the concatenation (copies take their place)
             moves = []
             for k, o in enumerate(outs):
-                for c in range(self.dk):
-                    j = k * self.dk + c
+                for c in range(dk):
+                    j = k * dk + c
                     for i in C.shown_row_indices():
                         C.show_entry(i, j)
                     moves.append(TransformFromCopy(o.get_column(c), VGroup(*(C.get_cell(i, j)
@@ -233,10 +233,10 @@ class MultiHeadScene(ChapterScene):
             marks.shift(delta)
             name.shift(delta)
             self.play(LaggedStart(*(fade_in(m) for m in marks), lag_ratio=0.1), Write(name), run_time=1.0)
-        self.shown[f"{LAYER}.concat"] = C
-        self.concat, self.concat_extras = C, VGroup(marks, name)
+        return C, VGroup(marks, name)
 
-    def project_out(self):
+    def project_out(self, concat_m: NumericMatrix, concat_extras: VGroup) -> dict[str, NumericMatrix]:
+        """Concat · W_O, worked out; returns the matrices it shows by step id."""
         rec = self.record(f"{LAYER}.out")
         concat = self.record(f"{LAYER}.concat")
         lay = layout_product(self, concat.value, self.example.weights[f"{LAYER}.W_O"], rec.value,
@@ -245,7 +245,7 @@ class MultiHeadScene(ChapterScene):
                              kinds=("scheme", "row"))
         with self.step(f"{LAYER}.out"):
             lay.result.hide_entries()
-            self.play(fade_out(self.concat_extras), ReplacementTransform(self.concat, lay.left), run_time=0.8)
+            self.play(fade_out(concat_extras), ReplacementTransform(concat_m, lay.left), run_time=0.8)
             marks = self.head_marks(lay.left, labels=False)
             self.play(fade_in(lay.right), fade_in(lay.result), fade_in(lay.name_group), fade_in(lay.ops),
                       fade_in(marks), run_time=0.8)
@@ -254,8 +254,8 @@ class MultiHeadScene(ChapterScene):
             f = self.formula(rec.formula, 34)
             place_formula(self, f, lay)
             self.play(fade_in(f), run_time=0.6)
-        self.shown[f"{LAYER}.out"] = lay.result
-        self.shown[f"{LAYER}.concat"] = lay.left     # the earlier concat was transformed into this one
+        # the earlier concat was transformed into lay.left
+        return {f"{LAYER}.out": lay.result, f"{LAYER}.concat": lay.left}
 
     def recap(self):
         narration = ("Multi-head attention in one line: every head attends on its own slice, the heads are "

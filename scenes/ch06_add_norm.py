@@ -3,6 +3,8 @@ variance worked out (population variance, ε inside the square root); the normal
 variance 1; then γ ⊙ Ẑ + β."""
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 import numpy as np
 from manim import (DOWN, LEFT, RIGHT, UP, Arrow, Circle, Create, DashedLine, FadeIn, FadeOut, Group, GrowFromEdge, Line,
                    MathTex, Rectangle, ReplacementTransform, RoundedRectangle, Transform, TransformFromCopy, VGroup,
@@ -11,9 +13,14 @@ from manim import (DOWN, LEFT, RIGHT, UP, Arrow, Circle, Create, DashedLine, Fad
 from mathcore.layers import LN_EPS
 from scenes.base import ChapterScene
 from scenes.components import NumericMatrix, flat_text, format_number
-from scenes.components.sums import build_matrix_sum, cell_size, drop, operand, play_matrix_sum
+from scenes.components.shown import register
+from scenes.components.stage import clear_stage, everything_but
+from scenes.components.sums import MatrixSum, build_matrix_sum, cell_size, drop, operand, play_matrix_sum
 
 P = "encoder.0.norm1"
+ROW = 0          # the row worked out in detail: the first token
+LABEL_W = 2.25   # the column right of the worked row, for the labels of its chart
+FORMULA_H = 1.0  # the band above the worked row, for its formula
 
 
 def signed_terms(values, decimals: int) -> str:
@@ -76,24 +83,36 @@ class RowChart(VGroup):
                              color=self.theme.highlight, stroke_width=4) for x, v in zip(self.xs, values)))
 
 
+@dataclass(frozen=True)
+class WorkedRow:
+    """The worked row's picture, from the mean step to the normalization: the row vector and its name, its
+    chart, the formula line on top, the mean's line and label, every row's μ and σ² columns, the font size of
+    the row's numbers and the cap on its label's width (None: the usual), where the labels right of the row
+    begin."""
+    row: NumericMatrix
+    name: MathTex
+    show_name: bool
+    chart: RowChart
+    formula: VMobject
+    mean_line: Line
+    mean_label: VMobject
+    mu: NumericMatrix
+    sig: NumericMatrix
+    font_size: float
+    label_cap: float | None
+    label_x: float
+
+
 class AddNormScene(ChapterScene):
     def construct(self):
         self.title_card("Keep the row, then rescale it")
-        self.tokens = list(self.example.tokens["source"])
-        self.shown_matrices: dict[str, list[tuple[NumericMatrix, list[int] | None]]] = {}
-        self.r = 0   # the row worked out in detail: the first token
-        self.dec = self.cfg.decimals
+        tokens = list(self.example.tokens["source"])
         self.the_wrapper()
-        self.residual_sum()
-        self.row_mean()
-        self.row_variance()
-        self.normalize()
+        ms = self.residual_sum(tokens)
+        worked = self.row_mean(tokens, ms)
+        worked, dists, var_block = self.row_variance(worked)
+        self.normalize(tokens, worked, dists, var_block)
         self.scale_and_shift()
-
-    def register(self, step_id: str, m: NumericMatrix, rows: list[int] | None = None) -> NumericMatrix:
-        """Keep each matrix drawn for a step; rows maps its rows to the record's (tests compare numbers)."""
-        self.shown_matrices.setdefault(step_id, []).append((m, rows))
-        return m
 
     # ------------------------------------------------------------ steps
     def the_wrapper(self):
@@ -140,18 +159,19 @@ class AddNormScene(ChapterScene):
             self.play(FadeIn(formula), FadeIn(post), run_time=0.8)
             self.wait(0.5)
 
-    def residual_sum(self):
+    def residual_sum(self, tokens) -> MatrixSum:
         rec = self.record(f"{P}.sum")
         n, d = rec.value.shape
+        dec = self.cfg.decimals
         with self.step(f"{P}.sum"):
-            self.clear_stage()
+            clear_stage(self, fade=FadeOut)
             ms = build_matrix_sum(self, self.value("source.input"), self.value("encoder.0.self_attn.out"),
-                                  rec.value, ("X", r"\mathrm{MultiHead}(X)", "Z"), rec.rows, decimals=self.dec)
+                                  rec.value, ("X", r"\mathrm{MultiHead}(X)", "Z"), rec.rows, decimals=dec)
             if ms.a is not None:
-                self.register("source.input", ms.a)
-                self.register("encoder.0.self_attn.out", ms.b)
-            self.register(f"{P}.sum", ms.c)
-            left = play_matrix_sum(self, ms, self.r, decimals=self.dec, tokens=self.tokens, moment="ch06.one-row")
+                register(self, "source.input", ms.a)
+                register(self, "encoder.0.self_attn.out", ms.b)
+            register(self, f"{P}.sum", ms.c)
+            left = play_matrix_sum(self, ms, ROW, decimals=dec, tokens=tokens, moment="ch06.one-row")
             self.play(FadeOut(left), run_time=0.3)
             note = VGroup(self.t("the input row is kept,", 22, self.theme.residual),
                           self.t("attention only adjusts it", 22, self.theme.residual),
@@ -163,72 +183,107 @@ class AddNormScene(ChapterScene):
             ms.place_beside(note)
             self.play(FadeIn(note), run_time=0.6)
             self.wait(0.8)
-            self.sum = ms
+        return ms
 
-    def row_mean(self):
-        r, dec = self.r, self.dec
-        Z = self.value(f"{P}.sum")
-        Zh = self.value(f"{P}.normalized")
+    def stats_columns(self, tokens, label_cap: float | None) -> tuple[NumericMatrix, NumericMatrix]:
+        """Every row's μ and σ² as two columns on the right (entries hidden); row labels cut at label_cap
+        (None: the usual cap)."""
         mean, var = self.value(f"{P}.mean"), self.value(f"{P}.var")
-        n, d = Z.shape
-        theme = self.theme
-        with self.step(f"{P}.mean"):
-            # the worked row on top, its numbers as bars below, every row's μ and σ² on the right
-            stats_fs = self.theme.size_min if n > 8 or d > 6 else self.theme.size_label
-            mu = NumericMatrix(mean, theme, decimals=dec, column_vector=True, row_labels=self.tokens,
-                               col_labels=["μ"], font_size=stats_fs, max_rows=12).hide_entries()
-            sig = NumericMatrix(var, theme, decimals=dec, column_vector=True, col_labels=["σ²"],
-                                font_size=stats_fs, max_rows=12).hide_entries()
-            self.register(f"{P}.mean", mu)
-            self.register(f"{P}.var", sig)
-            self.mu, self.sig = mu, sig
-            stats = VGroup(mu, sig).arrange(RIGHT, buff=0.2, aligned_edge=UP)
-            stats.move_to([self.content_width / 2 - stats.width / 2, 0, 0])
-            stats.set_y((self.content_top + self.content_bottom) / 2 - 0.1)
-            # left to right: the row and its bars, a column for their labels, then μ and σ² of every row
-            label_w = 2.25
-            self.label_w = label_w
-            room = stats.get_left()[0] - (-self.content_width / 2) - 0.4 - label_w
+        n, d = self.value(f"{P}.sum").shape
+        theme, dec = self.theme, self.cfg.decimals
+        stats_fs = theme.size_min if n > 8 or d > 6 else theme.size_label
+        mu = NumericMatrix(mean, theme, decimals=dec, column_vector=True, row_labels=tokens,
+                           col_labels=["μ"], font_size=stats_fs, max_rows=12,
+                           max_label_width=label_cap).hide_entries()
+        sig = NumericMatrix(var, theme, decimals=dec, column_vector=True, col_labels=["σ²"],
+                            font_size=stats_fs, max_rows=12).hide_entries()
+        stats = VGroup(mu, sig).arrange(RIGHT, buff=0.2, aligned_edge=UP)
+        stats.move_to([self.content_width / 2 - stats.width / 2, 0, 0])
+        stats.set_y((self.content_top + self.content_bottom) / 2 - 0.1)
+        return mu, sig
+
+    def worked_row(self, tokens, fs: float, w: float, cap: float | None, room: float) -> NumericMatrix:
+        """The worked row z at font size fs, cells w wide, its label cut at cap, in the room left of the
+        labels' column, under the formula's band."""
+        Z = self.value(f"{P}.sum")
+        row = NumericMatrix(Z[ROW:ROW + 1], self.theme, decimals=self.cfg.decimals, row_labels=[tokens[ROW]],
+                            font_size=fs, cell_width=w, max_label_width=cap)
+        row.move_to([0, self.content_top - FORMULA_H - 0.35, 0])
+        row.set_x(-self.content_width / 2 + max(room - row.width, 0) / 2 + row.width - row.get_grid().width / 2)
+        return row
+
+    def worked_row_layout(self, tokens) -> tuple[NumericMatrix, NumericMatrix, NumericMatrix, float, float | None]:
+        """μ and σ² of every row on the right; the worked row as large as fits left of them, beside a column
+        for its chart's labels (LABEL_W). Long words: the row labels are cut shorter until the labels' column
+        clears μ's labels, and last the cells give up some padding. Returns μ, σ², the row, its font size and
+        the labels' cap."""
+        Z, Zh = self.value(f"{P}.sum"), self.value(f"{P}.normalized")
+        d = Z.shape[1]
+
+        def excess(row, mu) -> float:    # how far the labels' column reaches into μ's labels
+            return row.get_grid().get_right()[0] + 0.35 + LABEL_W - 0.3 - (mu.get_left()[0] - 0.1)
+
+        for cap in (None, 1.2, 0.9, 0.7):
+            mu, sig = self.stats_columns(tokens, cap)
+            room = VGroup(mu, sig).get_left()[0] - (-self.content_width / 2) - 0.4 - LABEL_W
             for fs in (24, 22, 20, self.theme.size_min):
-                w, _ = cell_size(np.concatenate([Z[r], Zh[r]]), theme, fs, self.cfg.decimals)
+                w, _ = cell_size(np.concatenate([Z[ROW], Zh[ROW]]), self.theme, fs, self.cfg.decimals)
                 if d * w + 1.6 <= room:
                     break
             if d * w + 1.6 > room:   # still too wide: tighter cells
                 w -= 0.05
-            row = NumericMatrix(Z[r:r + 1], theme, decimals=dec, row_labels=[self.tokens[r]], font_size=fs,
-                                cell_width=w)
-            self.register(f"{P}.sum", row, rows=[r])
+            row = self.worked_row(tokens, fs, w, cap, room)
+            if excess(row, mu) <= 0:
+                return mu, sig, row, fs, cap
+        # the shortest labels and still too wide: the cells give up some padding
+        floor = cell_size(np.concatenate([Z[ROW], Zh[ROW]]), self.theme, fs, self.cfg.decimals)[0] - 0.05
+        while excess(row, mu) > 0 and w > floor:
+            w = max(w - max(excess(row, mu), 0.01) / d, floor)
+            row = self.worked_row(tokens, fs, w, cap, room)
+        return mu, sig, row, fs, cap
+
+    def row_mean(self, tokens, ms: MatrixSum) -> WorkedRow:
+        r, dec = ROW, self.cfg.decimals
+        Z = self.value(f"{P}.sum")
+        Zh = self.value(f"{P}.normalized")
+        mean = self.value(f"{P}.mean")
+        n, d = Z.shape
+        theme = self.theme
+        with self.step(f"{P}.mean"):
+            # left to right: the row and its bars, a column for their labels, then μ and σ² of every row
+            mu, sig, row, fs, cap = self.worked_row_layout(tokens)
+            register(self, f"{P}.mean", mu)
+            register(self, f"{P}.var", sig)
+            register(self, f"{P}.sum", row, rows=[r])
             row_name = MathTex("z", font_size=34, color=theme.text)
-            formula_h = 1.0
-            row.move_to([0, self.content_top - formula_h - 0.35, 0])
-            row.set_x(-self.content_width / 2 + max(room - row.width, 0) / 2 + row.width - row.get_grid().width / 2)
             row_name.next_to(row.row_label_group, LEFT, buff=0.25)
-            self.show_row_name = row_name.get_left()[0] >= -self.content_width / 2
-            if not self.show_row_name:    # a wide row leaves no room for the name
+            show_name = row_name.get_left()[0] >= -self.content_width / 2
+            if not show_name:    # a wide row leaves no room for the name
                 row_name.set_opacity(0)
-            self.label_x = row.get_grid().get_right()[0] + 0.35
+            label_x = row.get_grid().get_right()[0] + 0.35
             lo = min(float(np.min(Z[r])), float(np.min(Zh[r])), -1.0) - 0.15
             hi = max(float(np.max(Z[r])), float(np.max(Zh[r])), 1.0) + 0.15
             chart = RowChart(row, Z[r], lo, hi, height=row.get_bottom()[1] - 0.35 - self.content_bottom - 0.15,
                              theme=theme)
-            self.play(FadeOut(self.mobjects_beside(self.sum.c)),
-                      TransformFromCopy(self.sum.c.get_row(r), row.get_row(0)),
+            # Z leaves as its row flies out of it (a tall Z would stand under the row's new place)
+            self.play(FadeOut(Group(*everything_but(self, ms.c))), FadeOut(ms.c),
+                      TransformFromCopy(ms.c.get_row(r), row.get_row(0)),
                       FadeIn(row.row_label_group), FadeIn(row.brackets), FadeIn(row_name), run_time=1.0)
-            self.play(FadeOut(self.sum.c), Create(chart.zero), run_time=0.5)
+            self.play(Create(chart.zero), run_time=0.5)
             self.play(*(GrowFromEdge(b, DOWN if v >= 0 else UP) for b, v in zip(chart.bars, Z[r])), run_time=1.0)
             # μ = (z_1 + … + z_d) / d = recorded mean
             formula = MathTex(r"\mu = \frac{" + signed_terms(Z[r], dec) + "}{" + str(d) + "} = "
                               + tex_number(mean[r], dec), font_size=32, color=theme.text)
-            self.fit(formula, width=self.formula_room())
-            formula.move_to([0, self.content_top - formula_h / 2 - 0.05, 0])
+            self.fit(formula, width=self.formula_room(mu))
+            formula.move_to([0, self.content_top - FORMULA_H / 2 - 0.05, 0])
             formula.align_to([-self.content_width / 2 + 0.1, 0, 0], LEFT)
             self.play(FadeIn(formula), run_time=0.8)
             line = chart.level(float(mean[r]), theme.residual)
             label = flat_text(f"μ = {format_number(float(mean[r]), dec)}", theme.mono, 22, theme.residual)
-            label.move_to([self.label_x + label.width / 2, line.get_y(), 0])
+            label.move_to([label_x + label.width / 2, line.get_y(), 0])
             self.play(Create(line), FadeIn(label), run_time=0.8)
             # the same for every row: one mean each
-            self.play(FadeIn(stats[0].brackets), FadeIn(mu.row_label_group), FadeIn(mu.col_label_group),
+            self.play(FadeIn(mu.brackets), FadeIn(mu.row_label_group), FadeIn(mu.col_label_group),
                       FadeIn(sig.brackets), FadeIn(sig.col_label_group), run_time=0.5)
             mu.show_entry(r, 0)
             self.play(TransformFromCopy(label, mu.get_cell(r, 0)), run_time=0.7)
@@ -238,20 +293,15 @@ class AddNormScene(ChapterScene):
                       run_time=0.8)
             self.add(mu)
             self.add(row)
-            self.row, self.row_name, self.chart, self.formula, self.row_fs = row, row_name, chart, formula, fs
-            self.mean_line, self.mean_label, self.mu, self.sig = line, label, mu, sig
+        return WorkedRow(row, row_name, show_name, chart, formula, line, label, mu, sig, fs, cap, label_x)
 
-    def formula_room(self) -> float:
+    def formula_room(self, mu: NumericMatrix) -> float:
         """The formula line spans the row's area and the label column, up to the μ and σ² columns."""
-        return self.mu.get_left()[0] + self.content_width / 2 - 0.4
+        return mu.get_left()[0] + self.content_width / 2 - 0.4
 
-    def mobjects_beside(self, matrix) -> Group:
-        """Everything the residual step left but its result (names, note, the operands of a grid layout)."""
-        keep = {id(self.heading), id(getattr(self, "chapter_tag", None)), id(matrix)}
-        return Group(*(m for m in self.mobjects if id(m) not in keep))
-
-    def row_variance(self):
-        r, dec = self.r, self.dec
+    def row_variance(self, w: WorkedRow) -> tuple[WorkedRow, VGroup, VGroup]:
+        """σ² of the worked row; returns the row with its new formula, the distances drawn and the σ² note."""
+        r, dec = ROW, self.cfg.decimals
         Z = self.value(f"{P}.sum")
         mean, var = self.value(f"{P}.mean"), self.value(f"{P}.var")
         n, d = Z.shape
@@ -261,33 +311,33 @@ class AddNormScene(ChapterScene):
             shown = terms if d <= 3 else terms[:2] + [r"\dots"] + terms[-1:]
             formula = MathTex(r"\sigma^2 = \frac{" + " + ".join(shown) + "}{" + str(d) + "} = "
                               + tex_number(var[r], dec), font_size=32, color=theme.text)
-            self.fit(formula, width=self.formula_room())
-            formula.move_to(self.formula).align_to(self.formula, LEFT)
-            dists = self.chart.distances(Z[r], float(mean[r]))
-            self.play(FadeOut(self.formula), FadeIn(formula), run_time=0.6)
+            self.fit(formula, width=self.formula_room(w.mu))
+            formula.move_to(w.formula).align_to(w.formula, LEFT)
+            dists = w.chart.distances(Z[r], float(mean[r]))
+            self.play(FadeOut(w.formula), FadeIn(formula), run_time=0.6)
             self.play(Create(dists, lag_ratio=0.15), run_time=1.4)
             label = flat_text(f"σ² = {format_number(float(var[r]), dec)}", theme.mono, 22, theme.highlight)
             note = VGroup(self.t(f"divided by d = {d}:", 20, theme.dim),
                           self.t("population variance", 20, theme.dim))
             note.arrange(DOWN, buff=0.06, aligned_edge=LEFT)
             block = VGroup(label, note).arrange(DOWN, buff=0.12, aligned_edge=LEFT)
-            self.fit(block, width=self.label_w - 0.3)
-            chart = self.chart
-            low_mean = self.mean_line.get_y() < (chart.y(chart.lo) + chart.y(chart.hi)) / 2
+            self.fit(block, width=LABEL_W - 0.3)
+            chart, sig = w.chart, w.sig
+            low_mean = w.mean_line.get_y() < (chart.y(chart.lo) + chart.y(chart.hi)) / 2
             y = chart.y(chart.hi) - block.height / 2 if low_mean else chart.y(chart.lo) + block.height / 2
-            block.move_to([self.label_x + block.width / 2, y, 0])
+            block.move_to([w.label_x + block.width / 2, y, 0])
             self.play(FadeIn(block), run_time=0.7)
-            self.sig.show_entry(r, 0)
-            self.play(TransformFromCopy(label, self.sig.get_cell(r, 0)), run_time=0.7)
-            for i in self.sig.shown_row_indices():
-                self.sig.show_entry(i, 0)
-            self.play(FadeIn(VGroup(*(self.sig.get_cell(i, 0) for i in self.sig.shown_row_indices() if i != r)),
+            sig.show_entry(r, 0)
+            self.play(TransformFromCopy(label, sig.get_cell(r, 0)), run_time=0.7)
+            for i in sig.shown_row_indices():
+                sig.show_entry(i, 0)
+            self.play(FadeIn(VGroup(*(sig.get_cell(i, 0) for i in sig.shown_row_indices() if i != r)),
                              lag_ratio=0.1), run_time=0.8)
-            self.add(self.sig)
-            self.formula, self.dists, self.var_block = formula, dists, block
+            self.add(sig)
+        return replace(w, formula=formula), dists, block
 
-    def normalize(self):
-        r, dec = self.r, self.dec
+    def normalize(self, tokens, w: WorkedRow, dists: VGroup, var_block: VGroup):
+        r, dec = ROW, self.cfg.decimals
         Z = self.value(f"{P}.sum")
         Zh = self.value(f"{P}.normalized")
         mean, var = self.value(f"{P}.mean"), self.value(f"{P}.var")
@@ -301,24 +351,25 @@ class AddNormScene(ChapterScene):
                              + r"}{\sqrt{" + f"{tex_number(var[r], dec)} + {eps}" + "}} = "
                              + tex_number(Zh[r, 0], dec), font_size=32, color=theme.text)
             eq = VGroup(general, worked).arrange(RIGHT, buff=0.8)
-            self.fit(eq, width=self.formula_room())
-            eq.move_to(self.formula).align_to(self.formula, LEFT)
-            eq.set_y(self.formula.get_y())
-            self.play(FadeOut(self.formula), FadeIn(eq), run_time=0.8)
-            new_row = NumericMatrix(Zh[r:r + 1], theme, decimals=dec, row_labels=[self.tokens[r]],
-                                    font_size=self.row_fs, cell_width=self.row.cell_width)
-            new_row.move_to(self.row)
-            self.register(f"{P}.normalized", new_row, rows=[r])
-            new_name = MathTex(r"\hat z", font_size=34, color=theme.text).move_to(self.row_name)
-            if not self.show_row_name:
+            self.fit(eq, width=self.formula_room(w.mu))
+            eq.move_to(w.formula).align_to(w.formula, LEFT)
+            eq.set_y(w.formula.get_y())
+            self.play(FadeOut(w.formula), FadeIn(eq), run_time=0.8)
+            new_row = NumericMatrix(Zh[r:r + 1], theme, decimals=dec, row_labels=[tokens[r]],
+                                    font_size=w.font_size, cell_width=w.row.cell_width,
+                                    max_label_width=w.label_cap)
+            new_row.move_to(w.row)
+            register(self, f"{P}.normalized", new_row, rows=[r])
+            new_name = MathTex(r"\hat z", font_size=34, color=theme.text).move_to(w.name)
+            if not w.show_name:
                 new_name.set_opacity(0)
-            chart = self.chart
+            chart = w.chart
             new_bars = VGroup(*(chart.bar(j, v) for j, v in enumerate(Zh[r])))
             zero_line = chart.level(0.0, theme.residual)
             new_dists = chart.distances(Zh[r], 0.0)
             # on the right: mean 0 on its line, variance 1 under it; the ±1 guides are labelled on the left
             mean0 = flat_text("mean 0", theme.font, 22, theme.residual)
-            mean0.move_to([self.label_x + mean0.width / 2, zero_line.get_y(), 0])
+            mean0.move_to([w.label_x + mean0.width / 2, zero_line.get_y(), 0])
             var1 = flat_text("variance 1", theme.font, 22, theme.highlight)
             var1.next_to(mean0, DOWN, buff=0.12).align_to(mean0, LEFT)
             ones = VGroup(chart.level(1.0, theme.dim), chart.level(-1.0, theme.dim))
@@ -327,27 +378,26 @@ class AddNormScene(ChapterScene):
                                 flat_text(format_number(-1.0, 0), theme.mono, 20, theme.dim))
             for t, ln in zip(one_labels, ones):
                 t.next_to(ln, LEFT, buff=0.1)
-            self.play(ReplacementTransform(self.row.body, new_row.body),
-                      ReplacementTransform(self.row_name, new_name),
+            self.play(ReplacementTransform(w.row.body, new_row.body),
+                      ReplacementTransform(w.name, new_name),
                       *(Transform(b, nb) for b, nb in zip(chart.bars, new_bars)),
-                      ReplacementTransform(self.mean_line, zero_line), ReplacementTransform(self.mean_label, mean0),
-                      ReplacementTransform(self.dists, new_dists), FadeOut(self.var_block),
+                      ReplacementTransform(w.mean_line, zero_line), ReplacementTransform(w.mean_label, mean0),
+                      ReplacementTransform(dists, new_dists), FadeOut(var_block),
                       run_time=2.0)
-            self.remove(self.row.row_label_group, self.row.brackets)
+            self.remove(w.row.row_label_group, w.row.brackets)
             self.add(new_row)
             self.play(Create(ones), FadeIn(one_labels), FadeIn(var1), run_time=0.8)
             self.wait(0.8)
-            self.row, self.row_name, self.formula = new_row, new_name, eq
 
     def scale_and_shift(self):
-        dec, theme, r = self.dec, self.theme, self.r
+        dec, theme, r = self.cfg.decimals, self.theme, ROW
         rec = self.record(f"{P}.out")
         Zh = self.value(f"{P}.normalized")
         n, d = Zh.shape
         gamma, beta = self.example.weights[f"{P}.gamma"], self.example.weights[f"{P}.beta"]
         untouched = bool(np.all(gamma == 1.0) and np.all(beta == 0.0))
         with self.step(f"{P}.out"):
-            self.clear_stage()
+            clear_stage(self, fade=FadeOut)
             fs = 20 if n <= 8 else self.theme.size_min
             allv = np.concatenate([Zh.ravel(), rec.value.ravel(), gamma, beta])
             w, _ = cell_size(allv, theme, fs, self.cfg.decimals)
@@ -356,10 +406,10 @@ class AddNormScene(ChapterScene):
             zh = NumericMatrix(Zh, theme, decimals=dec, row_labels=rec.rows, font_size=fs, cell_width=w, max_rows=12)
             out = NumericMatrix(rec.value, theme, decimals=dec, row_labels=rec.rows, font_size=fs, cell_width=w,
                                 max_rows=12)
-            self.register(f"{P}.gamma", g)
-            self.register(f"{P}.beta", b)
-            self.register(f"{P}.normalized", zh)
-            self.register(f"{P}.out", out)
+            register(self, f"{P}.gamma", g)
+            register(self, f"{P}.beta", b)
+            register(self, f"{P}.normalized", zh)
+            register(self, f"{P}.out", out)
             name = MathTex(r"\hat Z", font_size=32, color=theme.text)
             out_name = MathTex(r"\gamma \odot \hat Z + \beta", font_size=32, color=theme.residual)
             col = VGroup(g, b, out_name, zh).arrange(DOWN, buff=0.15)

@@ -3,41 +3,41 @@ d_ff), the ReLU turns its negative numbers into zeros, and it is narrowed back (
 Add & Norm; the encoder output that the decoder's cross-attention will read."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from manim import (DOWN, LEFT, RIGHT, UP, AnimationGroup, Arrow, Create, FadeIn, FadeOut, Group, LaggedStart, MathTex,
                    ReplacementTransform, RoundedRectangle, Succession, Transform, TransformFromCopy, VGroup)
 
 from scenes.base import ChapterScene
 from scenes.components import NumericMatrix, flat_text
-from scenes.components.sums import build_matrix_sum, cell_size, columns_that_fit, drop, play_matrix_sum
-from scenes.components.stage import content_region, keep_inside
+from scenes.components.shown import register
+from scenes.components.sums import MatrixSum, build_matrix_sum, cell_size, columns_that_fit, drop, play_matrix_sum
+from scenes.components.stage import clear_stage, content_region, everything_but, keep_inside
 
 L = "encoder.0"
+ROW = 0   # the row followed through the network: the first token
+
+
+@dataclass(frozen=True)
+class WideLayout:
+    """How an n × d_ff matrix is drawn across the content width: font size, cell width, shown columns."""
+    font_size: float
+    cell_width: float
+    cols: list[int | None] | None
 
 
 class FeedForwardScene(ChapterScene):
     def construct(self):
         self.title_card("Each row on its own")
-        self.tokens = list(self.example.tokens["source"])
-        self.shown_matrices: dict[str, list[tuple[NumericMatrix, list[int] | None]]] = {}
-        self.dec = self.cfg.decimals
-        self.r = 0   # the row followed through the network: the first token
-        self.one_row_at_a_time()
-        self.widen()
-        self.relu()
-        self.narrow()
-        self.second_residual()
-        self.second_norm()
-        self.encoder_output()
-
-    def register(self, step_id: str, m: NumericMatrix, rows: list[int] | None = None) -> NumericMatrix:
-        """Keep each matrix drawn for a step; rows maps its rows to the record's (tests compare numbers)."""
-        self.shown_matrices.setdefault(step_id, []).append((m, rows))
-        return m
-
-    def everything_but(self, *keep) -> Group:
-        fixed = {id(m) for m in (self.heading, getattr(self, "chapter_tag", None), *keep) if m is not None}
-        return Group(*(m for m in self.mobjects if id(m) not in fixed))
+        tokens = list(self.example.tokens["source"])
+        X1, leftovers = self.one_row_at_a_time()
+        pre, wide, flow = self.widen(tokens, X1, leftovers)
+        hidden, relu_formula = self.relu(pre, wide, flow)
+        self.narrow(hidden, relu_formula, wide)
+        ms = self.second_residual(tokens)
+        out2 = self.second_norm(ms)
+        self.encoder_output(out2)
 
     def fill_rows(self, m: NumericMatrix, skip: int, row_time: float = 0.22):
         """Every row but skip appears in turn, in one play: the same computation, row after row."""
@@ -51,15 +51,15 @@ class FeedForwardScene(ChapterScene):
         self.add(m)
 
     # ------------------------------------------------------------ layout helpers
-    def wide_layout(self, values, n_rows: int):
+    def wide_layout(self, values, tokens) -> WideLayout:
         """Font, cell width and shown columns for an n × d_ff matrix across the content width."""
         label_w = max(flat_text(t, self.theme.font, self.theme.size_label, self.theme.text).width
-                      for t in self.tokens) + 0.3
+                      for t in tokens) + 0.3
         for fs in (self.theme.size_label, self.theme.size_min):
             w, h = cell_size(values, self.theme, fs, self.cfg.decimals)
             cols = columns_that_fit(values.shape[1], self.content_width - label_w - 0.2, w)
             if cols == list(range(values.shape[1])) or fs == self.theme.size_min:
-                return fs, w, h, cols
+                return WideLayout(fs, w, cols)
 
     def flow_layout(self, top_row: NumericMatrix, arrow_text: VGroup, matrix: NumericMatrix) -> VGroup:
         """A row on top, an arrow down with what is applied, the full matrix below it."""
@@ -67,6 +67,7 @@ class FeedForwardScene(ChapterScene):
                       max_tip_length_to_length_ratio=0.3)
         top_row.move_to([0, self.content_top - 0.1 - top_row.height / 2, 0])
         top_row.shift(RIGHT * (0 - top_row.get_grid().get_x()))
+        keep_inside(top_row, content_region(self))    # a long row label: the row moves over
         arrow.next_to(top_row.get_grid(), DOWN, buff=0.12)
         arrow_text.next_to(arrow, RIGHT, buff=0.25)
         matrix.next_to(arrow, DOWN, buff=0.12)
@@ -83,7 +84,8 @@ class FeedForwardScene(ChapterScene):
         return arrow
 
     # ------------------------------------------------------------ steps
-    def one_row_at_a_time(self):
+    def one_row_at_a_time(self) -> tuple[NumericMatrix, VGroup]:
+        """X_1, a frame sweeping its rows; returns X_1 and what goes with it (name, row frame, note)."""
         rec = self.record(f"{L}.norm1.out")
         n, d = rec.value.shape
         narration = ("Next comes a small network of two layers, applied to each row on its own: the same weights "
@@ -91,7 +93,7 @@ class FeedForwardScene(ChapterScene):
                      "works on each token alone.")
         with self.step("ch07.per-row", narration=narration, heading="Feed-forward: one row at a time"):
             fs = self.theme.size_label if n <= 10 else self.theme.size_min
-            X = self.register(f"{L}.norm1.out", NumericMatrix(rec.value, self.theme, decimals=self.dec,
+            X = register(self, f"{L}.norm1.out", NumericMatrix(rec.value, self.theme, decimals=self.cfg.decimals,
                                                               row_labels=rec.rows, font_size=fs, max_rows=12))
             name = MathTex(r"X_1 = \mathrm{AddNorm}_1(X)", font_size=32, color=self.theme.text)
             block = VGroup(name, X).arrange(DOWN, buff=0.25)
@@ -101,7 +103,7 @@ class FeedForwardScene(ChapterScene):
             sweep = [X.row_box(i, self.theme.ffn) for i in X.shown_row_indices()]
             self.play(LaggedStart(*(Succession(FadeIn(b, run_time=0.2), FadeOut(b, run_time=0.2)) for b in sweep),
                                   lag_ratio=0.55), run_time=0.3 * len(sweep) + 0.3)
-            box = X.row_box(self.r, self.theme.ffn)
+            box = X.row_box(ROW, self.theme.ffn)
             self.play(Create(box), run_time=0.5)
             note = VGroup(self.t("same weights for every row", 22, self.theme.ffn),
                           self.t("no mixing between tokens", 22, self.theme.ffn))
@@ -115,22 +117,25 @@ class FeedForwardScene(ChapterScene):
                 if note.get_bottom()[1] < self.content_bottom:
                     note.next_to(name, RIGHT, buff=0.4)
             self.play(FadeIn(note), run_time=0.6)
-            self.X1, self.X1_name, self.row_mark, self.note = X, name, box, note
+        return X, VGroup(name, box, note)
 
-    def widen(self):
+    def widen(self, tokens, X1: NumericMatrix, leftovers: VGroup) -> tuple[NumericMatrix, WideLayout, VGroup]:
+        """x · W_1 + b_1 for the followed row, then every row; returns the widened matrix, its layout and
+        the flow drawn above it (row, arrow, what is applied, the shapes)."""
         rec = self.record(f"{L}.ffn.pre")
         n, dff = rec.value.shape
         d = self.cfg.d_model
-        r, theme = self.r, self.theme
+        r, theme, dec = ROW, self.theme, self.cfg.decimals
+        X1_name, row_mark, note = leftovers
         with self.step(f"{L}.ffn.pre"):
-            fs, w, h, cols = self.wide_layout(rec.value, n)
-            self.wide = (fs, w, cols)
-            pre = NumericMatrix(rec.value, theme, decimals=self.dec, row_labels=rec.rows, font_size=fs,
+            wide = self.wide_layout(rec.value, tokens)
+            fs, w, cols = wide.font_size, wide.cell_width, wide.cols
+            pre = NumericMatrix(rec.value, theme, decimals=dec, row_labels=rec.rows, font_size=fs,
                                 cell_width=w, cols=cols, max_rows=12).hide_entries()
-            self.register(f"{L}.ffn.pre", pre)
-            x_row = NumericMatrix(self.X1.values[r:r + 1], theme, decimals=self.dec, row_labels=[rec.rows[r]],
+            register(self, f"{L}.ffn.pre", pre)
+            x_row = NumericMatrix(X1.values[r:r + 1], theme, decimals=dec, row_labels=[rec.rows[r]],
                                   font_size=fs, cell_width=w)
-            self.register(f"{L}.norm1.out", x_row, rows=[r])
+            register(self, f"{L}.norm1.out", x_row, rows=[r])
             what = VGroup(MathTex(r"\cdot\, W_1 + b_1", font_size=32, color=theme.ffn),
                           MathTex(rf"W_1:\ {d} \times {dff}", font_size=26, color=theme.dim)).arrange(
                 DOWN, buff=0.1, aligned_edge=LEFT)
@@ -138,9 +143,9 @@ class FeedForwardScene(ChapterScene):
             shape_in = self.t(f"{d} numbers", 20, theme.dim).next_to(x_row, RIGHT, buff=0.3)
             shape_out = self.t(f"{dff} numbers per row", 20, theme.dim)
             shape_out.next_to(what, RIGHT, buff=0.6)
-            self.play(FadeOut(self.note), FadeOut(self.X1_name), FadeOut(self.row_mark),
-                      TransformFromCopy(self.X1.get_row(r), x_row.get_row(0)), FadeIn(x_row.row_label_group),
-                      FadeIn(x_row.brackets), FadeOut(self.X1), run_time=1.2)
+            self.play(FadeOut(note), FadeOut(X1_name), FadeOut(row_mark),
+                      TransformFromCopy(X1.get_row(r), x_row.get_row(0)), FadeIn(x_row.row_label_group),
+                      FadeIn(x_row.brackets), FadeOut(X1), run_time=1.2)
             self.add(x_row)
             self.play(Create(arrow), FadeIn(what), FadeIn(shape_in), run_time=0.8)
             self.play(Create(pre.brackets), FadeIn(pre.row_label_group), FadeIn(pre.ellipses), run_time=0.6)
@@ -152,60 +157,59 @@ class FeedForwardScene(ChapterScene):
             self.wait(0.6)
             self.fill_rows(pre, skip=r)
             self.play(FadeOut(box), run_time=0.3)
-            self.pre, self.x_row, self.arrow, self.what = pre, x_row, arrow, what
-            self.shapes = VGroup(shape_in, shape_out)
+        return pre, wide, VGroup(x_row, arrow, what, VGroup(shape_in, shape_out))
 
-    def relu(self):
+    def relu(self, pre: NumericMatrix, wide: WideLayout, flow: VGroup) -> tuple[NumericMatrix, MathTex]:
+        """The negative numbers of pre turn into zeros; returns the ReLU's output and its formula."""
         rec = self.record(f"{L}.ffn.hidden")
         pre_vals = self.value(f"{L}.ffn.pre")
         theme = self.theme
-        fs, w, cols = self.wide
+        x_row, arrow, what, shapes = flow
         with self.step(f"{L}.ffn.hidden"):
-            hidden = NumericMatrix(rec.value, theme, decimals=self.dec, row_labels=rec.rows, font_size=fs,
-                                   cell_width=w, cols=cols, max_rows=12)
-            hidden.move_to(self.pre)
-            self.register(f"{L}.ffn.hidden", hidden)
+            hidden = NumericMatrix(rec.value, theme, decimals=self.cfg.decimals, row_labels=rec.rows,
+                                   font_size=wide.font_size, cell_width=wide.cell_width, cols=wide.cols, max_rows=12)
+            hidden.move_to(pre)
+            register(self, f"{L}.ffn.hidden", hidden)
             relu = MathTex(r"\mathrm{ReLU}(v) = \max(0,\ v)", font_size=36, color=theme.ffn)
-            relu.move_to(VGroup(self.x_row, self.arrow))
-            self.play(FadeOut(self.x_row), FadeOut(self.arrow), FadeOut(self.what), FadeOut(self.shapes),
+            relu.move_to(VGroup(x_row, arrow))
+            self.play(FadeOut(x_row), FadeOut(arrow), FadeOut(what), FadeOut(shapes),
                       FadeIn(relu), run_time=0.8)
-            negative = [(i, j) for (i, j) in self.pre.cells if pre_vals[i, j] < 0]
-            boxes = VGroup(*(self.pre.cell_box(i, j, theme.mask, buff=0.0) for i, j in negative))
+            negative = [(i, j) for (i, j) in pre.cells if pre_vals[i, j] < 0]
+            boxes = VGroup(*(pre.cell_box(i, j, theme.mask, buff=0.0) for i, j in negative))
             if len(boxes):
                 self.play(Create(boxes, lag_ratio=0.02), run_time=1.2)
                 self.wait(0.5)
-                self.play(*(Transform(self.pre.get_cell(i, j), hidden.get_cell(i, j).copy()) for i, j in negative),
+                self.play(*(Transform(pre.get_cell(i, j), hidden.get_cell(i, j).copy()) for i, j in negative),
                           run_time=1.2)
                 self.play(FadeOut(boxes), run_time=0.4)
             # the on-screen matrix is now the ReLU's output, cell for cell
-            drop(self, self.pre)
+            drop(self, pre)
             self.add(hidden)
             self.wait(0.5)
-            self.hidden, self.relu_formula = hidden, relu
+        return hidden, relu
 
-    def narrow(self):
+    def narrow(self, hidden: NumericMatrix, relu_formula: MathTex, wide: WideLayout):
         rec = self.record(f"{L}.ffn.out")
         n, d = rec.value.shape
         dff = self.cfg.d_ff
-        r, theme = self.r, self.theme
-        fs, w, cols = self.wide
+        r, theme, dec = ROW, self.theme, self.cfg.decimals
         with self.step(f"{L}.ffn.out"):
-            h_row = NumericMatrix(self.hidden.values[r:r + 1], theme, decimals=self.dec, row_labels=[rec.rows[r]],
-                                  font_size=fs, cell_width=w, cols=cols)
-            self.register(f"{L}.ffn.hidden", h_row, rows=[r])
+            h_row = NumericMatrix(hidden.values[r:r + 1], theme, decimals=dec, row_labels=[rec.rows[r]],
+                                  font_size=wide.font_size, cell_width=wide.cell_width, cols=wide.cols)
+            register(self, f"{L}.ffn.hidden", h_row, rows=[r])
             ofs = self.theme.size_label if n <= 10 else self.theme.size_min
-            out = NumericMatrix(rec.value, theme, decimals=self.dec, row_labels=rec.rows, font_size=ofs,
+            out = NumericMatrix(rec.value, theme, decimals=dec, row_labels=rec.rows, font_size=ofs,
                                 max_rows=12).hide_entries()
-            self.register(f"{L}.ffn.out", out)
+            register(self, f"{L}.ffn.out", out)
             what = VGroup(MathTex(r"\cdot\, W_2 + b_2", font_size=32, color=theme.ffn),
                           MathTex(rf"W_2:\ {dff} \times {d}", font_size=26, color=theme.dim)).arrange(
                 DOWN, buff=0.1, aligned_edge=LEFT)
             arrow = self.flow_layout(h_row, what, out)
             shape_out = self.t(f"back to {d} numbers per row", 20, theme.dim)
             shape_out.next_to(what, RIGHT, buff=0.6)
-            self.play(FadeOut(self.relu_formula),
-                      TransformFromCopy(self.hidden.get_row(r), h_row.get_row(0)), FadeIn(h_row.row_label_group),
-                      FadeIn(h_row.brackets), FadeIn(h_row.ellipses), FadeOut(self.hidden), run_time=1.2)
+            self.play(FadeOut(relu_formula),
+                      TransformFromCopy(hidden.get_row(r), h_row.get_row(0)), FadeIn(h_row.row_label_group),
+                      FadeIn(h_row.brackets), FadeIn(h_row.ellipses), FadeOut(hidden), run_time=1.2)
             self.add(h_row)
             self.play(Create(arrow), FadeIn(what), run_time=0.8)
             self.play(Create(out.brackets), FadeIn(out.row_label_group), run_time=0.5)
@@ -217,21 +221,19 @@ class FeedForwardScene(ChapterScene):
             self.wait(0.5)
             self.fill_rows(out, skip=r)
             self.play(FadeOut(box), run_time=0.3)
-            self.ffn_out = out
 
-    def second_residual(self):
+    def second_residual(self, tokens) -> MatrixSum:
         rec = self.record(f"{L}.norm2.sum")
-        theme = self.theme
+        theme, dec = self.theme, self.cfg.decimals
         with self.step(f"{L}.norm2.sum"):
-            self.clear_stage()
+            clear_stage(self, fade=FadeOut)
             ms = build_matrix_sum(self, self.value(f"{L}.norm1.out"), self.value(f"{L}.ffn.out"), rec.value,
-                                  ("X_1", r"\mathrm{FFN}(X_1)", "Z_2"), rec.rows, decimals=self.dec)
+                                  ("X_1", r"\mathrm{FFN}(X_1)", "Z_2"), rec.rows, decimals=dec)
             if ms.a is not None:
-                self.register(f"{L}.norm1.out", ms.a)
-                self.register(f"{L}.ffn.out", ms.b)
-            self.register(f"{L}.norm2.sum", ms.c)
-            left = play_matrix_sum(self, ms, self.r, slow_cells=1, row_time=0.2, decimals=self.dec,
-                                   tokens=self.tokens)
+                register(self, f"{L}.norm1.out", ms.a)
+                register(self, f"{L}.ffn.out", ms.b)
+            register(self, f"{L}.norm2.sum", ms.c)
+            left = play_matrix_sum(self, ms, ROW, slow_cells=1, row_time=0.2, decimals=dec, tokens=tokens)
             note = VGroup(self.t("the row is kept,", 22, theme.residual),
                           self.t("the feed-forward only adjusts it", 22, theme.residual),
                           MathTex(r"\mathrm{LayerNorm}(X_1 + \mathrm{FFN}(X_1))", font_size=30, color=theme.text))
@@ -240,19 +242,20 @@ class FeedForwardScene(ChapterScene):
             self.fit(note, width=ms.side_width - 0.1)
             ms.place_beside(note)
             self.play(FadeOut(left), FadeIn(note), run_time=0.6)
-            self.sum2 = ms
+        return ms
 
-    def second_norm(self):
+    def second_norm(self, ms: MatrixSum) -> NumericMatrix:
+        """The second Add & Norm, row by row; returns its output on screen."""
         rec = self.record(f"{L}.norm2.normalized")
         out_rec = self.record(f"{L}.norm2.out")
         n, d = rec.value.shape
-        theme, dec = self.theme, self.dec
+        theme, dec = self.theme, self.cfg.decimals
         gamma, beta = self.example.weights[f"{L}.norm2.gamma"], self.example.weights[f"{L}.norm2.beta"]
         fs = self.theme.size_label if n <= 8 else self.theme.size_min
-        allv = np.concatenate([self.sum2.c.values.ravel(), rec.value.ravel(), out_rec.value.ravel(), gamma, beta])
+        allv = np.concatenate([ms.c.values.ravel(), rec.value.ravel(), out_rec.value.ravel(), gamma, beta])
         w, _ = cell_size(allv, theme, fs, self.cfg.decimals)
         mk = dict(decimals=dec, font_size=fs, cell_width=w)
-        z = NumericMatrix(self.sum2.c.values, theme, row_labels=rec.rows, max_rows=12, **mk)
+        z = NumericMatrix(ms.c.values, theme, row_labels=rec.rows, max_rows=12, **mk)
         zh = NumericMatrix(rec.value, theme, row_labels=rec.rows, max_rows=12, **mk)
         out = NumericMatrix(out_rec.value, theme, row_labels=rec.rows, max_rows=12, **mk)
         mu = NumericMatrix(self.value(f"{L}.norm2.mean"), theme, column_vector=True, col_labels=["μ"], max_rows=12,
@@ -264,7 +267,7 @@ class FeedForwardScene(ChapterScene):
         for step_id, m in ((f"{L}.norm2.normalized", zh), (f"{L}.norm2.out", out),
                            (f"{L}.norm2.mean", mu), (f"{L}.norm2.var", var), (f"{L}.norm2.gamma", g),
                            (f"{L}.norm2.beta", b)):
-            self.register(step_id, m)
+            register(self, step_id, m)
         name = MathTex(r"\hat Z_2 = \frac{Z_2 - \mu}{\sqrt{\sigma^2 + \epsilon}}", font_size=30, color=theme.text)
         out_name = MathTex(r"\mathrm{LayerNorm}(Z_2) = \gamma \odot \hat Z_2 + \beta", font_size=30,
                            color=theme.residual)
@@ -286,7 +289,7 @@ class FeedForwardScene(ChapterScene):
         everything = VGroup(block, zh, out, name, out_name)
         everything.shift(RIGHT * (0 - VGroup(block, out_name, name).get_x()))
         with self.step(f"{L}.norm2.normalized", heading="Add & Norm, again"):
-            self.play(FadeOut(self.everything_but()), run_time=0.6)
+            self.play(FadeOut(Group(*everything_but(self))), run_time=0.6)
             self.play(FadeIn(z, shift=LEFT * 0.3), run_time=0.7)
             self.play(FadeIn(mu), FadeIn(var), FadeIn(name), run_time=0.8)
             # row by row, each with its own mean and variance
@@ -310,19 +313,19 @@ class FeedForwardScene(ChapterScene):
             drop(self, zh)
             self.add(out)
             self.wait(0.6)
-            self.out2, self.out2_name = out, out_name
+        return out
 
-    def encoder_output(self):
+    def encoder_output(self, out2: NumericMatrix):
         rec = self.record("encoder.output")
         theme = self.theme
         # H beside a box for the decoder: the largest numbers that leave the box room to be read
         for fs in (self.theme.size_label, self.theme.size_min):
             w, _ = cell_size(rec.value, theme, fs, self.cfg.decimals)
-            H = NumericMatrix(rec.value, theme, decimals=self.dec, row_labels=rec.rows, font_size=fs,
+            H = NumericMatrix(rec.value, theme, decimals=self.cfg.decimals, row_labels=rec.rows, font_size=fs,
                               cell_width=w, max_rows=12)
             if self.content_width - H.width - 1.2 >= 4.2:
                 break
-        self.register("encoder.output", H)
+        register(self, "encoder.output", H)
         name = MathTex(r"H = \mathrm{Enc}(X)", font_size=34, color=theme.text)
         block = VGroup(name, H).arrange(DOWN, buff=0.25)
         block.move_to([-self.content_width / 2 + block.width / 2 + 0.1,
@@ -344,8 +347,8 @@ class FeedForwardScene(ChapterScene):
         arrow = Arrow(H.get_right() + RIGHT * 0.05, frame.get_left(), buff=0.1, color=theme.key, stroke_width=5)
         with self.step("encoder.output"):
             # the Add & Norm output is the encoder's output: it slides aside, now called H
-            self.play(FadeOut(self.everything_but(self.out2)), run_time=0.5)
-            self.play(FadeOut(self.out2, shift=LEFT * 0.5), FadeIn(H, shift=LEFT * 0.5), FadeIn(name), run_time=0.9)
+            self.play(FadeOut(Group(*everything_but(self, out2))), run_time=0.5)
+            self.play(FadeOut(out2, shift=LEFT * 0.5), FadeIn(H, shift=LEFT * 0.5), FadeIn(name), run_time=0.9)
             self.play(FadeIn(frame), FadeIn(content), run_time=0.8)
             self.play(Create(arrow), run_time=0.8)
             self.wait(1.0)

@@ -10,13 +10,14 @@ from __future__ import annotations
 import math
 
 from manim import (DOWN, LEFT, RIGHT, UP, AnimationGroup, Arrow, Create, FadeIn, LaggedStart, Line,
-                   RoundedRectangle, TransformFromCopy, VGroup)
+                   RoundedRectangle, TransformFromCopy, VGroup, VMobject)
 
 from scenes.base import ChapterScene
 from scenes.components import (NumericMatrix, Region, TokenRow, hide, layout_product, reveal, show_matrix_product,
                                show_row_softmax)
-from scenes.components.attention import (ProjectionSteps, attention_grid, focus_row, formula_in, ordinal, rename,
-                                         retire, scale_in_place, scores_step, style_masked, wrapped_note)
+from scenes.components.attention import (AttentionGrid, ProjectionSteps, attention_grid, focus_row, formula_in,
+                                         ordinal, rename, retire, scale_in_place, scores_step, style_masked,
+                                         wrapped_note)
 from scenes.components.stage import clear_stage, fade_in, fade_out
 from scenes.components.matrix import format_number
 from scenes.components.text import dimmed_context, flat_text
@@ -39,32 +40,33 @@ def quoted(tokens) -> str:
 class MaskedAttentionScene(ChapterScene):
     def construct(self):
         self.title_card("Each position sees only the past")
-        self.shown: dict[str, NumericMatrix] = {}      # step id -> the matrix that shows it (for tests)
-        self.tokens = list(self.example.tokens["target_input"])
-        self.labels = list(self.example.tokens["target_labels"])
-        self.m = len(self.tokens)
-        self.r = focus_row(self.m)
-        self.shifted_target()
-        self.projections()
-        self.scale(self.scores())
-        self.mask()
-        self.why_mask()
-        self.softmax()
-        self.who_sees_what()
-        self.mix()
+        shown = self.expose("shown", {})      # step id -> the matrix that shows it (for tests)
+        tokens = list(self.example.tokens["target_input"])
+        labels = list(self.example.tokens["target_labels"])
+        r = self.expose("focus_row", focus_row(len(tokens)))
+        self.shifted_target(tokens, labels)
+        self.projections(shown, tokens)
+        scores = scores_step(self, H, HEAD, [("As in chapter 4: every query meets every key,", self.theme.text),
+                                             ("the keys of later positions too.", self.theme.mask)]).result
+        shown[f"{H}.scores"] = scores
+        grid, formula = self.scale(shown, scores, r)
+        words, formula, stair = self.mask(shown, grid, formula)
+        why = self.why_mask(grid, r, tokens[r], labels[r], words, formula)
+        self.softmax(shown, grid, r, tokens, why, stair)
+        self.who_sees_what(r, tokens)
+        self.mix(shown)
 
     # ------------------------------------------------------------ steps
-    def shifted_target(self):
-        theme, m = self.theme, self.m
+    def shifted_target(self, tokens: list[str], labels: list[str]):
+        theme, m = self.theme, len(tokens)
         narration = (f"The decoder reads the target shifted one place to the right, behind <start>: {m} positions, "
                      "and at each one it must predict the next word. Under teacher forcing all positions are "
                      "computed at once, from the true previous words.")
         with self.step("ch08.shift", narration=narration, heading="The decoder's input: the target, shifted"):
             fs = 24
-            slots = [max(a, b) + 0.05 for a, b in zip(chip_widths(self.tokens, theme, fs),
-                                                    chip_widths(self.labels, theme, fs))]
-            top = TokenRow(self.tokens, theme, font_size=fs, max_width=1e9, min_widths=slots, colors=theme.query)
-            bottom = TokenRow(self.labels, theme, font_size=fs, max_width=1e9, min_widths=slots, colors=theme.weights)
+            slots = [max(a, b) + 0.05 for a, b in zip(chip_widths(tokens, theme, fs), chip_widths(labels, theme, fs))]
+            top = TokenRow(tokens, theme, font_size=fs, max_width=1e9, min_widths=slots, colors=theme.query)
+            bottom = TokenRow(labels, theme, font_size=fs, max_width=1e9, min_widths=slots, colors=theme.weights)
             bottom.next_to(top, DOWN, buff=0.8)
             for a, b in zip(top.chips, bottom.chips):
                 b.set_x(a.get_x())
@@ -88,51 +90,46 @@ class MaskedAttentionScene(ChapterScene):
                       FadeIn(bottom.chips[-1].get_word(), shift=LEFT * 0.3), fade_in(t_lab), run_time=1.6)
             self.add(bottom)
             self.play(fade_in(note), run_time=0.6)
-            self.shift_rows = (top, bottom)
 
-    def projections(self):
+    def projections(self, shown: dict, tokens: list[str]):
         theme = self.theme
         X = self.value("target.input")
-        self.proj = ProjectionSteps(self, LAYER, HEAD)
+        proj = ProjectionSteps(self, LAYER, HEAD)
         with self.step(f"{H}.q"):
             clear_stage(self, detach=True)
-            self.proj.play("q", "W_Q", theme.query, X, "Y", self.tokens, same_input=True, detailed=1, rows=1,
-                           speed=1.6)
-        self.shown["target.input"] = self.proj.lay.left
-        self.shown[f"{H}.q"] = self.proj.lay.result
+            lay = proj.play("q", "W_Q", theme.query, X, "Y", tokens, same_input=True, detailed=1, rows=1, speed=1.6)
+        shown["target.input"] = lay.left
+        shown[f"{H}.q"] = lay.result
         with self.step(f"{H}.k"):
-            self.proj.play("k", "W_K", theme.key, X, "Y", self.tokens, same_input=True, rows=1, speed=2.0)
-        self.shown[f"{H}.k"] = self.proj.lay.result
+            lay = proj.play("k", "W_K", theme.key, X, "Y", tokens, same_input=True, rows=1, speed=2.0)
+        shown[f"{H}.k"] = lay.result
         with self.step(f"{H}.v"):
-            self.proj.play("v", "W_V", theme.value, X, "Y", self.tokens, same_input=True, rows=0, speed=2.0)
-        self.shown[f"{H}.v"] = self.proj.lay.result
+            lay = proj.play("v", "W_V", theme.value, X, "Y", tokens, same_input=True, rows=0, speed=2.0)
+        shown[f"{H}.v"] = lay.result
 
-    def scores(self) -> NumericMatrix:
-        lay = scores_step(self, H, HEAD, [("As in chapter 4: every query meets every key,", self.theme.text),
-                                          ("the keys of later positions too.", self.theme.mask)])
-        self.shown[f"{H}.scores"] = lay.result
-        return lay.result
-
-    def scale(self, old: NumericMatrix):
-        """old: the scores matrix of the scores step, which gives way to the grid's first matrix."""
+    def scale(self, shown: dict, old: NumericMatrix, r: int) -> tuple[AttentionGrid, VMobject]:
+        """old: the scores matrix of the scores step, which gives way to the grid's first matrix. Returns the
+        grid (scores, scaled, masked, weights) and the scale's formula."""
         rec = self.record(f"{H}.scaled")
         ids = ("scores", "scaled", "masked", "weights")
         recs = [self.record(f"{H}.{s}") for s in ids]
         grid = attention_grid(self, recs, fills=[None, None, None, self.theme.weights], name_tex=f"S_{HEAD}",
-                              keep_row=self.r)
+                              keep_row=r)
         S, scaled, masked, A = grid.mats
         style_masked(masked, masked.values, self.theme)
         style_masked(A, masked.values, self.theme, zero=True)
-        self.grid = grid
         with self.step(f"{H}.scaled"):
-            self.panel_formula = scale_in_place(self, grid, old, rec.formula, HEAD, run_time=1.6)
-        self.shown[f"{H}.scaled"] = scaled
+            f = scale_in_place(self, grid, old, rec.formula, HEAD, run_time=1.6)
+        shown[f"{H}.scaled"] = scaled
+        return grid, f
 
-    def mask(self):
+    def mask(self, shown: dict, grid: AttentionGrid,
+             old_formula: VMobject) -> tuple[VGroup, VMobject, VGroup]:
+        """The mask over the upper triangle. Returns its words, its formula and the staircase."""
         rec = self.record(f"{H}.masked")
         theme = self.theme
-        S, scaled, masked, A = self.grid.mats
-        panel = self.grid.panel
+        S, scaled, masked, A = grid.mats
+        panel = grid.panel
         future = [(i, j) for (i, j) in masked.cells if math.isinf(masked.values[i, j])]
         past = [(i, j) for (i, j) in masked.cells if not math.isinf(masked.values[i, j])]
         with self.step(f"{H}.masked"):
@@ -141,8 +138,8 @@ class MaskedAttentionScene(ChapterScene):
                            self.text("the diagonal and below: kept as they are", 24, theme.dim)).arrange(DOWN, buff=0.14)
             self.fit(words, width=panel.width - 0.2, height=max(panel.height - f.height - 0.4, 0.3))
             words.next_to(f, DOWN, buff=0.3)
-            self.add(masked, self.grid.name, self.panel_formula)
-            self.play(fade_out(self.panel_formula), fade_in(f), run_time=0.7)
+            self.add(masked, grid.name, old_formula)
+            self.play(fade_out(old_formula), fade_in(f), run_time=0.7)
             # the kept cells change nothing: the masked matrix takes their place silently
             for i, j in past:
                 c = scaled.get_cell(i, j)
@@ -158,14 +155,14 @@ class MaskedAttentionScene(ChapterScene):
                     AnimationGroup(*[hide(scaled.get_cell(i, j)) for i, j in cells],
                                    *[reveal(masked, i, j) for i, j in cells])
                     for _, cells in sorted(by_row.items())), lag_ratio=0.25),
-                    rename(self, self.grid, rf"S_{HEAD} / \sqrt{{d_k}} + M", theme.mask), run_time=2.0)
+                    rename(self, grid, rf"S_{HEAD} / \sqrt{{d_k}} + M", theme.mask), run_time=2.0)
             else:
-                self.play(rename(self, self.grid, rf"S_{HEAD} / \sqrt{{d_k}} + M", theme.mask), run_time=0.6)
-            retire(self, self.grid, scaled, masked)
+                self.play(rename(self, grid, rf"S_{HEAD} / \sqrt{{d_k}} + M", theme.mask), run_time=0.6)
+            retire(self, grid, scaled, masked)
             stair = self.staircase(masked)
             self.play(Create(stair), fade_in(words), run_time=1.0)
-            self.mask_words, self.panel_formula, self.stair = words, f, stair
-        self.shown[f"{H}.masked"] = masked
+        shown[f"{H}.masked"] = masked
+        return words, f, stair
 
     def staircase(self, M: NumericMatrix) -> VGroup:
         """A line along the diagonal between the kept cells and the masked ones (shown cells only)."""
@@ -185,18 +182,18 @@ class MaskedAttentionScene(ChapterScene):
         segs.set_stroke(self.theme.mask, width=3)
         return segs
 
-    def why_mask(self):
+    def why_mask(self, grid: AttentionGrid, r: int, tok: str, nxt: str, mask_words: VGroup,
+                 mask_formula: VMobject) -> VGroup:
+        """Why the mask, at row r (token tok, which must predict nxt). Returns its words and marks."""
         theme = self.theme
-        S, scaled, masked, A = self.grid.mats
-        r = self.r
+        S, scaled, masked, A = grid.mats
         narration = ("Why a mask? Teacher forcing feeds the whole target at once, so without it a position could "
                      "simply look at the next word, the very answer it must predict. When the model writes a "
                      "sentence, later words do not exist yet. The mask enforces causality; it has nothing to do "
                      "with overfitting.")
         with self.step("ch08.causality", narration=narration, heading="The mask is causality"):
-            panel = self.grid.panel
+            panel = grid.panel
             box = masked.row_box(r, theme.highlight)
-            tok, nxt = self.tokens[r], self.labels[r]
             lines = VGroup(
                 self.text(f"'{tok}' must predict '{nxt}'", 24, theme.highlight),
                 self.text("without the mask it could read it off the next column", 22, theme.text),
@@ -207,48 +204,47 @@ class MaskedAttentionScene(ChapterScene):
             marks = [box]
             if r + 1 in masked.shown_col_indices() and masked.has_cell(r, r + 1):
                 marks.append(masked.cell_box(r, r + 1, theme.mask, buff=0.03))
-            self.add(self.panel_formula, self.mask_words)
-            self.play(fade_out(self.panel_formula), fade_out(self.mask_words), Create(box), run_time=0.7)
+            self.add(mask_formula, mask_words)
+            self.play(fade_out(mask_formula), fade_out(mask_words), Create(box), run_time=0.7)
             self.play(fade_in(lines[0]), *(Create(mk) for mk in marks[1:]), run_time=0.8)
             self.play(fade_in(lines[1]), run_time=0.8)
             self.play(fade_in(lines[2]), run_time=0.8)
-            self.why_lines = VGroup(lines, *marks)
+        return VGroup(lines, *marks)
 
-    def softmax(self):
-        S, scaled, masked, A = self.grid.mats
+    def softmax(self, shown: dict, grid: AttentionGrid, r: int, tokens: list[str], why: VGroup,
+                stair: VGroup):
+        S, scaled, masked, A = grid.mats
         rec = self.record(f"{H}.weights")
         with self.step(f"{H}.weights"):
-            self.add(self.why_lines, self.stair)
-            self.play(fade_out(self.why_lines), fade_out(self.stair), run_time=0.4)
-            self.add(A, self.grid.name)
-            self.bars = show_row_softmax(self, masked, A, self.r, panel=self.grid.panel, replace=True, others=1,
-                                         keep_bars=True, moment="ch08.softmax-work", row_names=self.tokens)
-            retire(self, self.grid, masked, A, self.bars)
-            self.play(rename(self, self.grid, rf"A_{HEAD}", self.theme.weights), run_time=0.5)
-            panel = self.grid.panel
-            gap = Region(panel.left, panel.right, self.bars.get_top()[1], panel.top)
+            self.add(why, stair)
+            self.play(fade_out(why), fade_out(stair), run_time=0.4)
+            self.add(A, grid.name)
+            bars = show_row_softmax(self, masked, A, r, panel=grid.panel, replace=True, others=1,
+                                    keep_bars=True, moment="ch08.softmax-work", row_names=tokens)
+            retire(self, grid, masked, A, bars)
+            self.play(rename(self, grid, rf"A_{HEAD}", self.theme.weights), run_time=0.5)
+            panel = grid.panel
+            gap = Region(panel.left, panel.right, bars.get_top()[1], panel.top)
             f = formula_in(self, rec.formula, gap, 32, self.theme.weights)
             zero = self.text("masked cells: exactly 0", 24, self.theme.mask)
             if f.width + zero.width + 0.6 <= gap.width:
                 VGroup(f, zero).arrange(RIGHT, buff=0.6).move_to(gap.center)
                 self.play(fade_in(f), fade_in(zero), run_time=0.6)
-                self.weights_notes = VGroup(f, zero)
             else:
                 self.play(fade_in(f), run_time=0.5)
-                self.weights_notes = VGroup(f)
             zeros = VGroup(*(A.cell_box(i, j, self.theme.mask, buff=0.0) for (i, j) in A.cells
                              if math.isinf(masked.values[i, j])))
             if len(zeros):
                 self.play(Create(zeros, lag_ratio=0.03), run_time=0.9)
                 self.play(fade_out(zeros), run_time=0.4)
-        self.shown[f"{H}.weights"] = A
+        shown[f"{H}.weights"] = A
 
-    def who_sees_what(self):
-        theme, r = self.theme, self.r
+    def who_sees_what(self, r: int, tokens: list[str]):
+        theme, m = self.theme, len(tokens)
         A_vals = self.value(f"{H}.weights")
-        tok = self.tokens[r]
-        earlier = self.tokens[:r]
-        later = self.m - r - 1
+        tok = tokens[r]
+        earlier = tokens[:r]
+        later = m - r - 1
         sees = (f"{quoted(earlier)} and at itself" if earlier else "only at itself")
         hidden = (f"the {later} later position{'s' * (later > 1)} {'are' if later > 1 else 'is'} hidden, "
                   f"{'their' if later > 1 else 'its'} weight exactly 0") if later else "nothing is hidden"
@@ -257,11 +253,11 @@ class MaskedAttentionScene(ChapterScene):
             clear_stage(self, run_time=0.5, detach=True)
             fs, nfs = 28, 24
             # every key up to a few after this position; far later ones elided with ⋯ (all hidden anyway)
-            idx = list(range(self.m)) if self.m <= r + 7 else list(range(r + 5)) + [None, self.m - 1]
+            idx = list(range(m)) if m <= r + 7 else list(range(r + 5)) + [None, m - 1]
             shown = [j for j in idx if j is not None]
             num_w = max(flat_text(format_number(float(A_vals[r, j]), self.cfg.decimals), theme.mono, nfs,
                                   theme.text).width for j in shown)
-            keys = TokenRow([self.tokens[j] for j in shown], theme, font_size=fs, max_width=1e9, buff=0.3,
+            keys = TokenRow([tokens[j] for j in shown], theme, font_size=fs, max_width=1e9, buff=0.3,
                             colors=theme.key, max_lines=1, min_widths=[num_w + 0.1] * len(shown))
             dots = VGroup()
             if None in idx:
@@ -316,9 +312,9 @@ class MaskedAttentionScene(ChapterScene):
             if later:
                 self.play(*(slot[j].animate.faded(0.6) for j in shown if j > r),
                           fade_in(curtain), run_time=1.0)
-            self.sees = (keys, query, nums, arrows, curtain)
+            self.expose("sees", (keys, query, nums, arrows, curtain))
 
-    def mix(self):
+    def mix(self, shown: dict):
         rec = self.record(f"{H}.out")
         A_vals, V_vals = self.value(f"{H}.weights"), self.value(f"{H}.v")
         lay = layout_product(self, A_vals, V_vals, rec.value,
@@ -336,4 +332,4 @@ class MaskedAttentionScene(ChapterScene):
                                         "position's mix.", self.theme.mask)], lay.panel)
             if note is not None:
                 self.play(fade_in(note), run_time=0.6)
-        self.shown[f"{H}.out"] = O
+        shown[f"{H}.out"] = O

@@ -17,11 +17,11 @@ from manim import (DOWN, LEFT, RIGHT, UP, AnimationGroup, Arrow, Create, FadeIn,
 
 from scenes.base import ChapterScene
 from scenes.components.attention import attention_grid, focus_row, rename, retire, wrapped_note
-from scenes.components.stage import clear_stage, fade_in, fade_out
+from scenes.components.stage import clear_stage, everything_but, fade_in, fade_out
 from scenes.components.sums import build_matrix_sum, play_matrix_sum
 from scenes.components import (NumericMatrix, ProbabilityBars, Region, TokenRow, content_region, hide,
                                layout_product, reveal, show_matrix_product)
-from scenes.components.matrix import format_number, shown_subset
+from scenes.components.matrix import format_number, shown_indices, shown_subset
 from scenes.components.text import ellipsize, flat_text, label_max_width, label_width
 from scenes.components.tokens import chip_widths
 
@@ -34,7 +34,8 @@ GEN_BARS = 5           # bars per generation step (the most probable words)
 @dataclass
 class GenerationStage:
     """Where greedy generation is drawn: the source line, the decoder-input row (laid out for the whole
-    generated sequence), the model box (box, text) with its arrows, and the room for each step's bars."""
+    generated sequence), the model box (box, text) with its arrows, and the room for each step's bars; the
+    decoder's words."""
     gen: list[str]
     src_line: VGroup
     row: TokenRow
@@ -43,6 +44,7 @@ class GenerationStage:
     arrow_in: Arrow | None
     arrow_out: Arrow
     bars_region: Region
+    words: DecoderWords
 
     def arrow_from(self, t: int, theme) -> Arrow:
         """From position t's chip to the model: the last position feeds the prediction."""
@@ -51,35 +53,51 @@ class GenerationStage:
                      buff=0.08, color=theme.highlight, stroke_width=4, max_tip_length_to_length_ratio=0.3)
 
 
+@dataclass(frozen=True)
+class DecoderWords:
+    """The decoder's words: its input (target_input), the true next words (target_labels), the vocabulary."""
+    tgt: list[str]
+    labels: list[str]
+    vocab: list[str]
+
+    @classmethod
+    def of(cls, example) -> "DecoderWords":
+        return cls(list(example.tokens["target_input"]), list(example.tokens["target_labels"]), list(example.vocab))
+
+    @property
+    def m(self) -> int:
+        return len(self.tgt)
+
+    @property
+    def V(self) -> int:
+        return len(self.vocab)
+
+    @property
+    def r(self) -> int:
+        """The position followed in detail."""
+        return focus_row(self.m)
+
+
 class OutputScene(ChapterScene):
     def construct(self):
         self.title_card("From rows to words")
-        self.shown: dict[str, NumericMatrix] = {}                 # step id -> matrix shown (for tests)
-        self.prob_bars: list[tuple] = []   # (bars, step id, row or None): bars drawn and the values they show
-        self.tgt = list(self.example.tokens["target_input"])
-        self.labels = list(self.example.tokens["target_labels"])
-        self.vocab = list(self.example.vocab)
-        self.m, self.V = len(self.tgt), len(self.vocab)
-        self.r = focus_row(self.m)
-        self.dec = self.cfg.decimals
-        self.add_norm_2()
-        self.feed_forward()
-        self.add_norm_3()
-        self.decoder_output()
-        self.logits()
-        self.probs()
-        self.predicted()
-        self.generate()
+        shown: dict[str, NumericMatrix] = self.expose("shown", {})       # step id -> matrix shown (for tests)
+        # (bars, step id, row or None): bars drawn and the values they show (for tests)
+        prob_bars: list[tuple] = self.expose("prob_bars", [])
+        wd = DecoderWords.of(self.example)
+        N2, N2_notes = self.add_norm_2(wd, shown)
+        shown[f"{DEC}.ffn.out"] = self.feed_forward(wd, N2, N2_notes)
+        N3 = self.add_norm_3(wd, shown)
+        shown["decoder.output"] = self.decoder_output(wd, N3)
+        lay = self.logits(wd)
+        shown["output.logits"] = lay.result
+        Pm, bars = self.probs(wd, lay)
+        shown["output.probs"] = Pm
+        prob_bars.append((bars, "output.probs", wd.r))
+        self.predicted(wd)
+        self.generate(wd, shown, prob_bars)
 
     # ------------------------------------------------------------ helpers
-    def everything_but(self, *keep):
-        """Top-level mobjects other than keep (and the heading and tag), leaving out any that share parts with
-        keep (rows of a matrix added by an animation): fading those would fade the kept matrix too."""
-        fixed = {id(m) for m in (self.heading, getattr(self, "chapter_tag", None), *keep) if m is not None}
-        kept_parts = {id(x) for k in keep if k is not None for x in k.get_family()}
-        return [m for m in self.mobjects if id(m) not in fixed
-                and not any(id(x) in kept_parts for x in m.get_family())]
-
     def drop_parts(self, matrix):
         """Remove matrix and the groups of its cells that animations left in the scene."""
         parts = {id(x) for x in matrix.get_family()}
@@ -90,16 +108,17 @@ class OutputScene(ChapterScene):
         area = content_region(self)
         return np.array([area.left + mob.width / 2 + 0.2, (area.top + area.bottom) / 2 - 0.25, 0.0])
 
-    def residual_and_norm(self, a_id: str, b_id: str, norm: str, names, out_tex: str, slow_cells: int):
+    def residual_and_norm(self, wd: DecoderWords, shown: dict, a_id: str, b_id: str, norm: str, names,
+                          out_tex: str, slow_cells: int):
         """a + b = Z (the component of chapters 6 and 7), then Z turns row by row into LayerNorm(Z)."""
-        theme = self.theme
-        ms = build_matrix_sum(self, self.value(a_id), self.value(b_id), self.value(f"{norm}.sum"), names, self.tgt,
-                              decimals=self.dec)
-        play_matrix_sum(self, ms, self.r, slow_cells=slow_cells, row_time=0.15, decimals=self.dec,
-                        tokens=self.tgt, position_word="position")
+        theme, dec = self.theme, self.cfg.decimals
+        ms = build_matrix_sum(self, self.value(a_id), self.value(b_id), self.value(f"{norm}.sum"), names, wd.tgt,
+                              decimals=dec)
+        play_matrix_sum(self, ms, wd.r, slow_cells=slow_cells, row_time=0.15, decimals=dec,
+                        tokens=wd.tgt, position_word="position")
         C = ms.c
-        self.shown[f"{norm}.sum"] = C
-        N = NumericMatrix(self.value(f"{norm}.out"), theme, decimals=self.dec, row_labels=self.tgt,
+        shown[f"{norm}.sum"] = C
+        N = NumericMatrix(self.value(f"{norm}.out"), theme, decimals=dec, row_labels=wd.tgt,
                           font_size=ms.font_size, cell_width=C.cell_width, rows=C.shown_rows, cols=C.shown_cols)
         N.font_size = ms.font_size
         N.move_to(self.left_home(N))
@@ -115,7 +134,7 @@ class OutputScene(ChapterScene):
         if show_note:
             self.fit(norm_note, width=room)
             norm_note.move_to([(N.get_right()[0] + content_region(self).right) / 2, N.get_y(), 0])
-        self.play(*(fade_out(m) for m in self.everything_but(C)), C.animate.move_to(N), fade_in(name),
+        self.play(*(fade_out(m) for m in everything_but(self, C)), C.animate.move_to(N), fade_in(name),
                   run_time=0.8)
         # C's rows turn into N's (C itself stays as it was: it still shows the sum, for the record)
         self.drop_parts(C)
@@ -124,28 +143,30 @@ class OutputScene(ChapterScene):
                               lag_ratio=0.15), *([fade_in(norm_note)] if show_note else []), run_time=1.2)
         self.drop_parts(N)
         self.add(N)
-        self.shown[f"{norm}.out"] = N
+        shown[f"{norm}.out"] = N
         return N, VGroup(name, *([norm_note] if show_note else []))
 
     # ------------------------------------------------------------ the rest of the decoder layer
-    def add_norm_2(self):
+    def add_norm_2(self, wd: DecoderWords, shown: dict) -> tuple[NumericMatrix, VGroup]:
         narration = ("The decoder layer ends like the encoder layer. First the same Add & Norm as in chapter 6: the "
                      "cross-attention output is added to its input, and each row is normalized again.")
         with self.step("ch10.add-norm", narration=narration, heading="Add & Norm after cross-attention"):
-            self.N2, self.N2_name = self.residual_and_norm(
-                f"{DEC}.norm1.out", f"{DEC}.cross_attn.out", f"{DEC}.norm2",
+            N2, N2_notes = self.residual_and_norm(
+                wd, shown, f"{DEC}.norm1.out", f"{DEC}.cross_attn.out", f"{DEC}.norm2",
                 ("Y", r"\mathrm{Cross}(Y)", "Z_2"), r"Y_2 = \mathrm{LayerNorm}(Y + \mathrm{Cross}(Y))", slow_cells=1)
             self.wait(0.4)
+        return N2, N2_notes
 
-    def feed_forward(self):
-        theme, d, dff = self.theme, self.cfg.d_model, self.cfg.d_ff
+    def feed_forward(self, wd: DecoderWords, X: NumericMatrix, notes: VGroup) -> NumericMatrix:
+        """FFN(Y_2) in brief: X's rows turn into the feed-forward's; returns the output matrix."""
+        theme, d, dff, dec = self.theme, self.cfg.d_model, self.cfg.d_ff, self.cfg.decimals
         rec = self.record(f"{DEC}.ffn.out")
         narration = (f"Then the feed-forward network of chapter 7, on each row alone: widened to {dff} numbers, the "
                      f"negatives set to zero, and narrowed back to {d}.")
         with self.step("ch10.ffn", narration=narration, heading="Feed-forward, on each row alone"):
-            X, (name, *old_notes) = self.N2, self.N2_name
+            name, *old_notes = notes
             area = content_region(self)
-            F = NumericMatrix(rec.value, theme, decimals=self.dec, row_labels=self.tgt,
+            F = NumericMatrix(rec.value, theme, decimals=dec, row_labels=wd.tgt,
                               font_size=X.font_size, cell_width=X.cell_width, rows=X.shown_rows,
                               cols=X.shown_cols).move_to(X)
             new_name = MathTex(r"\mathrm{FFN}(Y_2)", font_size=32, color=theme.ffn).move_to(name, aligned_edge=LEFT)
@@ -174,25 +195,25 @@ class OutputScene(ChapterScene):
                                                 lag_ratio=0.2), Transform(name, new_name), run_time=1.4)
             self.drop_parts(stand)
             self.add(F)
-            self.F, self.F_notes = F, VGroup(name, what)
-        self.shown[f"{DEC}.ffn.out"] = F
+        return F
 
-    def add_norm_3(self):
+    def add_norm_3(self, wd: DecoderWords, shown: dict) -> NumericMatrix:
         narration = ("And a third Add & Norm: the feed-forward output is added to its input and each row normalized. "
                      "This is the decoder's output.")
         with self.step("ch10.add-norm-3", narration=narration, heading="Add & Norm, a third time"):
             clear_stage(self, run_time=0.4, detach=True)
-            self.N3, self.N3_name = self.residual_and_norm(
-                f"{DEC}.norm2.out", f"{DEC}.ffn.out", f"{DEC}.norm3",
+            N3, _ = self.residual_and_norm(
+                wd, shown, f"{DEC}.norm2.out", f"{DEC}.ffn.out", f"{DEC}.norm3",
                 ("Y_2", r"\mathrm{FFN}(Y_2)", "Z_3"), r"Y_3 = \mathrm{LayerNorm}(Y_2 + \mathrm{FFN}(Y_2))",
                 slow_cells=0)
+        return N3
 
-    def decoder_output(self):
-        theme = self.theme
+    def decoder_output(self, wd: DecoderWords, N3: NumericMatrix) -> NumericMatrix:
+        theme, dec = self.theme, self.cfg.decimals
         rec = self.record("decoder.output")
         with self.step("decoder.output"):
-            fs = 20 if self.m <= 10 else self.theme.size_min
-            Y = NumericMatrix(rec.value, theme, decimals=self.dec, row_labels=rec.rows, font_size=fs, max_rows=12)
+            fs = 20 if wd.m <= 10 else self.theme.size_min
+            Y = NumericMatrix(rec.value, theme, decimals=dec, row_labels=rec.rows, font_size=fs, max_rows=12)
             name = MathTex(r"Y = \mathrm{Dec}(\mathrm{target}, H)", font_size=34, color=theme.text)
             block = VGroup(name, Y).arrange(DOWN, buff=0.25)
             self.fit(block, width=self.content_width - 4.2)       # leaves room for the notes on the right
@@ -204,20 +225,21 @@ class OutputScene(ChapterScene):
                            self.text("next: which word comes after t?", 24, theme.highlight)).arrange(DOWN, buff=0.18)
             self.fit(notes, width=area.right - block.get_right()[0] - 0.6)
             notes.move_to([(block.get_right()[0] + area.right) / 2, block.get_y(), 0])
-            self.play(*(fade_out(m) for m in self.everything_but(self.N3)), ReplacementTransform(self.N3, Y),
+            self.play(*(fade_out(m) for m in everything_but(self, N3)), ReplacementTransform(N3, Y),
                       fade_in(name), run_time=1.0)
             self.play(FadeIn(notes, lag_ratio=0.3), run_time=1.2)
-        self.shown["decoder.output"] = Y
+        return Y
 
     # ------------------------------------------------------------ output layer
-    def logits(self):
+    def logits(self, wd: DecoderWords):
+        """Y · W_out, worked out for a position or two; returns the product's layout."""
         theme = self.theme
         rec = self.record("output.logits")
         W = self.example.weights["embedding.W_E"].T if self.cfg.tied_output else self.example.weights["output.W_out"]
         w_tex = r"W_E^\top" if self.cfg.tied_output else r"W_{\mathrm{out}}"
         lay = layout_product(self, self.value("decoder.output"), W, rec.value,
                              names=("Y", w_tex, r"\mathrm{logits}"), colors=(None, theme.embedding, None),
-                             left_row_labels=self.tgt, right_col_labels=self.vocab, result_col_labels=self.vocab,
+                             left_row_labels=wd.tgt, right_col_labels=wd.vocab, result_col_labels=wd.vocab,
                              kinds=("scheme", "row"))
         L = lay.result.hide_entries()
         with self.step("output.logits"):
@@ -228,29 +250,29 @@ class OutputScene(ChapterScene):
                                 speed=1.5, moment="ch10.logits-work")
             note = wrapped_note(self, [("Each position on its own, with the same matrix:", theme.text),
                                        (f"{self.cfg.d_model} numbers in, one score per word out "
-                                        f"({self.V} words).", theme.dim)], lay.panel)
+                                        f"({wd.V} words).", theme.dim)], lay.panel)
             if note is not None:
                 self.play(fade_in(note), run_time=0.6)
-        self.shown["output.logits"] = L
-        self.logits_lay = lay
+        return lay
 
-    def probs(self):
-        theme, r = self.theme, self.r
+    def probs(self, wd: DecoderWords, logits_lay) -> tuple[NumericMatrix, VGroup]:
+        """softmax row by row; then one position's distribution as bars. Returns P on screen and the bars."""
+        theme, r = self.theme, wd.r
         rec = self.record("output.probs")
         P = rec.value
         recs = [self.record("output.logits"), rec]
-        whole = self.V <= WHOLE_VOCAB
+        whole = wd.V <= WHOLE_VOCAB
         # the columns of the words the positions should predict (the focus row's first), as many as fit
         ids = []
-        for w in [self.labels[r]] + self.labels:
-            if self.vocab.index(w) not in ids:
-                ids.append(self.vocab.index(w))
-        candidates = [shown_subset(self.V, ids[:k], limit=12) for k in range(len(ids), 0, -1)]
+        for w in [wd.labels[r]] + wd.labels:
+            if wd.vocab.index(w) not in ids:
+                ids.append(wd.vocab.index(w))
+        candidates = [shown_subset(wd.V, ids[:k], limit=12) for k in range(len(ids), 0, -1)]
         grid = attention_grid(self, recs, fills=[None, theme.weights], name_tex=r"\mathrm{logits}", panel_rows=0,
                               bars=0.2, col_candidates=[c for c in candidates if len(c) <= 13], keep_row=r)
         Lg, Pm = grid.mats
         with self.step("output.probs"):
-            old = self.logits_lay.result
+            old = logits_lay.result
             clear_stage(self, old, run_time=0.5, detach=True)
             self.drop_parts(old)          # it stays as it was (the record's logits); a copy moves into the grid
             self.play(TransformFromCopy(old, Lg), fade_in(grid.name), run_time=1.0)
@@ -268,36 +290,34 @@ class OutputScene(ChapterScene):
             self.key_moment("ch10.probs-grid")
             # one position's distribution over the whole vocabulary, as large as the stage allows
             area = content_region(self)
-            tag = VGroup(self.text(f"after '{self.tgt[r]}', position {r + 1}", 24, theme.highlight),
-                         self.text(f"true next word: '{self.labels[r]}'", 22, theme.dim)).arrange(RIGHT, buff=0.6)
+            tag = VGroup(self.text(f"after '{wd.tgt[r]}', position {r + 1}", 24, theme.highlight),
+                         self.text(f"true next word: '{wd.labels[r]}'", 22, theme.dim)).arrange(RIGHT, buff=0.6)
             self.fit(tag, width=area.width)
             tag.move_to([area.left + tag.width / 2, area.top - 0.1 - tag.height / 2, 0])
             region = Region(area.left, area.right, area.bottom, tag.get_bottom()[1] - 0.3)
-            bars = self.vocab_bars(P[r], region, whole)
-            self.play(*(fade_out(m) for m in self.everything_but()), fade_in(tag), run_time=0.6)
+            bars = self.vocab_bars(wd, P[r], region, whole)
+            self.play(*(fade_out(m) for m in everything_but(self)), fade_in(tag), run_time=0.6)
             self.add(bars)
             self.play(bars.grow(run_time=1.4), run_time=1.4)
-            self.prob_bars.append((bars, "output.probs", r))
-        self.shown["output.probs"] = Pm
-        self.probs_grid = grid
+        return Pm, bars
 
-    def vocab_bars(self, probs, panel: Region, whole: bool) -> VGroup:
+    def vocab_bars(self, wd: DecoderWords, probs, panel: Region, whole: bool) -> VGroup:
         """The distribution as bars: every word when the vocabulary is small (the top few labelled), else the
         most probable words and "+k more". Heights are the record's probabilities (1.0 = full length)."""
         theme = self.theme
         top = [int(k) for k in np.argsort(-probs, kind="stable")[:TOP_WORDS]]
-        label_room = max(label_width(w, theme.font, 20, label_max_width(20)) for w in self.vocab) + 0.2
+        label_room = max(label_width(w, theme.font, 20, label_max_width(20)) for w in wd.vocab) + 0.2
         if whole:
-            slot = min(0.55, (panel.width - 1.0) / self.V)
-            labels = [w if k in top else "" for k, w in enumerate(self.vocab)]
+            slot = min(0.55, (panel.width - 1.0) / wd.V)
+            labels = [w if k in top else "" for k, w in enumerate(wd.vocab)]
             length = max(0.6, panel.height - label_room - 0.75)
-            bars = ProbabilityBars(probs, theme, labels=labels, max_bars=self.V, slot=slot, bar_width=slot * 0.7,
+            bars = ProbabilityBars(probs, theme, labels=labels, max_bars=wd.V, slot=slot, bar_width=slot * 0.7,
                                    length=length, scale_max=1.0, label_font_size=20)
         else:
             n = 12
             slot = min(0.8, (panel.width - 2.0) / n)
             length = max(0.6, panel.height - label_room - 0.75)
-            bars = ProbabilityBars(probs, theme, labels=self.vocab, max_bars=n, order="value", slot=slot,
+            bars = ProbabilityBars(probs, theme, labels=wd.vocab, max_bars=n, order="value", slot=slot,
                                    bar_width=slot * 0.7, length=length, scale_max=1.0, label_font_size=20)
         # the top words' probabilities above their bars (staggered when two are neighbours)
         values = VGroup()
@@ -306,7 +326,7 @@ class OutputScene(ChapterScene):
             if k not in bars.bars:
                 continue
             bar = bars.get_bar(k)
-            v = flat_text(format_number(float(probs[k]), self.dec), theme.mono, 20,
+            v = flat_text(format_number(float(probs[k]), self.cfg.decimals), theme.mono, 20,
                           theme.highlight if k == bars.max_index else theme.text)
             v.next_to(bar, UP, buff=0.08)
             for other in placed:
@@ -321,31 +341,31 @@ class OutputScene(ChapterScene):
         bars.move_to(panel.center)
         return bars
 
-    def predicted(self):
+    def predicted(self, wd: DecoderWords):
         theme = self.theme
         pred = list(self.example.tokens["predicted"])
         run = self.example.training
         with self.step("output.predicted"):
             clear_stage(self, run_time=0.5, detach=True)
             fs = 24
-            widths = [max(a, b, c) + 0.05 for a, b, c in zip(chip_widths(self.tgt, theme, fs),
+            widths = [max(a, b, c) + 0.05 for a, b, c in zip(chip_widths(wd.tgt, theme, fs),
                                                              chip_widths(pred, theme, fs),
-                                                             chip_widths(self.labels, theme, fs))]
-            total = sum(widths) + 0.12 * (self.m - 1)
+                                                             chip_widths(wd.labels, theme, fs))]
+            total = sum(widths) + 0.12 * (wd.m - 1)
             head_w = 2.3
             parts = 1 if total + head_w <= self.content_width / 0.85 else 2
-            cut = [0, self.m] if parts == 1 else [0, (self.m + 1) // 2, self.m]
+            cut = [0, wd.m] if parts == 1 else [0, (wd.m + 1) // 2, wd.m]
             blocks = VGroup()
-            self.pred_chips, self.true_chips, marks = [], [], VGroup()
+            pred_chips, true_chips, marks = [], [], VGroup()
             for a, b in zip(cut, cut[1:]):
                 rows = [TokenRow(toks[a:b], theme, font_size=fs, max_width=1e9, min_widths=widths[a:b], colors=c)
-                        for toks, c in ((self.tgt, theme.query), (pred, theme.highlight), (self.labels, theme.weights))]
+                        for toks, c in ((wd.tgt, theme.query), (pred, theme.highlight), (wd.labels, theme.weights))]
                 VGroup(*rows).arrange(DOWN, buff=0.5)
                 for rr in rows[1:]:
                     for x, y in zip(rows[0].chips, rr.chips):
                         y.set_x(x.get_x())
                 ticks = VGroup()
-                for p, t, chip in zip(pred[a:b], self.labels[a:b], rows[1].chips):
+                for p, t, chip in zip(pred[a:b], wd.labels[a:b], rows[1].chips):
                     ok = p == t
                     mark = flat_text("✓" if ok else "✗", theme.font, 24, theme.weights if ok else theme.mask)
                     ticks.add(mark.move_to([chip.get_x(), (rows[1].get_bottom()[1] + rows[2].get_top()[1]) / 2, 0]))
@@ -359,8 +379,8 @@ class OutputScene(ChapterScene):
                 block = VGroup(heads_here, *rows, ticks)
                 block.rows, block.ticks = rows, ticks
                 blocks.add(block)
-                self.pred_chips += list(rows[1].chips)
-                self.true_chips += list(rows[2].chips)
+                pred_chips += list(rows[1].chips)
+                true_chips += list(rows[2].chips)
                 marks.add(ticks)
             blocks.arrange(DOWN, buff=0.6, aligned_edge=LEFT)
             if run is None:
@@ -372,7 +392,9 @@ class OutputScene(ChapterScene):
                            "it recalls, it does not understand.", theme.dim)]
             else:
                 honest = [(f"Trained for {run.steps} steps, the limit, and still wrong in places.", theme.mask)]
-            self.honesty_text = honest[0][0]
+            self.expose("pred_chips", pred_chips)
+            self.expose("true_chips", true_chips)
+            self.expose("honesty_text", honest[0][0])
             note = wrapped_note(self, honest, Region(-self.content_width / 2, self.content_width / 2, 0, 1.2),
                                 font_size=24)
             group = VGroup(blocks, *([note] if note is not None else []))
@@ -384,7 +406,7 @@ class OutputScene(ChapterScene):
                 self.play(fade_in(block[0][0]), fade_in(block.rows[0]), run_time=0.6)
             self.play(*(fade_in(block[0][1]) for block in blocks), *(fade_in(block[0][2]) for block in blocks),
                       *(fade_in(block.rows[2]) for block in blocks), run_time=0.7)
-            self.play(LaggedStart(*(FadeIn(c, shift=DOWN * 0.15) for c in self.pred_chips), lag_ratio=0.12),
+            self.play(LaggedStart(*(FadeIn(c, shift=DOWN * 0.15) for c in pred_chips), lag_ratio=0.12),
                       run_time=1.4)
             self.play(LaggedStart(*(FadeIn(t, scale=1.4) for t in marks.family_members_with_points()),
                                   lag_ratio=0.08), run_time=1.0)
@@ -392,16 +414,16 @@ class OutputScene(ChapterScene):
                 self.play(fade_in(note), run_time=0.7)
 
     # ------------------------------------------------------------ generation
-    def generate(self):
+    def generate(self, wd: DecoderWords, shown: dict, prob_bars: list):
         gen = list(self.example.tokens["generated"])
-        stage = self.generation_stage(gen)
+        stage = self.generation_stage(wd, gen)
         chips = self.expose("generated_chips", [])     # the chips of the generated tokens, in order
-        bars = self.first_generation_step(stage, chips)
+        bars = self.first_generation_step(stage, chips, shown, prob_bars)
         # the other steps faster: the new input, its bars, the chosen token appended
         for t in range(1, len(gen)):
-            bars = self.next_generation_step(stage, chips, t, bars)
+            bars = self.next_generation_step(stage, chips, t, bars, prob_bars)
 
-    def generation_stage(self, gen) -> GenerationStage:
+    def generation_stage(self, wd: DecoderWords, gen) -> GenerationStage:
         """The source line, the decoder-input row (laid out once for the final sequence, so chips keep their
         places as the row grows), the model box and its arrows, and the room for each step's bars."""
         theme, area = self.theme, content_region(self)
@@ -422,32 +444,39 @@ class OutputScene(ChapterScene):
         bars_region = Region(area.left + 1.0, area.right - 1.0, area.bottom, box.get_bottom()[1] - 0.7)
         arrow_out = Arrow(box.get_bottom(), [0, bars_region.top + 0.05, 0], buff=0.08, color=theme.dim,
                           stroke_width=4)
-        stage = GenerationStage(gen, src_line, row, row_label, VGroup(box, model_t), None, arrow_out, bars_region)
+        stage = GenerationStage(gen, src_line, row, row_label, VGroup(box, model_t), None, arrow_out, bars_region,
+                                wd)
         stage.arrow_in = stage.arrow_from(0, theme)
         return stage
 
     def source_line(self, area: Region) -> VGroup:
-        """'source (encoded once):' and the source sentence, at the top of the area."""
+        """'source (encoded once):' and the source sentence, at the top of the area. A sentence that would
+        shrink below 18 has its long words cut, then, if need be, its middle words left out (⋯)."""
         theme = self.theme
         src = list(self.example.tokens["source"])
         sep = " " if self.cfg.tokenizer == "word" else ""
         head = self.text("source (encoded once):", 22, theme.dim)
         src_text = self.text(sep.join(src), 22, theme.key)
         if head.width + 0.2 + src_text.width > area.width * 22 / 18:   # it would shrink below 18: cut long words
-            src_text = self.text(sep.join(ellipsize(w, theme.font, 22, label_max_width(22)) for w in src), 22, theme.key)
+            cut = [ellipsize(w, theme.font, 22, label_max_width(22)) for w in src]
+            for limit in range(len(cut), 2, -1):       # still too long: fewer words, the first ones and the last
+                words = [cut[i] if i is not None else "⋯" for i in shown_indices(len(cut), limit)]
+                src_text = self.text(sep.join(words), 22, theme.key)
+                if head.width + 0.2 + src_text.width <= area.width * 22 / 18:
+                    break
         src_line = VGroup(head, src_text).arrange(RIGHT, buff=0.2)
         self.fit(src_line, width=area.width)
         return src_line.move_to([0, area.top - 0.05 - src_line.height / 2, 0])
 
     def generation_bars(self, stage: GenerationStage, t: int) -> ProbabilityBars:
         """Step t's most probable words as bars, in the room below the model."""
+        wd = stage.words
         probs = self.value(f"generate.{t}.probs")
-        b = ProbabilityBars(probs, self.theme, labels=self.vocab, max_bars=min(GEN_BARS, self.V), order="value",
+        b = ProbabilityBars(probs, self.theme, labels=wd.vocab, max_bars=min(GEN_BARS, wd.V), order="value",
                             direction="right", slot=0.5, bar_width=0.34, length=5.0, scale_max=1.0,
-                            show_values=True, decimals=self.dec, font_size=20, label_font_size=22)
+                            show_values=True, decimals=self.cfg.decimals, font_size=20, label_font_size=22)
         self.fit(b, width=stage.bars_region.width, height=stage.bars_region.height - 0.1)
         b.move_to(stage.bars_region.center)
-        self.prob_bars.append((b, f"generate.{t}.probs", None))
         return b
 
     def append_token(self, stage: GenerationStage, chips: list, t: int, bars: ProbabilityBars):
@@ -458,9 +487,10 @@ class OutputScene(ChapterScene):
         src_label = bars.get_label(tok_id) if tok_id in bars.labels else bars
         self.play(TransformFromCopy(src_label, chip), run_time=0.8)
         if t == len(stage.gen) - 1:
-            self.generation_verdict(stage.gen, bars, stage.bars_region)
+            self.generation_verdict(stage.words, stage.gen, bars, stage.bars_region)
 
-    def first_generation_step(self, stage: GenerationStage, chips: list) -> ProbabilityBars:
+    def first_generation_step(self, stage: GenerationStage, chips: list, shown: dict,
+                              prob_bars: list) -> ProbabilityBars:
         """Step 0 in full: input, logits, probabilities, the chosen token. Returns its bars."""
         with self.step("generate.0.input"):
             clear_stage(self, run_time=0.5, detach=True)
@@ -468,26 +498,27 @@ class OutputScene(ChapterScene):
                       run_time=0.8)
             self.play(Create(stage.arrow_in), fade_in(stage.model[0]), fade_in(stage.model[1]), run_time=0.8)
         with self.step("generate.0.logits"):
-            vec, name = self.generation_logits(stage.bars_region)
+            vec, name = self.generation_logits(stage.words, stage.bars_region)
             self.play(Create(stage.arrow_out), fade_in(vec), fade_in(name), run_time=1.0)
-            self.shown["generate.0.logits"] = vec
+            shown["generate.0.logits"] = vec
         with self.step("generate.0.probs"):
             bars = self.generation_bars(stage, 0)
+            prob_bars.append((bars, "generate.0.probs", None))
             self.add(bars)
             self.play(fade_out(vec), fade_out(name), bars.grow(run_time=1.2), run_time=1.2)
         with self.step("generate.0.token"):
             self.append_token(stage, chips, 0, bars)
         return bars
 
-    def generation_logits(self, region: Region) -> tuple[NumericMatrix, MathTex]:
+    def generation_logits(self, wd: DecoderWords, region: Region) -> tuple[NumericMatrix, MathTex]:
         """Step 0's logits as a row (the largest ones, the chosen token's among them, when the vocabulary
         does not fit) and the record's formula beside it."""
         rec = self.record("generate.0.logits")
         chosen = int(self.value("generate.0.token"))
         order = [int(j) for j in np.argsort(-rec.value, kind="stable")]
         cols = next(c for k in range(4, 0, -1)
-                    if len(c := shown_subset(self.V, {chosen, *order[:k]}, limit=9)) <= 9)
-        vec = NumericMatrix(rec.value, self.theme, decimals=self.dec, col_labels=self.vocab, cols=cols,
+                    if len(c := shown_subset(wd.V, {chosen, *order[:k]}, limit=9)) <= 9)
+        vec = NumericMatrix(rec.value, self.theme, decimals=self.cfg.decimals, col_labels=wd.vocab, cols=cols,
                             font_size=20)
         self.fit(vec, width=region.width, height=region.height)
         vec.move_to(region.center)
@@ -497,13 +528,14 @@ class OutputScene(ChapterScene):
         return vec, name
 
     def next_generation_step(self, stage: GenerationStage, chips: list, t: int,
-                             bars: ProbabilityBars) -> ProbabilityBars:
+                             bars: ProbabilityBars, prob_bars: list) -> ProbabilityBars:
         """Step t, fast: its bars replace the last ones, the arrow moves to the newest input, the chosen token
         is appended. Returns its bars."""
         # one heading for the fast steps (the caption names each step)
         with self.step(f"generate.{t}.token", heading="Greedy generation: append, feed back, repeat" if t == 1
                        else ""):
             new = self.generation_bars(stage, t)
+            prob_bars.append((new, f"generate.{t}.probs", None))
             self.add(new)
             self.play(fade_out(bars), new.grow(run_time=0.8),
                       Transform(stage.arrow_in, stage.arrow_from(t, self.theme)),
@@ -511,14 +543,14 @@ class OutputScene(ChapterScene):
             self.append_token(stage, chips, t, new)
         return new
 
-    def generation_verdict(self, gen, bars, region: Region):
+    def generation_verdict(self, wd: DecoderWords, gen, bars, region: Region):
         """What the generated words are, from the record: the target (memorized) or not, or arbitrary."""
         theme = self.theme
         run = self.example.training
         if run is None:
             text, color = "Random, untrained weights: the generated words are arbitrary.", theme.mask
-        elif gen == self.labels[:len(gen)]:
-            whole = "the target" if len(gen) == len(self.labels) else "the start of the target"
+        elif gen == wd.labels[:len(gen)]:
+            whole = "the target" if len(gen) == len(wd.labels) else "the start of the target"
             text, color = f"Exactly {whole}: memorized in {run.steps} training steps.", theme.weights
         else:
             text, color = f"Not the target: {run.steps} training steps were not enough.", theme.mask

@@ -16,6 +16,8 @@ from manim import (DOWN, LEFT, RIGHT, UP, Arrow, Brace, Create, FadeIn, FadeOut,
 from mathcore import scale
 from scenes.base import ChapterScene
 from scenes.components import flat_text
+from scenes.components.scale import figure, line
+from scenes.components.stage import centre_y, clear_stage
 from scenes.components.tokens import TokenChip
 from scenes.theme import blend, hex_rgb
 
@@ -81,11 +83,6 @@ class GPT3Scene(ChapterScene):
         return 3.2 / max(max(s) for _, s in self.shapes) ** SIDE_POWER
 
     # ------------------------------------------------------------ helpers
-    def figure(self, key: str, text: str, size: float = 24, color: str | None = None):
-        """A figure label from mathcore, exposed under key (tests compare it to mathcore)."""
-        self.expose(key, text)
-        return self.t(text, size, color)
-
     def shape(self, stage: str) -> tuple[int, ...]:
         """The shape of a stage of scale.stage_shapes; for an encoder-decoder, the encoder's stage."""
         found = dict(self.shapes)
@@ -109,9 +106,6 @@ class GPT3Scene(ChapterScene):
 
     def log_note(self):
         return self.t("block sides not to scale: read the numbers", 20, self.theme.dim)
-
-    def centre_y(self) -> float:
-        return (self.content_top + self.content_bottom) / 2
 
     def tokenization(self) -> tuple[str, list[str], list[int], str, bool]:
         """(text, pieces, ids, tokenizer, byte-pair?): GPT-3's own example, or for the toy preset the worked
@@ -144,15 +138,16 @@ class GPT3Scene(ChapterScene):
                              for p, i in zip(pieces, ids))).arrange(RIGHT, buff=0.25, aligned_edge=UP)
             tok = self.t(tokenizer, 22, th.dim)
             facts = VGroup(
-                self.line(self.t("vocabulary", 26, th.dim), self.figure("vocab", scale.format_int(sp.vocab_size), 30)),
-                self.line(self.t("context", 26, th.dim),
-                          self.figure("ctx", f"{scale.format_int(sp.n_ctx)} tokens", 30)),
+                line(self.t("vocabulary", 26, th.dim), figure(self, "vocab", scale.format_int(sp.vocab_size), 30),
+                     buff=0.2),
+                line(self.t("context", 26, th.dim), figure(self, "ctx", f"{scale.format_int(sp.n_ctx)} tokens", 30),
+                     buff=0.2),
             ).arrange(RIGHT, buff=1.2)
             group = VGroup(sentence, chips, tok, facts).arrange(DOWN, buff=0.5)
             chips.shift(DOWN * 0.4)
             VGroup(tok, facts).shift(DOWN * 0.4)
             self.fit(group)
-            group.move_to([0, self.centre_y(), 0])
+            group.move_to([0, centre_y(self), 0])
             arrow = Arrow(sentence.get_bottom(), chips.get_top(), buff=0.15, color=th.dim, stroke_width=4,
                           max_tip_length_to_length_ratio=0.3)
             self.play(FadeIn(sentence), run_time=0.8)
@@ -162,10 +157,7 @@ class GPT3Scene(ChapterScene):
             self.play(Indicate(VGroup(*chips[-2:]), color=th.highlight) if bpe else Indicate(chips),
                       FadeIn(tok), run_time=1)
             self.play(FadeIn(facts, shift=0.2 * UP), run_time=0.8)
-        self.clear_stage()
-
-    def line(self, *parts, buff: float = 0.2):
-        return VGroup(*parts).arrange(RIGHT, buff=buff)
+        clear_stage(self, fade=FadeOut)
 
     def embed(self):
         sp, th = self.spec, self.theme
@@ -194,7 +186,7 @@ class GPT3Scene(ChapterScene):
             log = self.log_note()
             group = VGroup(rows, note).arrange(DOWN, buff=0.4)
             self.fit(group, height=self.content_height - 0.6)
-            group.move_to([0, self.centre_y() + 0.25, 0])
+            group.move_to([0, centre_y(self) + 0.25, 0])
             log.next_to(group, DOWN, buff=0.3)
             self.play(FadeIn(b_oh), FadeIn(log), run_time=0.8)
             self.play(FadeIn(row[1]), FadeIn(b_we), run_time=0.8)
@@ -204,7 +196,7 @@ class GPT3Scene(ChapterScene):
                 self.play(FadeIn(row2[1]), FadeIn(row2[2]), run_time=0.8)
                 self.play(FadeIn(row2[3]), GrowFromEdge(row2[4], LEFT), run_time=1)
             self.play(FadeIn(note), run_time=0.6)
-        self.clear_stage(log)
+        clear_stage(self, log, fade=FadeOut)
         return log
 
     def head(self, log):
@@ -235,11 +227,11 @@ class GPT3Scene(ChapterScene):
             b_cat = self.block(r"\mathrm{concat}", cat, th.value)
             heads.stretch_to_fit_width(b_cat.rect.width).stretch_to_fit_height(b_cat.rect.height).move_to(b_cat.rect)
             b_wo = self.block("W_O", wo, th.residual)
-            count = self.figure("heads", f"{sp.n_heads} heads side by side", 22, th.value)
+            count = figure(self, "heads", f"{sp.n_heads} heads side by side", 22, th.value)
             row2 = VGroup(VGroup(b_cat, heads), self.op(r"\cdot"), b_wo).arrange(RIGHT, buff=0.35)
             group = VGroup(row, row2, count).arrange(DOWN, buff=0.5)
             self.fit(group, height=self.content_height - 0.6)
-            group.move_to([0, self.centre_y() + 0.25, 0])
+            group.move_to([0, centre_y(self) + 0.25, 0])
             log_at = log.copy().next_to(group, DOWN, buff=0.25).get_center()
             self.play(FadeIn(b_x), log.animate.move_to(log_at), run_time=0.6)
             self.play(FadeIn(row[1]), FadeIn(qkv, lag_ratio=0.3), run_time=1.2)
@@ -250,7 +242,7 @@ class GPT3Scene(ChapterScene):
             self.wait(1)
             self.play(FadeIn(heads, lag_ratio=0.02), FadeIn(b_cat), FadeIn(count), run_time=1.5)
             self.play(FadeIn(row2[1]), FadeIn(b_wo), run_time=0.8)
-        self.clear_stage(log)
+        clear_stage(self, log, fade=FadeOut)
 
     def ffn(self, log):
         sp, th = self.spec, self.theme
@@ -270,13 +262,13 @@ class GPT3Scene(ChapterScene):
             w2 = MathTex(r"\xrightarrow{\ \cdot W_2\ }", font_size=40, color=th.dim)
             row = VGroup(b_in, w1, b_h, w2, b_out).arrange(RIGHT, buff=0.3)
             self.fit(row)
-            row.move_to([0, self.centre_y(), 0])
+            row.move_to([0, centre_y(self), 0])
             log_at = log.copy().next_to(row, DOWN, buff=0.5).get_center()
             self.expose("ffn_hidden", scale.format_int(hid[1]))
             self.play(FadeIn(b_in), log.animate.move_to(log_at), run_time=0.6)
             self.play(FadeIn(w1), GrowFromEdge(b_h, LEFT), run_time=1)
             self.play(FadeIn(w2), GrowFromEdge(b_out, LEFT), run_time=1)
-        self.clear_stage()
+        clear_stage(self, fade=FadeOut)
 
     # ------------------------------------------------------------ the stack and generation
     def build_stack(self):
@@ -314,7 +306,7 @@ class GPT3Scene(ChapterScene):
                 y += thick + gap
             brace = Brace(plates, RIGHT, color=th.dim, buff=0.15)
             plural = "s" if n != 1 else ""
-            count = self.figure(f"layers_{label}", f"{n} layer{plural}" if label == "layers"
+            count = figure(self, f"layers_{label}", f"{n} layer{plural}" if label == "layers"
                                 else f"{n} {label} layer{plural}", 28)
             count.next_to(brace, RIGHT, buff=0.12)
             groups.add(VGroup(plates, names, brace, count))
@@ -357,7 +349,7 @@ class GPT3Scene(ChapterScene):
         with self.step("ch11.stack", narration=words, heading=f"{sp.n_layers_total} layers deep"):
             whole, parts = self.build_stack()
             self.fit(whole)
-            whole.move_to([0, self.centre_y(), 0])
+            whole.move_to([0, centre_y(self), 0])
             n_show = self.n_context()   # generation (next step) appends the last pieces
             self.play(FadeIn(VGroup(*parts["chips"][:n_show]), lag_ratio=0.15), run_time=1)
             self.play(*(Create(t) for t in parts["tracks"][:n_show]), run_time=1)
@@ -403,7 +395,7 @@ class GPT3Scene(ChapterScene):
                 else:
                     self.play(Create(parts["tracks"][k]), run_time=0.5)
             self.wait(0.5)
-        self.clear_stage()
+        clear_stage(self, fade=FadeOut)
 
     # ------------------------------------------------------------ what changed, and what it adds up to
     def changes(self):
@@ -437,11 +429,11 @@ class GPT3Scene(ChapterScene):
                         [grid.get_right()[0], grid[0].get_bottom()[1] - 0.12, 0], color=th.dim, stroke_width=1.5)
             group = VGroup(grid, rule)
             self.fit(group)
-            group.move_to([0, self.centre_y(), 0])
+            group.move_to([0, centre_y(self), 0])
             self.expose("changes_table", grid)
             self.play(FadeIn(grid[0]), Create(rule), run_time=0.8)
             self.play(FadeIn(VGroup(*grid[1:]), lag_ratio=0.5), run_time=8)
-        self.clear_stage()
+        clear_stage(self, fade=FadeOut)
 
     def params(self):
         sp, th = self.spec, self.theme
@@ -471,9 +463,9 @@ class GPT3Scene(ChapterScene):
             rows = VGroup()
             cells = []
             for key, label, detail, value, color in comp:
-                val = self.figure(f"param_{key}", scale.format_count(value), 26, color)
+                val = figure(self, f"param_{key}", scale.format_count(value), 26, color)
                 cells.append([self.t(label, 24, th.text), self.t(detail, 22, th.dim), val])
-            tot_val = self.figure("param_total", scale.format_count(total), 34, th.highlight)
+            tot_val = figure(self, "param_total", scale.format_count(total), 34, th.highlight)
             cells.append([self.t("total", 28, th.text), self.t("", 22), tot_val])
             widths = [max(r[k].width for r in cells) for k in range(3)]
             for i, r in enumerate(cells):
@@ -496,12 +488,12 @@ class GPT3Scene(ChapterScene):
                 x += w
                 segs.add(seg)
                 segments[key] = (seg, w)
-            per_layer = self.line(self.t("one layer:", 24, th.dim),
-                                  self.figure("param_layer", scale.format_count(layer), 26),
-                                  self.t(f"× {sp.n_layers_total} layers", 24, th.dim))
+            per_layer = line(self.t("one layer:", 24, th.dim),
+                             figure(self, "param_layer", scale.format_count(layer), 26),
+                             self.t(f"× {sp.n_layers_total} layers", 24, th.dim), buff=0.2)
             group = VGroup(VGroup(rows, rule), segs, per_layer).arrange(DOWN, buff=0.45)
             self.fit(group)
-            group.move_to([0, self.centre_y(), 0])
+            group.move_to([0, centre_y(self), 0])
             for i, (key, *_rest) in enumerate(comp):
                 seg = segs[i]
                 self.play(FadeIn(rows[i]), GrowFromEdge(seg, LEFT), run_time=0.9 if i < 4 else 0.6)

@@ -9,12 +9,14 @@ holds from a few hundred parameters to 175 B; the units adapt (B, kB … TB; ns 
 from __future__ import annotations
 
 import numpy as np
-from manim import (DOWN, LEFT, RIGHT, UP, Circle, Create, DashedLine, FadeIn, GrowFromEdge, Indicate, Line, MathTex,
-                   Rectangle, Square, VGroup)
+from manim import (DOWN, LEFT, RIGHT, UP, Circle, Create, DashedLine, FadeIn, FadeOut, GrowFromEdge, Indicate, Line,
+                   MathTex, Rectangle, Square, VGroup)
 
 from mathcore import scale
 from scenes.base import ChapterScene
 from scenes.components import NumericMatrix, flat_text, format_number
+from scenes.components.scale import figure, line, table
+from scenes.components.stage import centre_y, clear_stage
 
 MIN_BAR = 0.03   # a bar never vanishes entirely: the smallest drawn length
 
@@ -80,29 +82,6 @@ class ComputeScene(ChapterScene):
         self.summary(sp, name)
 
     # ------------------------------------------------------------ helpers
-    def figure(self, key: str, text: str, size: float = 24, color: str | None = None):
-        """A number label from mathcore, exposed under key so tests can check it. Figures with units
-        read best in the proportional font (its digits are tabular, so columns still line up)."""
-        self.expose(key, text)
-        return self.t(text, size, color)
-
-    def line(self, *parts, buff: float = 0.18):
-        """A row of labels, centred on one line."""
-        return VGroup(*parts).arrange(RIGHT, buff=buff)
-
-    def table(self, rows, gap: float = 0.3, row_h: float = 0.62):
-        """Two columns: labels right-aligned against a gutter, values left-aligned after it."""
-        out = VGroup()
-        for i, (left, right) in enumerate(rows):
-            y = -i * row_h
-            left.move_to([-gap / 2 - left.width / 2, y, 0])
-            right.move_to([gap / 2 + right.width / 2, y, 0])
-            out.add(VGroup(left, right))
-        return out
-
-    def centre_y(self) -> float:
-        return (self.content_top + self.content_bottom) / 2
-
     # ------------------------------------------------------------ steps
     def matmul(self, sp, name: str):
         X = self.value("source.input")
@@ -137,16 +116,16 @@ class ComputeScene(ChapterScene):
             marks = VGroup(mx.row_box(i, th.highlight), mw.column_box(j, th.highlight))
             self.play(Create(marks), run_time=0.8)
             self.wait(1)
-            one = self.line(self.t(f"one entry of Q = X·W_Q: {d} multiplications + {d} additions =", 26,
+            one = line(self.t(f"one entry of Q = X·W_Q: {d} multiplications + {d} additions =", 26,
                                    th.highlight),
                             self.t(format_number(float(Q[i, j]), self.cfg.decimals), 26, th.highlight, mono=True))
             rule = MathTex(r"(m \times n)\cdot(n \times p)\ \text{costs}\ 2\,m\,n\,p", font_size=40,
                            color=th.text)
-            rows = self.table([
+            rows = table([
                 (self.t("here", 26, th.dim),
-                 self.figure("toy_matmul", f"2 · {n} · {d} · {p} = {scale.format_flops(flops)}", 30)),
+                 figure(self, "toy_matmul", f"2 · {n} · {d} · {p} = {scale.format_flops(flops)}", 30)),
                 (self.t(name, 26, th.dim),
-                 self.figure("big_matmul", f"2 · {scale.format_int(sp.n_ctx)} · {scale.format_int(sp.d_model)} · "
+                 figure(self, "big_matmul", f"2 · {scale.format_int(sp.n_ctx)} · {scale.format_int(sp.d_model)} · "
                              f"{scale.format_int(sp.d_attn)} = {scale.format_flops(big)}", 30)),
             ], row_h=0.6)
             block = VGroup(one, rule, rows).arrange(DOWN, buff=0.3)
@@ -159,7 +138,7 @@ class ComputeScene(ChapterScene):
             self.play(FadeIn(rows[0]), run_time=0.8)
             self.wait(1.5)
             self.play(FadeIn(rows[1]), run_time=0.8)
-        self.clear_stage()
+        clear_stage(self, fade=FadeOut)
 
     def forward(self, sp, name: str):
         th = self.theme
@@ -170,22 +149,22 @@ class ComputeScene(ChapterScene):
                  f"{scale.format_flops(ff.dense)} per token. Scoring the context adds "
                  f"{scale.format_percent(ff.attention_fraction)}.")
         with self.step("ch12.forward", narration=words, heading="A forward pass: about 2 FLOPs per parameter"):
-            rows = self.table([
+            rows = table([
                 (self.t("weights outside the embedding", 26, th.dim),
-                 self.figure("N", f"N = {scale.format_count(counts.non_embedding)}", 30)),
+                 figure(self, "N", f"N = {scale.format_count(counts.non_embedding)}", 30)),
                 (self.t("one multiply-add each, per token", 26, th.dim),
-                 self.figure("dense", f"2N = {scale.format_flops(ff.dense)}", 30, th.ffn)),
+                 figure(self, "dense", f"2N = {scale.format_flops(ff.dense)}", 30, th.ffn)),
                 (self.t("attention scores over the context", 26, th.dim),
-                 self.figure("attn", f"2 · {sp.n_attention_blocks} · {scale.format_int(sp.n_ctx)} · "
+                 figure(self, "attn", f"2 · {sp.n_attention_blocks} · {scale.format_int(sp.n_ctx)} · "
                              f"{scale.format_int(sp.d_attn)} = {scale.format_flops(ff.attention)}", 30, th.query)),
             ], row_h=0.7)
             self.expose("fwd_total", scale.format_flops(ff.total))
             chart = BarRows(th, [("fwd", "per token", [(ff.dense, th.ffn, 0.85), (ff.attention, th.query, 0.95)],
                                   scale.format_flops(ff.total))], max_len=8.0, bar_h=0.6, font_size=26)
-            pct = self.figure("attn_pct", f"attention: {scale.format_percent(ff.attention_fraction)}", 24, th.query)
+            pct = figure(self, "attn_pct", f"attention: {scale.format_percent(ff.attention_fraction)}", 24, th.query)
             group = VGroup(rows, chart).arrange(DOWN, buff=1.0)
             self.fit(group)
-            group.move_to([0, self.centre_y() + 0.2, 0])
+            group.move_to([0, centre_y(self) + 0.2, 0])
             bars = chart.bars["fwd"]
             pct.next_to(bars[1], DOWN, buff=0.15).align_to(bars[1], RIGHT)
             if pct.get_left()[0] < bars[0].get_left()[0]:
@@ -195,7 +174,7 @@ class ComputeScene(ChapterScene):
                 self.wait(0.8)
             self.play(FadeIn(chart.labels["fwd"]), *chart.grow("fwd"), run_time=1.2)
             self.play(FadeIn(chart.value_labels["fwd"]), FadeIn(pct), run_time=0.6)
-        self.clear_stage()
+        clear_stage(self, fade=FadeOut)
 
     def training(self, sp):
         th, P = self.theme, scale.n_params(sp)
@@ -208,23 +187,23 @@ class ComputeScene(ChapterScene):
             formula = MathTex(r"C \approx 6\,P\,D = \underbrace{2PD}_{\text{forward}} + "
                               r"\underbrace{4PD}_{\text{backward}}", font_size=40, color=th.text)
             pd = VGroup(
-                self.line(MathTex("P", font_size=40, color=th.embedding),
-                          self.figure("P", f"= {scale.format_count(P)} parameters", 30)),
-                self.line(MathTex("D", font_size=40, color=th.weights),
-                          self.figure("D", f"= {scale.format_count(data.tokens)} tokens", 30)),
+                line(MathTex("P", font_size=40, color=th.embedding),
+                          figure(self, "P", f"= {scale.format_count(P)} parameters", 30)),
+                line(MathTex("D", font_size=40, color=th.weights),
+                          figure(self, "D", f"= {scale.format_count(data.tokens)} tokens", 30)),
             ).arrange(RIGHT, buff=1.2)
             note = self.t(data.source if data.published else f"no published figure: {data.source}", 20, th.dim)
             chart = BarRows(th, [
                 ("fwd", "forward", [(C.forward, th.ffn, 0.85)], scale.format_flops(C.forward)),
                 ("bwd", "backward", [(C.backward, th.value, 0.85)], scale.format_flops(C.backward)),
             ], max_len=6.5, bar_h=0.5, font_size=24)
-            total = self.line(MathTex("C =", font_size=44, color=th.text),
-                              self.figure("C", scale.format_flops(C.total), 34, th.highlight),
+            total = line(MathTex("C =", font_size=44, color=th.text),
+                              figure(self, "C", scale.format_flops(C.total), 34, th.highlight),
                               self.t("=", 30, th.dim),
-                              self.figure("pfdays", f"{scale.format_number(C.pf_days)} petaflop/s-days", 28, th.dim))
+                              figure(self, "pfdays", f"{scale.format_number(C.pf_days)} petaflop/s-days", 28, th.dim))
             group = VGroup(formula, VGroup(pd, note).arrange(DOWN, buff=0.15), chart, total).arrange(DOWN, buff=0.45)
             self.fit(group)
-            group.move_to([0, self.centre_y(), 0])
+            group.move_to([0, centre_y(self), 0])
             self.expose("C_forward", scale.format_flops(C.forward))
             self.expose("C_backward", scale.format_flops(C.backward))
             self.play(FadeIn(formula), run_time=1)
@@ -234,7 +213,7 @@ class ComputeScene(ChapterScene):
             self.play(FadeIn(chart.labels["fwd"]), *chart.grow("fwd"), FadeIn(chart.value_labels["fwd"]), run_time=1)
             self.play(FadeIn(chart.labels["bwd"]), *chart.grow("bwd"), FadeIn(chart.value_labels["bwd"]), run_time=1)
             self.play(FadeIn(total, shift=0.2 * UP), run_time=1)
-        self.clear_stage()
+        clear_stage(self, fade=FadeOut)
 
     def days(self, sp):
         th, P = self.theme, scale.n_params(sp)
@@ -249,9 +228,9 @@ class ComputeScene(ChapterScene):
         with self.step("ch12.days", narration=words, heading="Days on a cluster"):
             formula = MathTex(r"\text{time} = \frac{C}{\text{accelerators} \times \text{FLOP/s each}}",
                               font_size=38, color=th.text)
-            given = self.line(self.figure("C_days", f"C = {scale.format_flops(C)}", 26),
+            given = line(figure(self, "C_days", f"C = {scale.format_flops(C)}", 26),
                               self.t("·", 26, th.dim),
-                              self.figure("rate", f"{rate} each", 26))
+                              figure(self, "rate", f"{rate} each", 26))
             side = 3.0
             k = 1
             while k * k < cl.n_accelerators:
@@ -267,22 +246,22 @@ class ComputeScene(ChapterScene):
             one_box = VGroup(Rectangle(width=side, height=side, stroke_width=0, fill_opacity=0), one_cell, ring)
             one_cell.move_to(one_box[0]), ring.move_to(one_box[0])
             cap_one = VGroup(self.t(f"1 × {cl.accelerator}", 24, th.dim),
-                             self.figure("one_time", scale.format_duration(one), 36, th.highlight)
+                             figure(self, "one_time", scale.format_duration(one), 36, th.highlight)
                              ).arrange(DOWN, buff=0.15)
             cap_many = VGroup(self.t(f"{scale.format_int(cl.n_accelerators)} × {cl.accelerator}", 24, th.dim),
-                              self.figure("many_time", scale.format_duration(many), 36, th.highlight)
+                              figure(self, "many_time", scale.format_duration(many), 36, th.highlight)
                               ).arrange(DOWN, buff=0.15)
             left = VGroup(one_box, cap_one).arrange(DOWN, buff=0.3)
             right = VGroup(many_box, cap_many).arrange(DOWN, buff=0.3)
             cols = VGroup(left, right).arrange(RIGHT, buff=2.5)
             group = VGroup(VGroup(formula, given).arrange(DOWN, buff=0.2), cols).arrange(DOWN, buff=0.4)
             self.fit(group)
-            group.move_to([0, self.centre_y(), 0])
+            group.move_to([0, centre_y(self), 0])
             self.play(FadeIn(formula), FadeIn(given), run_time=1)
             self.play(FadeIn(one_cell), Create(ring), FadeIn(cap_one), run_time=1)
             self.play(FadeIn(fill), Create(grid, lag_ratio=0.01), run_time=1.5)
             self.play(FadeIn(cap_many, shift=0.2 * UP), run_time=0.8)
-        self.clear_stage()
+        clear_stage(self, fade=FadeOut)
 
     def weights(self, sp):
         th, P = self.theme, scale.n_params(sp)
@@ -303,13 +282,13 @@ class ComputeScene(ChapterScene):
                              [(m.weights, th.embedding, 0.85), (m.overhead, th.embedding, 0.3)], text))
                 self.expose(f"mem_{prec}", scale.format_bytes(m.weights))
             chart = BarRows(th, rows, max_len=7.0, bar_h=0.45, gap=0.3, font_size=24)
-            legend = self.line(Rectangle(width=0.35, height=0.25, stroke_width=0).set_fill(th.embedding, 0.85),
+            legend = line(Rectangle(width=0.35, height=0.25, stroke_width=0).set_fill(th.embedding, 0.85),
                                self.t("weights", 22, th.dim),
                                Rectangle(width=0.35, height=0.25, stroke_width=0).set_fill(th.embedding, 0.3),
                                self.t(f"+ {overhead} runtime overhead", 22, th.dim))
             group = VGroup(chart, legend).arrange(DOWN, buff=0.5)
             self.fit(group)
-            group.move_to([0, self.centre_y() - 0.15, 0])
+            group.move_to([0, centre_y(self) - 0.15, 0])
             self.expose("weight_chart", chart)
             extras = VGroup()
             # one accelerator's memory as a line, when it falls inside the chart
@@ -327,7 +306,7 @@ class ComputeScene(ChapterScene):
                           run_time=0.7)
             if len(extras):
                 self.play(Create(extras[0]), FadeIn(extras[1]), run_time=0.8)
-        self.clear_stage()
+        clear_stage(self, fade=FadeOut)
 
     def kv_cache(self, sp):
         th = self.theme
@@ -341,11 +320,11 @@ class ComputeScene(ChapterScene):
         with self.step("ch12.kv-cache", narration=words, heading="Memory to run: the KV cache"):
             kv_width = (f"{sp.n_kv_heads} × {sp.d_head}" if sp.n_kv_heads != sp.n_heads
                         else scale.format_int(sp.n_kv_heads * sp.d_head))
-            per_line = self.line(
+            per_line = line(
                 self.t("per token:", 26, th.dim),
                 self.t(f"2 (K and V) × {scale.format_number(scale.BYTES_PER_PARAM['fp16'])} bytes × "
                        f"{sp.n_layers} layer{'s' if sp.n_layers != 1 else ''} × {kv_width} =", 26),
-                self.figure("kv_token", scale.format_bytes(per.per_token, binary=True), 30, th.key))
+                figure(self, "kv_token", scale.format_bytes(per.per_token, binary=True), 30, th.key))
             rows = []
             for n in ctxs:
                 kv = scale.kv_cache(sp, n)
@@ -355,14 +334,14 @@ class ComputeScene(ChapterScene):
             chart = BarRows(th, rows, max_len=7.0, bar_h=0.45, gap=0.3, font_size=24)
             group = VGroup(per_line, chart).arrange(DOWN, buff=0.7)
             self.fit(group)
-            group.move_to([0, self.centre_y(), 0])
+            group.move_to([0, centre_y(self), 0])
             self.expose("kv_chart", chart)
             self.play(FadeIn(per_line), run_time=1)
             self.wait(2)
             for n in ctxs:
                 self.play(FadeIn(chart.labels[str(n)]), *chart.grow(str(n)), FadeIn(chart.value_labels[str(n)]),
                           run_time=0.7)
-        self.clear_stage()
+        clear_stage(self, fade=FadeOut)
 
     def adam(self, sp):
         th, P = self.theme, scale.n_params(sp)
@@ -391,22 +370,22 @@ class ComputeScene(ChapterScene):
                              self.t(f"{scale.format_number(b[key])} bytes", 22)).arrange(DOWN, buff=0.06)
                 cap.next_to(g, DOWN, buff=0.2)
                 captions.add(cap)
-            total = self.line(self.figure("adam_per", f"{scale.format_number(per)} bytes", 34, th.highlight),
+            total = line(figure(self, "adam_per", f"{scale.format_number(per)} bytes", 34, th.highlight),
                               self.t("×", 30),
-                              self.figure("adam_P", scale.format_count(P), 34),
+                              figure(self, "adam_P", scale.format_count(P), 34),
                               self.t("parameters =", 30),
-                              self.figure("adam_total", scale.format_bytes(tm.model_states), 36, th.highlight))
-            cards = self.line(self.t("at least", 24, th.dim), self.figure("adam_cards", str(need), 26),
+                              figure(self, "adam_total", scale.format_bytes(tm.model_states), 36, th.highlight))
+            cards = line(self.t("at least", 24, th.dim), figure(self, "adam_cards", str(need), 26),
                               self.t(f"× {cl.accelerator}", 24, th.dim))
             group = VGroup(VGroup(blocks, captions), total, cards).arrange(DOWN, buff=0.6)
             self.fit(group)
-            group.move_to([0, self.centre_y(), 0])
+            group.move_to([0, centre_y(self), 0])
             for g, cap in zip(blocks, captions):
                 self.play(FadeIn(g, lag_ratio=0.1), FadeIn(cap), run_time=0.9)
                 self.wait(0.6)
             self.play(FadeIn(total, shift=0.2 * UP), run_time=1)
             self.play(FadeIn(cards), run_time=0.6)
-        self.clear_stage()
+        clear_stage(self, fade=FadeOut)
 
     def activations(self, sp):
         th = self.theme
@@ -426,14 +405,14 @@ class ComputeScene(ChapterScene):
                           24, th.dim)
             group = VGroup(note, chart).arrange(DOWN, buff=0.6)
             self.fit(group)
-            group.move_to([0, self.centre_y(), 0])
+            group.move_to([0, centre_y(self), 0])
             self.expose("activation_chart", chart)
             self.play(FadeIn(note), run_time=0.6)
             self.wait(1)
             for k, _, _ in kinds:
                 self.play(FadeIn(chart.labels[k]), *chart.grow(k), FadeIn(chart.value_labels[k]), run_time=0.9)
                 self.wait(1)
-        self.clear_stage()
+        clear_stage(self, fade=FadeOut)
 
     def attention_square(self, sp):
         th = self.theme
@@ -450,7 +429,7 @@ class ComputeScene(ChapterScene):
                 side = biggest * n / ctxs[-1]
                 sq = Square(side_length=side, stroke_color=th.weights, stroke_width=2).set_fill(th.weights, 0.3)
                 top = self.t(f"n = {scale.format_int(n)}", 26)
-                cost = self.figure(f"qk_{n}", scale.format_flops(flops[n]), 24, th.weights)
+                cost = figure(self, f"qk_{n}", scale.format_flops(flops[n]), 24, th.weights)
                 squares.add(VGroup(top, sq, cost).arrange(DOWN, buff=0.2))
             squares.arrange(RIGHT, buff=0.9, aligned_edge=DOWN)
             formula = MathTex(r"Q K^{\top}:\ (n \times d_k)\cdot(d_k \times n)\ \text{costs}\ 2\,n^2 d_k",
@@ -458,12 +437,12 @@ class ComputeScene(ChapterScene):
             dk = self.t(f"one head, d_k = {sp.d_head}", 24, th.dim)
             group = VGroup(VGroup(formula, dk).arrange(DOWN, buff=0.15), squares).arrange(DOWN, buff=0.5)
             self.fit(group)
-            group.move_to([0, self.centre_y(), 0])
+            group.move_to([0, centre_y(self), 0])
             self.expose("n2_squares", squares)
             self.play(FadeIn(formula), FadeIn(dk), run_time=1)
             for g in squares:
                 self.play(FadeIn(g[0]), GrowFromEdge(g[1], DOWN), FadeIn(g[2]), run_time=1)
-        self.clear_stage()
+        clear_stage(self, fade=FadeOut)
 
     def summary(self, sp, name: str):
         th, P = self.theme, scale.n_params(sp)
@@ -483,13 +462,13 @@ class ComputeScene(ChapterScene):
         words = (f"{name} on a napkin. Every figure came from a few rules: 2 m n p for a product, 2 P per "
                  "token, 6 P D to train, and bytes times parameters.")
         with self.step("ch12.summary", narration=words, heading=f"{name} on a napkin"):
-            rows = self.table([(self.t(k, 26, th.dim), self.figure(f"sum_{i}", v, 28))
+            rows = table([(self.t(k, 26, th.dim), figure(self, f"sum_{i}", v, 28))
                                for i, (k, v) in enumerate(items)], row_h=0.6)
             rule = Line(rows.get_corner(UP + LEFT) + 0.3 * UP, rows.get_corner(UP + RIGHT) + 0.3 * UP,
                         color=th.dim, stroke_width=1.5)
             group = VGroup(rule, rows)
             self.fit(group)
-            group.move_to([0, self.centre_y(), 0])
+            group.move_to([0, centre_y(self), 0])
             self.play(Create(rule), run_time=0.5)
             self.play(FadeIn(rows, lag_ratio=0.2), run_time=2.5)
             self.play(Indicate(rows[2][1], color=th.highlight), run_time=1)

@@ -14,14 +14,16 @@ import math
 from functools import lru_cache
 
 import numpy as np
-from manim import (DOWN, LEFT, RIGHT, UP, Circle, Create, Dot, FadeIn, Indicate, Line, MathTex, ValueTracker, VGroup,
-                   VMobject, linear)
+from manim import (DOWN, LEFT, RIGHT, UP, Circle, Create, Dot, FadeIn, FadeOut, Indicate, Line, MathTex,
+                   ReplacementTransform, ValueTracker, VGroup, VMobject, linear)
 
 from mathcore import dynamics as dyn
 from mathcore.scale import format_number
 from scenes.components import format_number as format_decimals
 from scenes.base import ChapterScene
 from scenes.components.bars import ProbabilityBars
+from scenes.components.stage import Region, centre_y, clear_stage, content_region
+from scenes.components.text import fit_label, label_max_width
 from scenes.components.tokens import TokenChip, word_text
 
 TILT = 0.38            # the camera looks down on the sphere by this angle (radians)
@@ -109,19 +111,34 @@ def place_on_ring(dots, ring, a: np.ndarray):
         d.move_to(c + r * np.array([math.cos(a[i]), math.sin(a[i]), 0.0]))
 
 
-def place_ring_labels(labels, ring, a: np.ndarray):
-    """Each label outside its dot; labels of nearby dots step away vertically, so none overlap."""
+def place_ring_labels(labels, ring, a: np.ndarray, area: Region | None = None):
+    """Each label outside its dot; labels of nearby dots step away vertically (away from the ring's middle),
+    so none overlap; a label that would so leave area (top or bottom) steps the other way instead. One too
+    wide to stand beside its dot within area stands over (under) it instead, kept inside area."""
     c, r = ring.get_center(), ring.width / 2
     placed: list[VMobject] = []
+
+    def clash(lab):
+        return any(abs(lab.get_x() - p.get_x()) < (lab.width + p.width) / 2 + 0.05 and
+                   abs(lab.get_y() - p.get_y()) < (lab.height + p.height) / 2 + 0.08 for p in placed)
+
     for i in np.argsort(np.mod(a, 2 * np.pi)):
         lab = labels[i]
         u = np.array([math.cos(a[i]), math.sin(a[i]), 0.0])
         off = r + 0.2 + 0.5 * (abs(u[0]) * lab.width + abs(u[1]) * lab.height)
-        lab.move_to(c + off * u)
+        home = c + off * u
+        lab.move_to(home)
+        if area is not None and (lab.get_left()[0] < area.left or lab.get_right()[0] > area.right):
+            up = 1 if u[1] >= 0 else -1
+            home = c + r * u + up * UP * (0.2 + lab.height / 2)
+            home[0] = min(max(home[0], area.left + lab.width / 2), area.right - lab.width / 2)
         step = (lab.height + 0.12) * (1 if u[1] >= 0 else -1)
-        while any(abs(lab.get_x() - p.get_x()) < (lab.width + p.width) / 2 + 0.05 and
-                  abs(lab.get_y() - p.get_y()) < (lab.height + p.height) / 2 + 0.08 for p in placed):
-            lab.shift(UP * step)
+        for direction in (1, -1):
+            lab.move_to(home)
+            while clash(lab):
+                lab.shift(UP * step * direction)
+            if area is None or area.bottom <= lab.get_bottom()[1] and lab.get_top()[1] <= area.top:
+                break
         placed.append(lab)
 
 
@@ -144,9 +161,6 @@ class ParticlesScene(ChapterScene):
         self.bridge()
 
     # ------------------------------------------------------------ helpers
-    def centre_y(self) -> float:
-        return (self.content_top + self.content_bottom) / 2
-
     def animate_sphere(self, views, trajs, t_end: float, run_time: float, extra=()):
         """Play the flows from t = 0 to t_end: one tracker, one updater per sphere."""
         tracker = ValueTracker(0.0)
@@ -180,13 +194,13 @@ class ParticlesScene(ChapterScene):
             ).arrange(DOWN, buff=0.3, aligned_edge=LEFT)
             group = VGroup(eq, notes).arrange(DOWN, buff=0.7)
             self.fit(group)
-            group.move_to([0, self.centre_y(), 0])
+            group.move_to([0, centre_y(self), 0])
             self.play(FadeIn(eq), run_time=1.2)
             self.wait(2)
             for n in notes:
                 self.play(FadeIn(n, shift=0.2 * UP), run_time=0.8)
                 self.wait(2)
-        self.clear_stage()
+        clear_stage(self, fade=FadeOut)
 
     def circle(self):
         X = self.value("encoder.output")
@@ -207,9 +221,9 @@ class ParticlesScene(ChapterScene):
             whole.arrange(RIGHT, buff=1.2)
             # place the left part first (dots and labels are positioned on the ring below)
             self.fit(whole)
-            whole.move_to([0, self.centre_y(), 0])
+            whole.move_to([0, centre_y(self), 0])
             place_on_ring(dots, ring, traj.angles[0])
-            place_ring_labels(labels, ring, traj.angles[0])
+            place_ring_labels(labels, ring, traj.angles[0], content_region(self))
             self.play(Create(ring), run_time=0.8)
             self.play(FadeIn(dots), FadeIn(labels, lag_ratio=0.1), run_time=1.2)
             self.labels_to_legend(toks, ring, labels, FadeIn(eq), *plot_intro(plot))
@@ -217,14 +231,15 @@ class ParticlesScene(ChapterScene):
             done = self.t(f"{k_end} cluster{'s' if k_end != 1 else ''}", 26, self.theme.highlight)
             done.next_to(plot[0][0], UP, buff=0.1).align_to(plot[0][0], RIGHT)
             self.play(FadeIn(done), run_time=0.6)
-        self.clear_stage()
+        clear_stage(self, fade=FadeOut)
 
     def circle_tokens(self, toks):
         """A ring, one dot and one label per token (placed on the ring later)."""
         pal = palette(self.theme)
         ring = Circle(radius=2.0, color=self.theme.dim, stroke_width=2)
         dots = VGroup(*(Dot(radius=0.09, color=pal[i % len(pal)]) for i in range(len(toks))))
-        labels = VGroup(*(self.t(w, 24, pal[i % len(pal)]) for i, w in enumerate(toks)))
+        labels = VGroup(*(fit_label(w, self.theme.font, 24, pal[i % len(pal)], label_max_width(24))
+                          for i, w in enumerate(toks)))
         return ring, dots, labels
 
     def angle_plot(self, traj, n: int) -> VGroup:
@@ -255,15 +270,45 @@ class ParticlesScene(ChapterScene):
 
     def labels_to_legend(self, toks, ring, labels, *extra):
         """The colours carry the names from here on: the labels move into a legend inside the ring."""
-        pal = palette(self.theme)
-        legend = VGroup()
-        for i, w in enumerate(toks):   # one line per token, words on a common baseline grid
-            mob, offset = word_text(w, self.theme.font, 22, pal[i % len(pal)])
-            legend.add(mob.move_to([0, -i * 0.42 + offset, 0]))
-        self.fit(legend, width=ring.width * 0.6, height=ring.height * 0.75)
+        legend = self.token_legend(toks, ring.width * 0.6, ring.height * 0.75)
         legend.move_to(ring)
-        self.play(*(lab.animate.move_to(legend[i]).scale(legend[i].height / lab.height)
-                    for i, lab in enumerate(labels)), *extra, run_time=1.2)
+        if legend.plain:    # the labels themselves move (and shrink) into the legend
+            self.play(*(lab.animate.move_to(legend[i]).scale(legend[i].height / lab.height)
+                        for i, lab in enumerate(labels)), *extra, run_time=1.2)
+        else:               # the legend's words differ (columns, cut words): the labels become them
+            self.play(*(ReplacementTransform(lab, legend[i]) for i, lab in enumerate(labels)), *extra,
+                      run_time=1.2)
+
+    def token_legend(self, toks, width: float, height: float) -> VGroup:
+        """The tokens' names in their colours, one per line on a common baseline grid, fitted to width x
+        height: in one column when its words stay at the theme's smallest size or more, else in 2 or 3
+        columns (top to bottom, then left to right), then with the longest words cut with an ellipsis (to
+        no less than half a label's room); else the one column, however small. .plain: the one column."""
+        pal, th = palette(self.theme), self.theme
+        fs, pitch, gap = 22, 0.42, 0.3
+        smallest = th.size_min / fs     # the least a legend may shrink
+        n, plain = len(toks), None
+        for cut in (False, True):
+            for cols in (1, 2, 3):
+                rows = -(-n // cols)
+                room = (width / smallest - gap * (cols - 1)) / cols if cut else None   # cut as little as can be
+                if cut and room < label_max_width(fs) / 2:
+                    continue
+                legend = VGroup()
+                for i, w in enumerate(toks):
+                    mob, offset = word_text(w, th.font, fs, pal[i % len(pal)], max_width=room)
+                    legend.add(mob.move_to([0, -(i % rows) * pitch + offset, 0]))
+                if cols > 1:
+                    x = 0.0
+                    for k in range(cols):
+                        column = VGroup(*legend[k * rows:(k + 1) * rows])
+                        column.set_x(x + column.width / 2)
+                        x += column.width + gap
+                legend.plain = cols == 1 and not cut
+                plain = legend if legend.plain else plain
+                if min(1.0, width / legend.width, height / legend.height) >= smallest - 1e-9:
+                    return self.fit(legend, width=width, height=height)
+        return self.fit(plain, width=width, height=height)
 
     def flow_on_ring(self, traj, ring, dots, plot):
         """The dots follow the recorded angles while the traces draw; one tracker, one updater."""
@@ -294,7 +339,7 @@ class ParticlesScene(ChapterScene):
                  f"cluster{'s' if k_end != 1 else ''}.")
         with self.step("ch13.sphere", narration=words, heading=f"{f.n} tokens on a sphere"):
             view = SphereView(th, 2.5, colors)
-            view.move_to([0, self.centre_y() + 0.2, 0])
+            view.move_to([0, centre_y(self) + 0.2, 0])
             view.show(traj.positions[0], 0.0)
             info = VGroup(self.t(f"n = {f.n}", 26), self.t(f"β = {format_number(f.beta)}", 26, th.query),
                           self.t(f"step {format_number(f.h)}", 26, th.dim)).arrange(DOWN, buff=0.25, aligned_edge=LEFT)
@@ -307,7 +352,7 @@ class ParticlesScene(ChapterScene):
             result.next_to(view, RIGHT, buff=0.8)
             self.expose("sphere_clusters", str(k_end))
             self.play(FadeIn(result), run_time=0.6)
-        self.clear_stage()
+        clear_stage(self, fade=FadeOut)
 
     def time_bar(self, view, t_end: float):
         th = self.theme
@@ -330,7 +375,7 @@ class ParticlesScene(ChapterScene):
         with self.step("ch13.beta", narration=words, heading="Temperature: β = 1 and β = 9"):
             va = SphereView(th, 2.1, colors, dot_radius=0.055)
             vb = SphereView(th, 2.1, colors, dot_radius=0.055)
-            VGroup(va, vb).arrange(RIGHT, buff=2.2).move_to([0, self.centre_y() + 0.15, 0])
+            VGroup(va, vb).arrange(RIGHT, buff=2.2).move_to([0, centre_y(self) + 0.15, 0])
             for v in (va, vb):
                 v.show(runs["paper"].positions[0], 0.0)
             la = self.t(f"β = {format_number(a.beta)}", 30, th.query).next_to(va, UP, buff=0.15)
@@ -341,7 +386,7 @@ class ParticlesScene(ChapterScene):
             rb = self.t(f"{kb} clusters", 28, th.highlight).next_to(vb, DOWN, buff=0.2)
             self.expose("beta_clusters", f"{ka} / {kb}")
             self.play(FadeIn(ra), FadeIn(rb), run_time=0.6)
-        self.clear_stage()
+        clear_stage(self, fade=FadeOut)
 
     def plateaus(self, runs: dict):
         th = self.theme
@@ -398,7 +443,7 @@ class ParticlesScene(ChapterScene):
             legend.next_to(axes, RIGHT, buff=0.3).align_to(axes[1], UP)
             whole = VGroup(plot, legend)
             self.fit(whole)
-            whole.move_to([0, self.centre_y(), 0])
+            whole.move_to([0, centre_y(self), 0])
             a0 = axes[0].get_start()
             sx = axes[0].get_length() / W
 
@@ -421,7 +466,7 @@ class ParticlesScene(ChapterScene):
             self.play(FadeIn(counts_on), run_time=0.6)
             self.wait(1)
             self.play(FadeIn(mark), FadeIn(note), run_time=0.8)
-        self.clear_stage()
+        clear_stage(self, fade=FadeOut)
 
     def bridge(self):
         th = self.theme
@@ -458,7 +503,7 @@ class ParticlesScene(ChapterScene):
             right = VGroup(cap_r, bars).arrange(DOWN, buff=0.35)
             whole = VGroup(left, right).arrange(RIGHT, buff=1.4, aligned_edge=UP)
             self.fit(whole)
-            whole.move_to([0, self.centre_y(), 0])
+            whole.move_to([0, centre_y(self), 0])
             self.expose("norm", format_decimals(float(norms[0]), dec))
             self.play(FadeIn(cap_l), FadeIn(rows, lag_ratio=0.1), run_time=1.5)
             self.wait(2)

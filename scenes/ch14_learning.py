@@ -32,12 +32,17 @@ from scenes.components import NumericMatrix, Region, content_region, format_numb
 from scenes.components.choreography import reveal
 from scenes.components.stage import clear_stage, fade_in, fade_out
 from scenes.components.matrix import shown_indices, shown_subset
+from scenes.components.text import label_max_width
 from scenes.components.tokens import TokenChip
+from scenes.components.training import trained
 
 GRAD_DEC = 3       # probabilities, losses, gradients: their first digits sit in the 2nd or 3rd decimal
 ADAM_DEC = 4       # Adam's first update is about the learning rate (0.001): weights need 4 decimals to show it
 V_DEC = 6          # Adam's second moment, 0.02·g², is a few millionths
 LEDGER_W = 3.3     # the column on the right that follows one weight through Adam's step
+CK_FONT = 22       # the checkpoint table's words and step numbers (its losses 2 less, its headers 20)
+CK_SMALLEST = 18   # its smallest text: the positions over the columns
+CK_GAP = 0.1       # between its columns
 
 
 def pick_cols(n: int, must, extra, slots: int) -> list[int | None]:
@@ -81,6 +86,20 @@ class AdamStage:
     values: list = field(default_factory=list)    # (step id, cell, decimals, text) per ledger row, for the tests
 
 
+def water_level(groups, room: float) -> float:
+    """The largest cap c such that every group of widths, each width cut to at most c, sums to at most room
+    (0 when room is too small for anything)."""
+    level = float("inf")
+    for widths in groups:
+        ws = sorted(widths)
+        for k, w in enumerate(ws):                    # the k narrowest stay whole, the rest are cut to c
+            c = (room - sum(ws[:k])) / (len(ws) - k)
+            if c <= w:
+                level = min(level, max(c, 0.0))
+                break
+    return level
+
+
 def tick_values(limit: float, step: float) -> list[float]:
     """0, step, 2 step, … up to limit."""
     out, v = [], 0.0
@@ -102,7 +121,7 @@ def nice_step(span: float, max_ticks: int = 6) -> float:
 
 class LearningScene(ChapterScene):
     def construct(self):
-        if not self.trained:
+        if not trained(self.example):
             self.title_card("What training would do")
             self.untrained()
             self.untrained_probs()
@@ -121,10 +140,6 @@ class LearningScene(ChapterScene):
     @property
     def run(self):
         return self.example.training
-
-    @property
-    def trained(self) -> bool:
-        return self.run is not None and self.example.has("train.0.loss")
 
     @property
     def vocab(self) -> list[str]:
@@ -503,7 +518,8 @@ class LearningScene(ChapterScene):
                 nm.move_to([M.get_grid().get_x(), top + nm.height / 2, 0])
             sig_value = self.t(self.fmt(dW[j, w], ADAM_DEC), size, hl, mono=True)
             sig_value.move_to(Tm.get_cell(Tm.shown_row_indices()[-1], 0)).shift(DOWN * 0.75)
-            sig_label = MathTex(r"\Sigma_t =", font_size=32, color=th.text)
+            # the Σ and the note under it are two texts (the note reaches under the value): a group, not one text
+            sig_label = VGroup(MathTex(r"\Sigma_t =", font_size=32, color=th.text))
             sig_label.next_to(sig_value, LEFT, buff=0.15)
             rule = Line(Tm.get_grid().get_corner(DOWN + LEFT) + DOWN * 0.12,
                         Tm.get_grid().get_corner(DOWN + RIGHT) + DOWN * 0.12, color=th.dim, stroke_width=1.5)
@@ -687,39 +703,65 @@ class LearningScene(ChapterScene):
 
     def checkpoint_table(self, cks):
         """Rows: each checkpoint's predicted words (green where right, red where wrong), then the true words;
-        columns line up by position. Splits into two blocks when one line would be too small to read."""
-        th = self.theme
+        columns line up by position. The first layout (below) whose smallest text stays readable once fitted
+        to the content area: one block, split into two when one line would be too small to read; then one or
+        two blocks with the normal or closer rows; then the same with the longest words cut with an ellipsis
+        to the width that fits (never below label_max_width); else the largest of them."""
         area = content_region(self)
-        fs = 22
+        th, fs, m = self.theme, CK_FONT, self.m
         preds = [[self.vocab[i] for i in c.predicted] for c in cks]
-        m = self.m
-
-        def natural(tok):
-            return TokenChip(tok, th, font_size=fs).box.width
-
-        col_w = [max(natural(p[t]) for p in preds + [self.labels]) for t in range(m)]
+        col_w = [max(TokenChip(p[t], th, font_size=fs).box.width for p in preds + [self.labels]) for t in range(m)]
         head_w = max(self.t(s, fs).width for s in [f"step {cks[-1].step}", "true next"]) + 0.2
         loss_w = self.t("0.000", fs, mono=True).width + 0.4
-        gap = 0.1
-
-        def width_of(a, b):
-            return head_w + loss_w + sum(col_w[a:b]) + gap * (b - a)
-
-        one = width_of(0, m)
-        cuts = [0, m]
-        if one * min(1.0, area.width / one) < one and fs * area.width / one < th.size_min:
-            cuts = [0, (m + 1) // 2, m]
-        blocks = VGroup()
+        fixed = head_w + loss_w
+        one = fixed + sum(col_w) + CK_GAP * m
+        halves = [0, (m + 1) // 2, m]
+        first = halves if one > area.width and fs * area.width / one < th.size_min else [0, m]
+        trials = [(first, False, None)] + [(cuts, tight, None) for cuts in ([0, m], halves) for tight in (False, True)]
+        wide = TokenChip("m" * 12, th, font_size=fs)
+        floor = wide.box.width - wide.label.width + label_max_width(fs)   # a chip whose word is a label's widest
+        for cuts in ([0, m], halves):
+            room = min(area.width - fixed - CK_GAP * (b - a) for a, b in zip(cuts, cuts[1:]))
+            cap = max(water_level([col_w[a:b] for a, b in zip(cuts, cuts[1:])], room - 0.01), floor)
+            trials += [(cuts, tight, cap) for tight in (False, True) if cap < max(col_w)]
+        best = None
+        for cuts, tight, cap in trials:
+            blocks = self.checkpoint_blocks(cks, preds, cuts, [w if cap is None else min(w, cap) for w in col_w],
+                                            (head_w, loss_w), tight, cap)
+            factor = min(1.0, area.width / blocks.width, (area.height - 0.3) / blocks.height)
+            if best is None or factor > best[0] + 1e-9:
+                best = (factor, blocks)
+            if CK_SMALLEST * factor >= th.size_min - 1e-6:
+                best = (factor, blocks)
+                break
+        blocks = best[1]
+        self.fit(blocks, width=area.width, height=area.height - 0.3)
+        blocks.move_to(area.center)
         chips = self.expose("checkpoint_chips", {})   # checkpoint step -> its predicted words' chips
-        row_h = TokenChip("x", th, font_size=fs).height + 0.16
+        for blk in blocks:
+            for c, row in zip(cks, blk[1:]):
+                chips.setdefault(c.step, []).extend(x for x in row if isinstance(x, TokenChip))
+        rows = []
+        for k in range(len(cks) + 1):       # row k of every block appears together
+            rows.append(VGroup(*(blk[k + 1] for blk in blocks), *([blk[0] for blk in blocks] if k == 0 else [])))
+        return blocks, rows
+
+    def checkpoint_blocks(self, cks, preds, cuts, col_w, heads, tight: bool, cap):
+        """The table's blocks (one per slice of positions in cuts), unplaced: a header (step, loss, the
+        positions), a row per checkpoint, then the true words under a rule. tight: closer rows and blocks;
+        cap: the widest a chip may be (its word cut with an ellipsis), or None."""
+        th, fs = self.theme, CK_FONT
+        head_w, loss_w = heads
+        row_h = TokenChip("x", th, font_size=fs).height + (0.08 if tight else 0.16)
+        blocks = VGroup()
         for a, b in zip(cuts, cuts[1:]):
             block = VGroup()
             header = VGroup(self.t("step", 20, th.dim).move_to([head_w / 2, 0, 0]),
                             self.t("loss", 20, th.dim).move_to([head_w + loss_w / 2, 0, 0]))
             x = head_w + loss_w
             for t in range(a, b):
-                header.add(self.t(f"{t + 1}", 18, th.dim, mono=True).move_to([x + col_w[t] / 2, 0, 0]))
-                x += col_w[t] + gap
+                header.add(self.t(f"{t + 1}", CK_SMALLEST, th.dim, mono=True).move_to([x + col_w[t] / 2, 0, 0]))
+                x += col_w[t] + CK_GAP
             block.add(header)
             for r, (c, p) in enumerate(zip(cks + [None], preds + [self.labels])):
                 y = -(r + 1) * row_h
@@ -732,28 +774,15 @@ class LearningScene(ChapterScene):
                             .move_to([head_w + loss_w / 2, y, 0]))
                 x = head_w + loss_w
                 for t in range(a, b):
-                    if c is None:
-                        color = th.dim
-                    else:
-                        color = th.weights if p[t] == self.labels[t] else th.mask
-                    chip = TokenChip(p[t], th, color=color, font_size=fs, width=col_w[t])
-                    chip.move_to([x + col_w[t] / 2, y, 0])
-                    if c is not None:
-                        chips.setdefault(c.step, []).append(chip)
-                    row.add(chip)
-                    x += col_w[t] + gap
+                    color = th.dim if c is None else th.weights if p[t] == self.labels[t] else th.mask
+                    chip = TokenChip(p[t], th, color=color, font_size=fs, width=col_w[t], max_width=cap)
+                    row.add(chip.move_to([x + col_w[t] / 2, y, 0]))
+                    x += col_w[t] + CK_GAP
                 if c is None:
-                    rule = Line([0, y + row_h / 2, 0], [x, y + row_h / 2, 0], color=th.dim, stroke_width=1.5)
-                    row.add(rule)
+                    row.add(Line([0, y + row_h / 2, 0], [x, y + row_h / 2, 0], color=th.dim, stroke_width=1.5))
                 block.add(row)
             blocks.add(block)
-        blocks.arrange(DOWN, buff=0.45, aligned_edge=LEFT)
-        self.fit(blocks, width=area.width, height=area.height - 0.3)
-        blocks.move_to(area.center)
-        rows = []
-        for k in range(len(cks) + 1):       # row k of every block appears together
-            rows.append(VGroup(*(blk[k + 1] for blk in blocks), *([blk[0] for blk in blocks] if k == 0 else [])))
-        return blocks, rows
+        return blocks.arrange(DOWN, buff=0.3 if tight else 0.45, aligned_edge=LEFT)
 
     # ------------------------------------------------------------ the link to compute (chapter 12)
     def compute(self):

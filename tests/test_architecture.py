@@ -177,31 +177,9 @@ def _overrides_only(name, places, base_methods) -> bool:
     return name in base_methods and all(":" in p for p in places)
 
 
-# Known duplicates, left for the chapters half of issue 20 (ch04 on components/attention.py, one
-# clear_stage, one register()): remove a line when its duplicate is gone. Any name not listed fails.
-KNOWN_DUPLICATES = {
-    "attention_grid",   # ch04 has its own beside components/attention.py's
-    "clear_stage",      # scenes/base.py's ChapterScene method and components/stage.py's function
-    "register",         # ch03, ch06 and ch07 each have a copy
-    "note_font",        # ch00 and ch01
-    "scores",           # ch08 and ch09
-    "formula",          # ch04 and ch05
-    "everything_but",   # ch07 and ch10
-    "trained",          # ch00 and ch14
-    "table",            # ch00 and ch12
-    "centre_y", "figure", "line",   # the scale chapters 11, 12 (and 13)
-}
-
-
 def test_no_scene_helper_defined_twice():
     dups = _helpers()
-    new = {n: p for n, p in dups.items() if n not in KNOWN_DUPLICATES}
-    assert not new, f"helpers defined more than once: {new}"
-
-
-def test_the_known_duplicates_are_still_duplicates():
-    """The allow-list only shrinks: a name whose duplicate is gone must leave KNOWN_DUPLICATES."""
-    assert KNOWN_DUPLICATES <= set(_helpers())
+    assert not dups, f"helpers defined more than once: {dups}"
 
 
 def test_the_duplicate_finder_finds_a_copy(tmp_path):

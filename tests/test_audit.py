@@ -247,16 +247,6 @@ def theme_of(name: str, chapter: int) -> str:
     return "light" if name == "chinese-char" and chapter in (3, 6, 7) else "dark"
 
 
-# What the audit still finds, as measured: each entry must still be found (a fix shows up as a failure
-# asking to take it out) and nothing else may. Pairs not listed must be clean.
-EXTREME_OPEN: dict[str, set[int]] = {
-    "twelve-tokens": {6, 14},
-    # first measured with the shared dry runs: tiny word labels in ch00's flow, the long word past the
-    # frame in ch03/ch04/ch13, ch14's checkpoint numbers
-    "58-char-word": {0, 3, 4, 13, 14},
-    # the issue's case: labels and numbers under 8 px (ch00, ch01, ch04, ch06, ch07, ch09, ch10, ch13)
-    "long-words-d8": {0, 1, 4, 6, 7, 9, 10, 13},
-}
 CASES = [("default", theme, ch) for theme in ("dark", "light") for ch in ALL] + \
         [(name, theme_of(name, ch), ch) for name in EXTREME for ch in ALL]
 
@@ -270,10 +260,7 @@ def example_of(name: str):
 @pytest.mark.parametrize("name, theme, chapter", CASES, ids=[f"{n}-{t}-ch{c:02d}" for n, t, c in CASES])
 def test_chapter_layout_is_clean(name, theme, chapter):
     report = audit_report(chapter, example_of(name), get_theme(theme))
-    if chapter in EXTREME_OPEN.get(name, ()):
-        assert report.findings, f"{name} chapter {chapter} is clean now: take it out of EXTREME_OPEN"
-    else:
-        assert not report.findings, "\n" + audit.format_table([report])
+    assert not report.findings, "\n" + audit.format_table([report])
 
 
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -287,15 +274,12 @@ d_and_heads = st.integers(2, 8).flatmap(lambda d: st.tuples(st.just(d), st.sampl
 RANDOM_CHAPTERS = 2   # chapters per random example: ten examples cost about twenty dry runs
 
 
-# Left out of the suite (not named test_*) while random examples still find layout bugs: the extreme
-# examples above show what they hit (long words and d_model 8: labels and numbers under 8 px, long words
-# past the frame). Name it test_random_examples_are_clean again once EXTREME_OPEN is empty.
 @pytest.mark.slow
 @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
 @given(src=sentence, tgt=sentence, dh=d_and_heads, theme=st.sampled_from(["dark", "light"]),
        chapters=st.lists(st.sampled_from(ALL), min_size=RANDOM_CHAPTERS, max_size=RANDOM_CHAPTERS, unique=True),
        seed=st.integers(0, 99))
-def random_examples_are_clean(src, tgt, dh, theme, chapters, seed):
+def test_random_examples_are_clean(src, tgt, dh, theme, chapters, seed):
     """Any sentence pair (1-12 words of 1-20 letters in Latin, accented Latin, Cyrillic, CJK or Arabic), any
     d_model and head count, either theme: the chapters drawn are clean. (No chapter test builds a random
     example, so each chapter here is a dry run of its own: RANDOM_CHAPTERS per example keeps ten examples

@@ -84,7 +84,7 @@ def check_cells_on_screen(scene, step_id: str, ex, theme) -> list[tuple]:
     probe = flat_text("0", theme.mono, MIN_FONT, theme.text).height
     decimals = ex.config.decimals
     seen = []
-    for name, shown in scene.shown_matrices.items():
+    for name, shown in scene.exposed.get("shown_matrices", {}).items():
         for m, rows in shown:
             cells = [(ij, c) for ij, c in m.cells.items() if id(c.text) in on_screen]
             if not cells:
@@ -107,7 +107,7 @@ def check_nothing_over_cells(scene, step_id: str, on_screen: set[int]):
     """No stray ink over a number: nothing filled (text, another box) sits on a cell of a registered matrix
     that is on screen, except the cell's own box and number (highlight frames are outlines only)."""
     boxes, owners = [], []
-    for shown in scene.shown_matrices.values():
+    for shown in scene.exposed.get("shown_matrices", {}).values():
         for m, _ in shown:
             for cell in m.cells.values():
                 if id(cell.text) in on_screen:
@@ -161,7 +161,7 @@ def dry_run(chapter: int, config: str, theme=DARK):
             scene = construct_chapter(chapter, ex, theme=theme)
     finally:
         ChapterScene.key_moment = original
-    never = [name for name, shown in scene.shown_matrices.items() for m, _ in shown if (name, id(m)) not in seen]
+    never = [name for name, shown in scene.exposed["shown_matrices"].items() for m, _ in shown if (name, id(m)) not in seen]
     assert not never, f"matrices drawn for {never} are never on screen at a key moment"
     return scene, snaps
 
@@ -179,7 +179,7 @@ def check_common(scene, chapter: int, config: str, theme):
 def check_waves(scene, ex):
     pe = ex.value("source.positional")
     n, d = pe.shape
-    grid = scene.grid
+    grid = scene.exposed["grid"]
     freqs = frequencies(d)
     assert grid.columns() == list(range(d))
     for k in range(d):
@@ -204,12 +204,12 @@ def test_ch03_positional(config):
     ex = example(config)
     check_waves(scene, ex)
     # at the end of the PE step every position's row is filled and the dots are on the curves
-    pe_matrix = scene.shown_matrices["source.positional"][0][0]
+    pe_matrix = scene.exposed["shown_matrices"]["source.positional"][0][0]
     assert all(id(c.text) in snaps["source.positional"] for c in pe_matrix.cells.values())
-    assert all(id(scene.grid.get_wave(k).get_dot(p)) in snaps["source.positional"]
-               for k in scene.grid.columns() for p in range(len(ex.tokens["source"])))
+    assert all(id(scene.exposed["grid"].get_wave(k).get_dot(p)) in snaps["source.positional"]
+               for k in scene.exposed["grid"].columns() for p in range(len(ex.tokens["source"])))
     # X = E + PE is shown as an addition of two n × d matrices into one n × d matrix
-    x = scene.shown_matrices["source.input"][-1][0]
+    x = scene.exposed["shown_matrices"]["source.input"][-1][0]
     assert x.values.shape == ex.value("source.input").shape
 
 
@@ -219,7 +219,7 @@ def test_ch03_positional(config):
 def test_ch06_add_norm(config):
     scene, snaps = dry_run(6, config, THEME[config])
     check_common(scene, 6, config, THEME[config])
-    shown = scene.shown_matrices
+    shown = scene.exposed["shown_matrices"]
     for name in ("encoder.0.norm1.sum", "encoder.0.norm1.mean", "encoder.0.norm1.var",
                  "encoder.0.norm1.normalized", "encoder.0.norm1.out", "encoder.0.norm1.gamma",
                  "encoder.0.norm1.beta"):
@@ -239,8 +239,8 @@ def test_ch07_feed_forward(config):
     check_common(scene, 7, config, THEME[config])
     ex = example(config)
     pre_vals, hidden_vals = ex.value("encoder.0.ffn.pre"), ex.value("encoder.0.ffn.hidden")
-    pre = scene.shown_matrices["encoder.0.ffn.pre"][0][0]
-    hidden = scene.shown_matrices["encoder.0.ffn.hidden"][0][0]
+    pre = scene.exposed["shown_matrices"]["encoder.0.ffn.pre"][0][0]
+    hidden = scene.exposed["shown_matrices"]["encoder.0.ffn.hidden"][0][0]
     zero = format_number(0.0, ex.config.decimals)
     shown_negative = [(i, j) for (i, j) in pre.cells if pre_vals[i, j] < 0]
     # the negative cells of the widened matrix visibly turned into 0.00 ...
@@ -276,7 +276,7 @@ def test_ch07_widest_feed_forward_is_elided():
             scene = construct_chapter(7, ex)
     finally:
         ChapterScene.key_moment = original
-    pre = scene.shown_matrices["encoder.0.ffn.pre"][0][0]
+    pre = scene.exposed["shown_matrices"]["encoder.0.ffn.pre"][0][0]
     assert None in pre.shown_cols, "32 columns cannot fit: they must be elided with ⋯"
     assert pre.shown_cols[-1] == 31
     assert ("encoder.0.ffn.pre", id(pre)) in seen

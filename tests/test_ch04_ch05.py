@@ -78,7 +78,7 @@ def test_chapter_draws_the_record(chapter, name, monkeypatch):
 
     # every recorded matrix on screen shows the record's numbers, rounded for display only
     dec = ex.config.decimals
-    shown = scene.shown
+    shown = scene.exposed["shown"]      # step id -> the matrix that shows it (ChapterScene.expose)
     must = ([f"{H}.{s}" for s in ("q", "k", "v", "scores", "scaled", "weights", "out")] if chapter == 4
             else [f"{L}.concat", f"{L}.out"] + [f"{L}.head{k}.out" for k in range(1, ex.config.n_heads + 1)])
     assert set(must) <= set(shown), set(must) - set(shown)
@@ -94,7 +94,7 @@ def test_chapter_draws_the_record(chapter, name, monkeypatch):
 
     if chapter == 4:
         # the softmax bars: one per shown key, heights proportional to the recorded weights of their row
-        bars = scene.bars
+        bars = scene.exposed["bars"]
         w = ex.value(f"{H}.weights")[bars.source_row]
         np.testing.assert_allclose(bars.values, w)
         for k, bar in bars.bars.items():

@@ -76,7 +76,7 @@ def common_checks(scene, ex, required):
     assert not mobjects_outside_frame(scene), "something is drawn off-frame at the end"
     assert not [k for k, n in scene.key_moment_content.items() if n == 0], "a key moment shows nothing"
     # every matrix a step is shown with holds the record's numbers, readable
-    for step_id, M in scene.shown.items():
+    for step_id, M in scene.exposed["shown"].items():      # step id -> the matrix that shows it
         rec = ex.value(step_id)
         rec = rec.reshape(1, -1) if rec.ndim == 1 else rec
         for (i, j), cell in M.cells.items():
@@ -99,9 +99,10 @@ def test_ch08_masked_attention(name):
                                                ("q", "k", "v", "scores", "scaled", "masked", "weights", "out")]
                   + ["ch08.causality", "ch08.sees"])
     # Q, K and V come from the decoder's input rows
-    assert np.array_equal(scene.shown["target.input"].values, ex.value("target.input"))
+    shown = scene.exposed["shown"]
+    assert np.array_equal(shown["target.input"].values, ex.value("target.input"))
     # the mask: exactly the cells above the diagonal are −∞, drawn as −∞ (not as a big number)
-    M = scene.shown[f"{SA}.masked"]
+    M = shown[f"{SA}.masked"]
     m = ex.value(f"{SA}.masked").shape[0]
     assert any(j > i for (i, j) in M.cells) or m == 1
     for (i, j), cell in M.cells.items():
@@ -111,16 +112,17 @@ def test_ch08_masked_attention(name):
         else:
             assert glyphs_equal(cell.text, format_number(cell.value, ex.config.decimals), DARK.mono)
     # ... and their weights are exact zeros, drawn as zeros
-    A = scene.shown[f"{SA}.weights"]
+    A = shown[f"{SA}.weights"]
     W = ex.value(f"{SA}.weights")
     for (i, j), cell in A.cells.items():
         if j > i:
             assert cell.value == 0.0 and W[i, j] == 0.0
             assert glyphs_equal(cell.text, format_number(0.0, ex.config.decimals), DARK.mono)
     # the arrow view: arrows only from the positions the focus row may see
-    keys, query, nums, arrows, curtain = scene.sees
-    assert len(arrows) == scene.r + 1
-    assert query.get_chip(0).token == ex.tokens["target_input"][scene.r]
+    keys, query, nums, arrows, curtain = scene.exposed["sees"]
+    r = scene.exposed["focus_row"]
+    assert len(arrows) == r + 1
+    assert query.get_chip(0).token == ex.tokens["target_input"][r]
 
 
 # ---------------------------------------------------------------- chapter 9
@@ -132,11 +134,11 @@ def test_ch09_cross_attention(name):
                                                                   ("q", "k", "v", "scores", "scaled", "weights",
                                                                    "out")] + ["ch09.grid", "ch09.mix"])
     # Q from the decoder, K and V from the encoder output (never Q from the encoder)
-    assert np.array_equal(scene.q_input.values, ex.value("decoder.0.norm1.out"))
-    assert np.array_equal(scene.k_input.values, ex.value("encoder.output"))
+    assert np.array_equal(scene.exposed["q_input"].values, ex.value("decoder.0.norm1.out"))
+    assert np.array_equal(scene.exposed["k_input"].values, ex.value("encoder.output"))
     # the grid: one row per target position, one column per source word, labelled with those tokens
-    S = scene.grid.mats[0]
-    A = scene.shown[f"{CA}.weights"]
+    S = scene.exposed["grid"].mats[0]
+    A = scene.exposed["shown"][f"{CA}.weights"]
     m, n = len(ex.tokens["target_input"]), len(ex.tokens["source"])
     assert A.values.shape == (m, n)
     for i, lab in S.row_labels.items():
@@ -155,8 +157,8 @@ def test_ch10_output(name):
                               "output.probs", "output.predicted", "generate.0.input", "generate.0.logits",
                               "generate.0.probs"] + [f"generate.{t}.token" for t in range(len(gen))])
     # the bars: as long as the recorded probabilities (all bars of one chart on one scale)
-    assert scene.prob_bars
-    for bars, step_id, row in scene.prob_bars:
+    assert scene.exposed["prob_bars"]
+    for bars, step_id, row in scene.exposed["prob_bars"]:
         probs = ex.value(step_id)
         probs = probs[row] if row is not None else probs
         assert np.array_equal(bars.values, probs)
@@ -172,20 +174,20 @@ def test_ch10_output(name):
             assert shown == order[:len(shown)]
             assert bars.hidden_count == len(probs) - len(shown)
     if len(ex.vocab) > 60:
-        assert any(b.hidden_count for b, _, _ in scene.prob_bars), "a 60+ word vocabulary elides its tail"
+        assert any(b.hidden_count for b, _, _ in scene.exposed["prob_bars"]), "a 60+ word vocabulary elides its tail"
     # the predicted and the generated tokens on screen are the recorded ones
-    assert [c.token for c in scene.pred_chips] == list(ex.tokens["predicted"])
-    assert [c.token for c in scene.true_chips] == list(ex.tokens["target_labels"])
+    assert [c.token for c in scene.exposed["pred_chips"]] == list(ex.tokens["predicted"])
+    assert [c.token for c in scene.exposed["true_chips"]] == list(ex.tokens["target_labels"])
     assert [c.token for c in scene.exposed["generated_chips"]] == gen
     assert [int(ex.value(f"generate.{t}.token")) for t in range(len(gen))] == [ex.vocab.index(t) for t in gen]
     # the first generation step's logits keep the chosen word's column (and the largest logits) in view
-    vec = scene.shown["generate.0.logits"]
+    vec = scene.exposed["shown"]["generate.0.logits"]
     chosen = int(ex.value("generate.0.token"))
     assert chosen in vec.shown_col_indices()
     top = int(np.argmax(ex.value("generate.0.logits")))
     assert top in vec.shown_col_indices()
     # honest about the weights
     if ex.training is None:
-        assert "arbitrary" in scene.exposed["verdict_text"] and "arbitrary" in scene.honesty_text
+        assert "arbitrary" in scene.exposed["verdict_text"] and "arbitrary" in scene.exposed["honesty_text"]
     else:
         assert f"{ex.training.steps}" in scene.exposed["verdict_text"]

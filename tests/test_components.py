@@ -48,14 +48,6 @@ def test_stage_helpers_are_defined_once_in_stage_py(name):
     assert found == ["components/stage.py"], f"{name} defined in {found}: import it from stage.py"
 
 
-def test_chapter_scene_clear_stage_delegates_to_stage():
-    src = (SCENES / "base.py").read_text(encoding="utf-8")
-    tree = ast.parse(src)
-    method = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == "clear_stage")
-    body = ast.get_source_segment(src, method)
-    assert "stage" in body and "self.play" not in body
-
-
 def test_product_layout_is_a_mobject_with_geometry(own_media):
     import numpy as np
     from types import SimpleNamespace

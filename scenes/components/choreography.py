@@ -32,7 +32,7 @@ from ..theme import Theme
 from .bars import ProbabilityBars
 from .matrix import MINUS, Cell, NumericMatrix, format_number, shown_indices
 from .stage import Region, content_region, fade_out
-from .text import flat_text
+from .text import fit_label, flat_text, label_max_width
 
 
 # ---------------------------------------------------------------- small helpers
@@ -562,10 +562,12 @@ class SoftmaxPanel(VGroup):
         return b
 
     def tag_for(self, r: int) -> VMobject:
-        """Row r's token beside the bars (row_names, else the scores' row label; empty if neither)."""
+        """Row r's token beside the bars (row_names, cut to a label's width like the scores' row labels,
+        else the scores' row label; empty if neither)."""
         theme, scores = self.theme, self.scores
         if self.row_names is not None:
-            tag = flat_text(str(self.row_names[r]), theme.font, 20, self.highlight).scale(self.fs / 20)
+            tag = fit_label(str(self.row_names[r]), theme.font, 20, self.highlight, label_max_width(20))
+            tag.scale(self.fs / 20)
         elif r in scores.row_labels:
             tag = scores.row_labels[r].copy().set_color(self.highlight)
         else:

@@ -1,7 +1,7 @@
 """The stage: its content region, clearing it, copy-free fades, and placing a formula beside a product layout.
 
-The one home of clear_stage, the copy-free fade (QuickFade) and
-place_formula; ChapterScene.clear_stage and the chapters call these.
+The one home of clear_stage, everything_but (what is on stage besides some mobjects), the copy-free fade
+(QuickFade) and place_formula; ChapterScene.clear_stage and the chapters call these.
 """
 from __future__ import annotations
 
@@ -41,6 +41,11 @@ def content_region(scene) -> Region:
     """The scene's content area (below the heading band, above the caption band)."""
     half = config.frame_width / 2 - 0.3
     return Region(-half, half, scene.content_bottom, scene.content_top)
+
+
+def centre_y(scene) -> float:
+    """The height of the middle of the scene's content area."""
+    return (scene.content_top + scene.content_bottom) / 2
 
 
 def keep_inside(mob, region: Region):
@@ -103,7 +108,7 @@ def fade_out(mob: Mobject, **kwargs) -> QuickFade:
 def clear_stage(scene, *keep: Mobject, run_time: float = 0.5,
                 fade: Callable[[Mobject], Animation] = fade_out, detach: bool = False):
     """Fade out everything on screen but the heading, the chapter tag and keep (default: with QuickFade;
-    ChapterScene.clear_stage passes Manim's FadeOut).
+    most chapters pass fade=FadeOut, Manim's own, which their pictures were made with).
 
     detach=True first takes off the scene the top-level mobjects that are parts of a kept one (groups of a
     kept matrix's cells that animations left behind): fading and removing them would take them out of the
@@ -118,6 +123,16 @@ def clear_stage(scene, *keep: Mobject, run_time: float = 0.5,
         if detach:
             scene.add(*gone)
         scene.play(*(fade(m) for m in gone), run_time=run_time)
+
+
+def everything_but(scene, *keep: Mobject) -> list[Mobject]:
+    """The scene's top-level mobjects other than keep, the heading and the chapter tag, leaving out any that
+    share parts with keep (rows of a kept matrix that an animation added on their own): fading those would
+    fade the kept matrix too."""
+    fixed = {id(m) for m in (scene.heading, getattr(scene, "chapter_tag", None), *keep) if m is not None}
+    kept_parts = {id(x) for k in keep if k is not None for x in k.get_family()}
+    return [m for m in scene.mobjects if id(m) not in fixed
+            and not any(id(x) in kept_parts for x in m.get_family())]
 
 
 def place_formula(scene, f: VMobject, lay, min_scale: float = 0.7, *, too_small: str = "hide") -> bool:

@@ -161,6 +161,11 @@ def dimmed_context(*mobs):
     return mobs[0] if mobs else None
 
 
+def note_font(fonts: dict, key: str, font_size: float):
+    """Remember the smallest font size on screen in a step: fonts[key] (the chapters' tests check it)."""
+    fonts[key] = min(fonts.get(key, float("inf")), font_size)
+
+
 @lru_cache(maxsize=64)
 def _glyph_table(font: str, font_size: float) -> dict | None:
     """Each number character's outline relative to its slot, shaped once as "0c0"; None unless the font is

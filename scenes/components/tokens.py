@@ -100,13 +100,16 @@ class TokenChip(VGroup):
 
     color tints the box (stroke and a light fill); by default <start>/<end> get the dim colour and other
     tokens the embedding colour. All chips of one font size have the same height, and their words share a
-    baseline, whatever the script.
+    baseline, whatever the script. max_width (None: none) caps the box's natural width where a whole word
+    cannot fit: a longer word is cut with an ellipsis (ellipsize), and .token and the label's full_text
+    keep it whole.
     """
 
     def __init__(self, token: str, theme: Theme, token_id: int | None = None, color: str | None = None, *,
                  font_size: float = 24, id_font_size: float | None = None, text_color: str | None = None,
                  id_color: str | None = None, fill_opacity: float = 0.16, min_width: float = 0.0,
-                 width: float | None = None, pad_x: float | None = None, id_buff: float = 0.08, **kwargs):
+                 width: float | None = None, pad_x: float | None = None, id_buff: float = 0.08,
+                 max_width: float | None = None, **kwargs):
         super().__init__(**kwargs)
         self.token = str(token)
         self.token_id = None if token_id is None else int(token_id)
@@ -115,9 +118,10 @@ class TokenChip(VGroup):
         self.id_font_size = float(id_font_size or font_size * 0.85)
         special = self.token in SPECIAL_TOKENS
         self.accent = color or (theme.dim if special else theme.embedding)   # not .color: that recolours the word
-        label, offset = word_text(self.token, theme.font, self.font_size, text_color or theme.text)
         strut_h = _strut_height(theme.font, self.font_size)
         pad = pad_x if pad_x is not None else 0.45 * strut_h
+        room = None if max_width is None else max(max_width - 2 * pad, 0.0)
+        label, offset = word_text(self.token, theme.font, self.font_size, text_color or theme.text, max_width=room)
         box_w = width if width is not None else max(label.width + 2 * pad, min_width, strut_h * 1.2)
         box_h = strut_h * 1.55
         box = RoundedRectangle(corner_radius=min(0.1, box_h * 0.25), width=box_w, height=box_h,
@@ -204,13 +208,19 @@ class TokenRow(VGroup):
     per chip. min_widths: a minimum box width per chip, so two rows can share their slots (an input row over
     its labels). After construction, self.scale_factor says how much it shrank and self.min_font_size_shown the
     smallest font size on screen.
+
+    elide (None: never): when the words cannot reach min_font_size in max_lines lines, the widest chips are
+    cut to one width, their words with an ellipsis, as little as needed for that, but no word narrower than
+    elide (its room, in units; label_max_width(font_size) is a label's); chip.token keeps the whole word.
+    self.elided says whether any word was cut.
     """
 
     def __init__(self, tokens: Sequence[str], theme: Theme, ids: Sequence[int] | None = None, *,
                  max_width: float = 13.0, max_height: float | None = None, font_size: float = 24,
                  id_font_size: float | None = None, min_font_size: float = 20, buff: float = 0.12,
                  line_buff: float = 0.22, max_lines: int | None = None, colors: str | Sequence[str] | None = None,
-                 min_widths: Sequence[float] | None = None, chip_kwargs: dict | None = None, **kwargs):
+                 min_widths: Sequence[float] | None = None, chip_kwargs: dict | None = None, elide: float | None = None,
+                 **kwargs):
         super().__init__(**kwargs)
         tokens = [str(t) for t in tokens]
         if ids is not None and len(ids) != len(tokens):
@@ -227,6 +237,7 @@ class TokenRow(VGroup):
         self.add(self.chips)
         self.lines: list[list[int]] = [list(range(len(tokens)))]
         self.scale_factor = 1.0
+        self.elided = False
         smallest = min((min(c.font_size, c.id_font_size if c.id_label else c.font_size) for c in self.chips),
                        default=font_size)
         if not tokens:
@@ -236,6 +247,38 @@ class TokenRow(VGroup):
         chip_h = max(c.height for c in self.chips)
         max_height = max_height or float("inf")
         limit_lines = min(max_lines or len(tokens), len(tokens))
+        s, lines = self._best_lines(widths, chip_h, limit_lines, smallest, min_font_size, buff, line_buff,
+                                    max_width, max_height)
+        if elide is not None and smallest * s < min_font_size:
+            wide = TokenChip("m" * 12, theme, font_size=font_size, **(chip_kwargs or {}))
+            floor = wide.box.width - wide.label.width + elide   # the narrowest word room, boxed
+            cap = max(widths)
+            while smallest * s < min_font_size and cap > floor:
+                cap = max(cap * 0.92, floor)
+                for i, c in enumerate(self.chips):
+                    if c.width > cap:
+                        self.chips.submobjects[i] = TokenChip(
+                            tokens[i], theme, None if ids is None else ids[i], per_chip[i], font_size=font_size,
+                            id_font_size=id_font_size, min_width=0.0 if min_widths is None else min_widths[i],
+                            **{**(chip_kwargs or {}), "max_width": cap})
+                        self.elided = True
+                widths = [c.width for c in self.chips]
+                s, lines = self._best_lines(widths, chip_h, limit_lines, smallest, min_font_size, buff, line_buff,
+                                            max_width, max_height)
+        self.lines = lines
+        rows = VGroup()
+        for ln in lines:
+            rows.add(VGroup(*(self.chips[i] for i in ln)).arrange(RIGHT, buff=buff, aligned_edge=UP))
+        rows.arrange(DOWN, buff=line_buff)
+        if s < 1.0:
+            self.scale(s)
+        self.scale_factor = s
+        self.min_font_size_shown = smallest * s
+
+    @staticmethod
+    def _best_lines(widths, chip_h, limit_lines, smallest, min_font_size, buff, line_buff, max_width, max_height):
+        """(scale, lines): the fewest balanced lines (up to limit_lines) whose words reach min_font_size,
+        else the lines that shrink least."""
         best = None
         for k in range(1, limit_lines + 1):
             lines = balanced_lines(widths, k, buff)
@@ -249,16 +292,7 @@ class TokenRow(VGroup):
             if smallest * s >= min_font_size:
                 best = (s, lines)
                 break
-        s, lines = best
-        self.lines = lines
-        rows = VGroup()
-        for ln in lines:
-            rows.add(VGroup(*(self.chips[i] for i in ln)).arrange(RIGHT, buff=buff, aligned_edge=UP))
-        rows.arrange(DOWN, buff=line_buff)
-        if s < 1.0:
-            self.scale(s)
-        self.scale_factor = s
-        self.min_font_size_shown = smallest * s
+        return best
 
     # ------------------------------------------------------------ accessors
     def __len__(self):

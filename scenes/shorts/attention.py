@@ -34,7 +34,7 @@ class AttentionShort(ShortScene):
                            f"Which {unit} does “{w}” look at? Attention decides.", toks, r, color=theme.key)
 
         # ---- the query meets every key: one scaled score per key
-        self.clear_stage()
+        self.clear_but_captions()
         with self.step("scores", f"Its query meets every key: one score each. “{toks[top]}” scores "
                                  f"highest, {num(s[top], self.dec)}."):
             qm = self.fitted_matrix(q, STAGE.width - 0.9, 0.6, fill_color=theme.query, row_labels=[w],
@@ -63,7 +63,7 @@ class AttentionShort(ShortScene):
             self.expose("query", qm)
 
         # ---- softmax: the weights of the row
-        self.clear_stage()
+        self.clear_but_captions()
         with self.step("softmax", f"Softmax turns the scores into weights that add up to 1. “{w}” gives "
                                   f"{num(A[r, top], self.dec)} of its attention to “{toks[top]}”."):
             shown = elide(n, 8, [r, top])
@@ -79,7 +79,7 @@ class AttentionShort(ShortScene):
             self.expose("bars", bars)
 
         # ---- every row: the weight grid of the head
-        self.clear_stage()
+        self.clear_but_captions()
         with self.step("grid", "Every word does the same. This is head 1's whole weight grid: "
                                f"each row adds up to 1, and row {r + 1} is “{w}”."):
             room = max(3, min(n, int((STAGE.width - 1.4) / 0.36)))

@@ -28,7 +28,7 @@ from mathcore.elide import elide
 
 from ..base import READING_WORDS_PER_SECOND, VOICE_PAUSE, ChapterScene
 from ..components.matrix import NumericMatrix
-from ..components.stage import Region
+from ..components.stage import Region, clear_stage
 from ..components.text import UndrawableTextError, _mark_size, ellipsize, flat_text, has_rtl, make_text
 from ..components.tokens import STRUT, TokenRow
 
@@ -332,8 +332,9 @@ class ShortScene(ChapterScene):
     def content_width(self) -> float:
         return STAGE.width
 
-    def clear_stage(self, *keep, run_time: float = 0.4):
-        super().clear_stage(self.caption_holder, *keep, run_time=run_time)
+    def clear_but_captions(self, *keep, run_time: float = 0.4):
+        """Fade out everything but the heading, the chapter tag, the captions and keep."""
+        clear_stage(self, self.caption_holder, *keep, run_time=run_time, fade=FadeOut)
 
     def wrapped(self, text: str, font_size: float, color: str | None = None, width: float | None = None) -> VGroup:
         """Text in centred lines no wider than width (the stage's); a word wider than a line is cut with ⋯."""
@@ -420,7 +421,7 @@ class ShortScene(ChapterScene):
 
     def end_card(self):
         """Where the rest is: the full course, on this sentence."""
-        self.clear_stage()
+        self.clear_but_captions()
         with self.step("end", "That was one idea, with real numbers. "
                               f"The full course shows every step, in {COURSE_CHAPTERS} chapters."):
             big = self.wrapped("Watch the full course", HOOK_SIZE, self.theme.highlight)

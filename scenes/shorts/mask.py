@@ -30,7 +30,7 @@ class MaskShort(ShortScene):
         self.hook("Why can't the decoder peek?", f"Why can't the decoder peek at the next {unit}?", toks, r,
                   color=theme.mask)
 
-        self.clear_stage()
+        self.clear_but_captions()
         cols_req = [r, min(r + 1, m - 1)]
         with self.step("masked", f"While it writes {unit} {r + 1}, “{w}”, the {unit}s after it do not exist yet. "
                                  "Their scores become minus infinity."):
@@ -47,7 +47,7 @@ class MaskShort(ShortScene):
                 self.play(Create(SurroundingRectangle(VGroup(*future), color=theme.mask, buff=0.04)), run_time=0.5)
             self.expose("masked", S)
 
-        self.clear_stage()
+        self.clear_but_captions()
         kept = [num(A[r, j], self.dec) for j in range(r + 1)]
         with self.step("zeros", "After softmax, minus infinity is exactly 0. "
                                 f"“{w}” shares its attention with the {unit}s up to itself: {spoken_list(kept)}."):

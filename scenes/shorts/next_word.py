@@ -26,7 +26,7 @@ class NextWordShort(ShortScene):
         self.hook(f"How does it pick the next {unit}?", f"How does it pick the {unit} after “{w}”?", toks, r,
                   color=theme.weights)
 
-        self.clear_stage()
+        self.clear_but_captions()
         with self.step("probs", f"It gives every {unit} of its vocabulary a probability. "
                                 f"“{vocab[pid]}” gets {num(P[r, pid], self.dec)}: that is the next {unit}."):
             bars = ProbabilityBars(P[r], theme, labels=vocab, max_bars=min(7, len(vocab)), order="value",
@@ -39,7 +39,7 @@ class NextWordShort(ShortScene):
             self.play(bars.grow(run_time=1.2))
             self.expose("bars", bars)
 
-        self.clear_stage()
+        self.clear_but_captions()
         gen = list(ex.tokens["generated"])
         chosen = [int(self.value(f"generate.{k}.token")) for k in range(len(gen))]
         probs = [self.value(f"generate.{k}.probs")[chosen[k]] for k in range(len(gen))]

@@ -27,7 +27,7 @@ class PositionalShort(ShortScene):
         self.hook(f"How does it know the order of {unit}?",
                   f"How does a transformer know the order of {unit}? Waves.", toks, p, color=theme.positional)
 
-        self.clear_stage()
+        self.clear_but_captions()
         grid = PositionalWaveGrid(pe, frequencies(d), theme, width=STAGE.width, height=STAGE.height - 0.2,
                                   decimals=self.dec)
         grid.move_to([0, (STAGE.top + STAGE.bottom) / 2, 0])
@@ -45,7 +45,7 @@ class PositionalShort(ShortScene):
             self.play(FadeIn(grid.labels_at(p)), run_time=0.6)
             self.expose("readings", grid.labels_at(p))
 
-        self.clear_stage()
+        self.clear_but_captions()
         with self.step("sum", f"Added to the embedding of “{w}”, it starts as {num(X[p, 0], self.dec)}, "
                               f"{num(X[p, 1], self.dec)} and so on. Another place, other numbers."):
             width = STAGE.width - 0.5
