@@ -127,10 +127,14 @@ class SelfAttentionScene(ChapterScene):
 
     def scores(self, shown: dict):
         """S = Q·Kᵀ, its first two entries in full, and the one place where tokens meet."""
-        def note(panel: Region) -> VGroup:
+        def note(panel: Region) -> VGroup | None:
+            """The note in the work panel, or None (the narration says it alone) when the panel would shrink
+            it below the smallest readable size, as wrapped_note does."""
             lines = VGroup(self.text("a query meets every key:", 24),
                            self.text("the only place where tokens", 24, self.theme.highlight),
                            self.text("exchange information", 24, self.theme.highlight)).arrange(DOWN, buff=0.12)
+            if 24 * min(1.0, panel.width / lines.width, panel.height / lines.height) < self.theme.size_min:
+                return None
             self.fit(lines, width=panel.width, height=panel.height)
             return lines.move_to(panel.center)
         lay = scores_step(self, H, HEAD, note, too_small="hide", detailed=2, speed=1.0, moment="ch04.scores-work")

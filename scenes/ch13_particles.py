@@ -291,6 +291,8 @@ class ParticlesScene(ChapterScene):
         for cut in (False, True):
             for cols in (1, 2, 3):
                 rows = -(-n // cols)
+                if cols > 1 and -(-n // rows) < cols:   # fewer columns would hold them (4 words in 3: 2, 2, 0)
+                    continue
                 room = (width / smallest - gap * (cols - 1)) / cols if cut else None   # cut as little as can be
                 if cut and room < label_max_width(fs) / 2:
                     continue

@@ -706,7 +706,8 @@ class LearningScene(ChapterScene):
         columns line up by position. The first layout (below) whose smallest text stays readable once fitted
         to the content area: one block, split into two when one line would be too small to read; then one or
         two blocks with the normal or closer rows; then the same with the longest words cut with an ellipsis
-        to the width that fits (never below label_max_width); else the largest of them."""
+        to the width that fits (never below label_max_width, then never below half of it); else the largest of
+        them."""
         area = content_region(self)
         th, fs, m = self.theme, CK_FONT, self.m
         preds = [[self.vocab[i] for i in c.predicted] for c in cks]
@@ -719,11 +720,13 @@ class LearningScene(ChapterScene):
         first = halves if one > area.width and fs * area.width / one < th.size_min else [0, m]
         trials = [(first, False, None)] + [(cuts, tight, None) for cuts in ([0, m], halves) for tight in (False, True)]
         wide = TokenChip("m" * 12, th, font_size=fs)
-        floor = wide.box.width - wide.label.width + label_max_width(fs)   # a chip whose word is a label's widest
-        for cuts in ([0, m], halves):
-            room = min(area.width - fixed - CK_GAP * (b - a) for a, b in zip(cuts, cuts[1:]))
-            cap = max(water_level([col_w[a:b] for a, b in zip(cuts, cuts[1:])], room - 0.01), floor)
-            trials += [(cuts, tight, cap) for tight in (False, True) if cap < max(col_w)]
+        pad = wide.box.width - wide.label.width
+        # a chip whose word is a label's widest; then (long words in every column) half of that
+        for floor in (pad + label_max_width(fs), pad + label_max_width(fs) / 2):
+            for cuts in ([0, m], halves):
+                room = min(area.width - fixed - CK_GAP * (b - a) for a, b in zip(cuts, cuts[1:]))
+                cap = max(water_level([col_w[a:b] for a, b in zip(cuts, cuts[1:])], room - 0.01), floor)
+                trials += [(cuts, tight, cap) for tight in (False, True) if cap < max(col_w)]
         best = None
         for cuts, tight, cap in trials:
             blocks = self.checkpoint_blocks(cks, preds, cuts, [w if cap is None else min(w, cap) for w in col_w],

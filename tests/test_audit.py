@@ -221,7 +221,7 @@ def test_cli_check_exit_codes_and_json(tmp_path):
 # tests of one example, these included, to one process, these last. Only the pairs no chapter test builds
 # (the light theme, chapters 2 and 11-14 of the extreme examples, the examples only the audit uses) cost a
 # dry run of their own here.
-from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from conftest import LAYOUT_CONFIGS  # noqa: E402
@@ -275,7 +275,9 @@ RANDOM_CHAPTERS = 2   # chapters per random example: ten examples cost about twe
 
 
 @pytest.mark.slow
-@settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
+# no shrinking: an example is a dry run of seconds, and shrinking one took over five minutes
+@settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck),
+          phases=[Phase.explicit, Phase.reuse, Phase.generate])
 @given(src=sentence, tgt=sentence, dh=d_and_heads, theme=st.sampled_from(["dark", "light"]),
        chapters=st.lists(st.sampled_from(ALL), min_size=RANDOM_CHAPTERS, max_size=RANDOM_CHAPTERS, unique=True),
        seed=st.integers(0, 99))
