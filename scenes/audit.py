@@ -18,8 +18,9 @@ Findings (kinds):
   same string in the same place (neither hull reaching more than SAME_PLACE_PX_1080 past the other: a
   number flown onto its twin) look like one and are not an overlap.
 - off-frame: anything visible reaching outside the frame, or text within EDGE_MARGIN of the frame's edge.
-- too-small: text whose x-height (a lower-case letter's height, measured on the font's glyphs, so "we" and
-  "We" measure alike) is under MIN_TEXT_PX_1080 px at 1080p, scaled to the chosen quality (8 px at 480p).
+- too-small: text whose cap height (the height of a capital or a digit in its font, at the size it shows
+  at, so "we" and "We" measure alike) is under MIN_TEXT_PX_1080 px at 1080p, scaled to the chosen quality
+  (8 px at 480p). Symbols alone (an ellipsis, a bracket) are not measured.
 - low-contrast: WCAG 2 contrast ratio of the text's colour (blended by its opacity) against what is behind
   it under MIN_CONTRAST (4.5:1, AA); text marked with text.dimmed_context may go down to
   MIN_CONTRAST_CONTEXT (3:1).
@@ -45,7 +46,7 @@ import numpy as np
 from .theme import MIN_CONTRAST, contrast_ratio, relative_luminance  # noqa: F401  (re-exported)
 
 # ------------------------------------------------------------------ thresholds (all in the JSON report)
-MIN_TEXT_PX_1080 = 18.0        # x-height at 1080p; scaled by the quality's pixel height (8 px at 480p)
+MIN_TEXT_PX_1080 = 18.0        # cap height at 1080p; scaled by the quality's pixel height (8 px at 480p)
 MIN_CONTRAST_CONTEXT = 3.0     # text marked dimmed_context
 EDGE_MARGIN = 0.02             # text must keep this fraction of the frame's width (height) from its sides
 OFF_FRAME_TOLERANCE_PX_1080 = 2.0   # anything visible may reach this far past the frame (anti-aliasing)
@@ -165,7 +166,7 @@ def _opacity(m) -> float:
 
 
 def _effective_size(m, pts: np.ndarray) -> tuple[float, str]:
-    """The font size m shows at now, and which x-height applies ("text" or "tex")."""
+    """The font size m shows at now, and which glyph table applies ("text" or "tex")."""
     from manim import SingleStringMathTex
     size0, diag0 = getattr(m, "size0", None), getattr(m, "diag0", None)
     if size0 and diag0:
