@@ -5,15 +5,18 @@ from __future__ import annotations
 from manim import (DOWN, LEFT, RIGHT, UP, Arrow, Create, FadeIn, FadeOut, Indicate, LaggedStart, RoundedRectangle,
                    TransformFromCopy, VGroup)
 
+from mathcore.language import corpus_lines
 from mathcore.tokenizer import tokenize
 from scenes.base import ChapterScene
 from scenes.components import NumericMatrix, flat_text, shown_subset
 from scenes.components.stage import clear_stage
-from scenes.components.text import note_font
-from scenes.components.tokens import TokenChip, TokenGrid, TokenRow, chip_widths
+from scenes.components.text import label_max_width, note_font
+from scenes.components.tokens import (TokenChip, TokenGrid, TokenRow, balanced_lines, chip_max_width,
+                                      chip_widths)
 
 MAX_CORPUS_LINES = 6      # lines shown in the corpus panel (then "and N more lines")
 MAX_TOKENIZED_LINES = 3   # lines shown being tokenized
+SHIFT_MIN_FONT = 20       # the shift step's labels (22) and words keep this size (the audit's 18 px at 1080p)
 BAND = 1.45               # the strip under the vocabulary that holds the sentence being looked up
 
 
@@ -58,8 +61,9 @@ class DataScene(ChapterScene):
 
     @property
     def corpus_lines(self) -> list[str]:
-        """The corpus lines that hold any text."""
-        return [ln for ln in self.cfg.corpus if ln.strip()]
+        """The corpus lines that built the vocabulary and hold any text: mathcore's choice (the default English
+        corpus joins only an English pair), else the sentence pair itself."""
+        return [ln for ln in (corpus_lines(self.cfg) or (self.cfg.source, self.cfg.target)) if ln.strip()]
 
     def wrapped_line(self, line: str, font_size: float, max_width: float, color: str | None = None) -> VGroup:
         """A corpus line as Text, wrapped at spaces (or between characters when it has none) to max_width."""
@@ -269,23 +273,30 @@ class DataScene(ChapterScene):
                               Indicate(M.col_labels[j], color=hl), Indicate(M.row_labels[i], color=hl), run_time=1.0)
                     self.play(FadeOut(marks), run_time=0.3)
 
-    def aligned_rows(self, inp, labels, ids, fs: float) -> tuple[VGroup, list, list]:
+    def aligned_rows(self, inp, labels, ids, fs: float, parts: int | None = None,
+                     cap: float | None = None) -> tuple[VGroup, list, list]:
         """The decoder input over its labels, slot by slot, with an arrow from each input to its label; split
-        into two stacked blocks when one line would shrink the words too much. Returns the blocks and the
-        input's and the labels' chips."""
+        into two stacked blocks when one line would shrink the words too much (parts: that many blocks
+        instead). cap: the widest a chip may be (longer words are cut with an ellipsis; None: never). Returns
+        the blocks and the input's and the labels' chips."""
         th = self.theme
-        slots = [max(a, b) for a, b in zip(chip_widths(inp, th, fs), chip_widths(labels, th, fs))]
+        slots = [max(a, b) for a, b in zip(chip_widths(inp, th, fs, max_width=cap),
+                                           chip_widths(labels, th, fs, max_width=cap))]
         n = len(inp)
         total = sum(slots) + 0.12 * (n - 1)
-        parts = 1 if total * 20 / fs <= self.content_width else 2   # keep the words at 20 or more
-        cut = [0, n] if parts == 1 else [0, (n + 1) // 2, n]
+        if parts is None:
+            parts = 1 if total * 20 / fs <= self.content_width else 2   # keep the words at 20 or more
+        parts = max(1, min(parts, n))
+        cut = [0, n] if parts == 1 else ([0, (n + 1) // 2, n] if parts == 2 else
+                                         [ln[0] for ln in balanced_lines(slots, parts, 0.12)] + [n])
+        chip_kw = None if cap is None else {"max_width": cap}
         blocks = VGroup()
         top_chips, bottom_chips = [], []
         for a, b in zip(cut, cut[1:]):
             top = TokenRow(inp[a:b], th, ids=ids[a:b], font_size=fs, id_font_size=fs, max_width=1e9,
-                           min_widths=slots[a:b], colors=th.query)
+                           min_widths=slots[a:b], colors=th.query, chip_kwargs=chip_kw)
             bottom = TokenRow(labels[a:b], th, font_size=fs, max_width=1e9, min_widths=slots[a:b],
-                              colors=th.weights)
+                              colors=th.weights, chip_kwargs=chip_kw)
             bottom.next_to(top, DOWN, buff=0.75)
             for x, y in zip(top.chips, bottom.chips):
                 y.set_x(x.get_x())
@@ -311,21 +322,17 @@ class DataScene(ChapterScene):
         with self.step("ch01.shift", narration=narration, heading="The target, shifted right"):
             clear_stage(self, fade=FadeOut)
             fs = 26
-            blocks, top_chips, bottom_chips = self.aligned_rows(inp, labels, ids, fs)
+            # the usual layout (one line, or two blocks); when it must shrink the text under SHIFT_MIN_FONT,
+            # long words are cut to a label's room (then half of it) and the rows split into more blocks
+            room = label_max_width(fs)
+            cap, short = chip_max_width(self.theme, fs, room), chip_max_width(self.theme, fs, room / 2)
+            for parts, cut in ((None, None), (2, cap), (2, short), (3, short)):
+                shown = self.shift_layout(inp, labels, ids, fs, parts, cut)
+                if shown[-1] >= SHIFT_MIN_FONT:
+                    break
+            group, blocks, top_chips, bottom_chips, plain, t_tar, t_in, t_lab, smallest = shown
             arrows = VGroup(*(a for b in blocks for a in b.arrows))
-            dim = self.theme.dim
-            t_in = self.t("decoder input", 22, dim).next_to(blocks[0], UP, buff=0.2).align_to(blocks[0], LEFT)
-            t_lab = self.t("label: the next word", 22, dim).next_to(blocks[-1], DOWN, buff=0.2).align_to(blocks[-1],
-                                                                                                        LEFT)
-            # the target as written, in the input row's place, before the shift
-            plain = TokenRow(labels[:-1], self.theme, font_size=fs, max_width=self.content_width, min_font_size=20,
-                             colors=self.theme.query)
-            plain.move_to([0, top_chips[0].box.get_y(), 0])
-            if len(plain.lines) > 1 or len(blocks) > 1:
-                plain.move_to([0, blocks.get_y(), 0])
-            t_tar = self.t("target", 22, self.theme.dim).next_to(plain, UP, buff=0.2).align_to(plain, LEFT)
-            group = VGroup(t_in, blocks, t_lab, plain, t_tar)
-            note_font(fonts, "ch01.shift", min(22, plain.min_font_size_shown) * self.fit_factor(group, place=True))
+            note_font(fonts, "ch01.shift", smallest)
             self.play(FadeIn(plain), FadeIn(t_tar), run_time=0.8)
             self.wait(0.4)
             # shift right: every word moves one slot along; <start> takes the first slot
@@ -338,6 +345,25 @@ class DataScene(ChapterScene):
             self.play(LaggedStart(*(Create(a) for a in arrows), lag_ratio=0.1), *lab_moves,
                       FadeIn(bottom_chips[-1].get_word(), shift=LEFT * 0.4), FadeIn(t_lab), run_time=1.8)
         return self.expose("target_rows", (top_chips, bottom_chips))
+
+    def shift_layout(self, inp, labels, ids, fs: float, parts: int | None, cap: float | None):
+        """The shift step's picture placed in the content area: (group, blocks, input chips, label chips, the
+        target as written, its tag, the input's tag, the labels' tag, the smallest font size on screen)."""
+        blocks, top_chips, bottom_chips = self.aligned_rows(inp, labels, ids, fs, parts, cap)
+        dim = self.theme.dim
+        t_in = self.t("decoder input", 22, dim).next_to(blocks[0], UP, buff=0.2).align_to(blocks[0], LEFT)
+        t_lab = self.t("label: the next word", 22, dim).next_to(blocks[-1], DOWN, buff=0.2).align_to(blocks[-1],
+                                                                                                    LEFT)
+        # the target as written, in the input row's place, before the shift
+        plain = TokenRow(labels[:-1], self.theme, font_size=fs, max_width=self.content_width, min_font_size=20,
+                         colors=self.theme.query, elide=None if cap is None else label_max_width(fs))
+        plain.move_to([0, top_chips[0].box.get_y(), 0])
+        if len(plain.lines) > 1 or len(blocks) > 1:
+            plain.move_to([0, blocks.get_y(), 0])
+        t_tar = self.t("target", 22, self.theme.dim).next_to(plain, UP, buff=0.2).align_to(plain, LEFT)
+        group = VGroup(t_in, blocks, t_lab, plain, t_tar)
+        smallest = min(22, plain.min_font_size_shown) * self.fit_factor(group, place=True)
+        return group, blocks, top_chips, bottom_chips, plain, t_tar, t_in, t_lab, smallest
 
     def target_ids(self, top):
         with self.step("target.ids", heading="Target token ids"):

@@ -23,24 +23,32 @@ from scenes.components.waves import PositionalWaveGrid
 
 def sentence_words(scene: ChapterScene, tokens, font_size: float = 28, max_word_width: float | None = None,
                    max_width: float | None = None, line_gap: float = 0.55,
-                   lines: list[list[int]] | None = None) -> VGroup:
+                   lines: list[list[int]] | None = None, swap_ends: bool = False) -> VGroup:
     """The tokens as text on a common baseline, in reading order (right to left when the sentence is written
     in a right-to-left script); item p is the glyphs of token p. Each word is drawn on its own (make_text
     keeps Arabic and Hebrew letters in order); a word wider than max_word_width is cut with an ellipsis
     (the full word stays in its full_text). With max_width, the words break into as few balanced lines as
     keep each line within max_width (line_gap apart, room for a note under each line); .lines says which
-    tokens are on which line (lines: take these lines instead)."""
+    tokens are on which line (lines: take these lines instead). With swap_ends, the lines are chosen so that
+    they also keep within max_width with the first and the last word traded; .widest is then the widest line
+    in either order (else the widest line)."""
     font = scene.theme.font
     gap = 2 * (flat_text("x x", font, font_size, "#fff").width - flat_text("xx", font, font_size, "#fff").width)
     mobs = [word_text(t, font, font_size, scene.theme.text, max_width=max_word_width) for t in tokens]
     widths = [m.width for m, _ in mobs]
+    orders = [widths]
+    if swap_ends and len(tokens) > 1:
+        orders.append([widths[-1], *widths[1:-1], widths[0]])
+
+    def widest(lines):
+        return max(sum(w[i] for i in ln) + gap * (len(ln) - 1) for w in orders for ln in lines)
     given, lines = lines, [list(range(len(tokens)))]
     if given is not None:
         lines = given
     elif max_width is not None and len(tokens) > 1:
         for k in range(1, len(tokens) + 1):
             lines = balanced_lines(widths, k, gap)
-            if max(sum(widths[i] for i in ln) + gap * (len(ln) - 1) for ln in lines) <= max_width:
+            if widest(lines) <= max_width:
                 break
     first_strong = next((unicodedata.bidirectional(c) for c in "".join(tokens)
                          if unicodedata.bidirectional(c) in ("L", "R", "AL")), "L")
@@ -57,7 +65,7 @@ def sentence_words(scene: ChapterScene, tokens, font_size: float = 28, max_word_
             mob = mobs[i][0]
             mob.set_x(half - mob.get_x() if first_strong != "L" else mob.get_x() - half)
     out.add(*(m for m, _ in mobs))
-    out.lines = lines
+    out.lines, out.widest = lines, widest(lines)
     return out
 
 
@@ -107,28 +115,39 @@ class PositionalScene(ChapterScene):
                          "bag of words. So every position, even a lone first one, gets its own pattern added.")
         rec = self.record("source.embedding_scaled")
         with self.step("ch03.order", narration=narration, heading="Attention is blind to order"):
-            # one line if it fits at the smallest size or more, else balanced lines; only a wider word is cut
-            room = self.content_width * 28 / self.theme.size_min
-            words = sentence_words(self, tokens, font_size=28, max_width=room, max_word_width=room)
-            idx = VGroup(*(flat_text(str(p), self.theme.mono, 20, self.theme.dim) for p in range(n)))
+            # one line if it fits with the position numbers (the smaller text) at the smallest size or more,
+            # else balanced lines; only a wider word is cut
+            idx_size = 20
+            room = self.content_width * idx_size / self.theme.size_min
+            words = sentence_words(self, tokens, font_size=28, max_width=room, max_word_width=room,
+                                   swap_ends=not rep and n > 1)
+            idx = VGroup(*(flat_text(str(p), self.theme.mono, idx_size, self.theme.dim) for p in range(n)))
             for ln in words.lines:
                 bottom = min(words[p].get_bottom()[1] for p in ln)
                 for p in ln:
                     idx[p].move_to([words[p].get_x(), bottom - 0.12 - idx[p].height / 2, 0])
             sentence = VGroup(words, idx)
             unscaled = (words[0].get_center().copy(), words[0].width)   # where the first word was laid out
-            self.fit(sentence, width=self.content_width)
+            # the first and last words trade places below: the wider order of the two must fit too
+            wider = words.widest / words.width if words.widest > words.width + 1e-6 else 1.0
+            self.fit(sentence, width=self.content_width / wider)
             sentence.move_to([0, self.content_top - 0.1 - sentence.height / 2, 0])
-            E = register(self, "source.embedding_scaled", NumericMatrix(
-                rec.value, self.theme, decimals=self.cfg.decimals, row_labels=rec.rows, max_rows=12,
-                font_size=self.theme.size_label))
-            name = MathTex(self.embedding_name(), font_size=34, color=self.theme.text)
             space_top = sentence.get_bottom()[1] - 0.25
             avail_h = space_top - self.content_bottom
+            for max_rows in range(12, 2, -1):    # fewer rows shown (⋯) rather than numbers too small to read
+                E = NumericMatrix(rec.value, self.theme, decimals=self.cfg.decimals, row_labels=rec.rows,
+                                  max_rows=max_rows, font_size=self.theme.size_label)
+                if E.height * self.theme.size_min / self.theme.size_label <= avail_h:
+                    break
+            register(self, "source.embedding_scaled", E)
+            name = MathTex(self.embedding_name(), font_size=34, color=self.theme.text)
             if E.height + name.height + 0.2 > avail_h:     # many tokens: the name goes beside the matrix
                 self.fit(E, height=avail_h)
                 E.move_to([0, space_top - E.height / 2, 0])
                 name.next_to(E, LEFT, buff=0.3)
+                over = -self.content_width / 2 - name.get_left()[0]
+                if over > 0:                                # a wide matrix: the pair moves right, whole
+                    VGroup(name, E).shift(RIGHT * over)
             else:
                 block = VGroup(name, E).arrange(DOWN, buff=0.2)
                 block.move_to([0, space_top - 0.2 - block.height / 2, 0])
@@ -225,6 +244,9 @@ class PositionalScene(ChapterScene):
             self.fit(block, height=self.content_height - 0.1)
             block.move_to([self.content_width / 2 - block.width / 2, (self.content_top + self.content_bottom) / 2, 0])
             header.align_to(pe.get_grid(), LEFT)
+            over = header.get_right()[0] - self.content_width / 2
+            if over > 0:      # a narrow matrix (few columns): the header keeps inside the block's right edge
+                header.shift(LEFT * over)
             waves_w = min(block.get_left()[0] - (-self.content_width / 2) - 0.45, 8.0)
             waves_h = self.content_height - 0.15
             grid = PositionalWaveGrid(rec.value, frequencies(d), self.theme, width=waves_w, height=waves_h,

@@ -21,7 +21,8 @@ from scenes.components.attention import (AttentionGrid, ProjectionSteps, attenti
 from scenes.components.stage import clear_stage, fade_in, fade_out
 from scenes.components.matrix import format_number
 from scenes.components.text import dimmed_context, flat_text
-from scenes.components.tokens import chip_widths
+from scenes.components.text import label_max_width
+from scenes.components.tokens import balanced_lines, chip_max_width, chip_widths
 
 LAYER = "decoder.0.self_attn"
 HEAD = 1
@@ -64,32 +65,60 @@ class MaskedAttentionScene(ChapterScene):
                      "computed at once, from the true previous words.")
         with self.step("ch08.shift", narration=narration, heading="The decoder's input: the target, shifted"):
             fs = 24
-            slots = [max(a, b) + 0.05 for a, b in zip(chip_widths(tokens, theme, fs), chip_widths(labels, theme, fs))]
-            top = TokenRow(tokens, theme, font_size=fs, max_width=1e9, min_widths=slots, colors=theme.query)
-            bottom = TokenRow(labels, theme, font_size=fs, max_width=1e9, min_widths=slots, colors=theme.weights)
-            bottom.next_to(top, DOWN, buff=0.8)
-            for a, b in zip(top.chips, bottom.chips):
-                b.set_x(a.get_x())
-            arrows = VGroup(*(Arrow(a.get_bottom() + DOWN * 0.05, b.get_top() + UP * 0.05, buff=0, stroke_width=3,
-                                    color=theme.dim, max_tip_length_to_length_ratio=0.35, tip_length=0.14)
-                              for a, b in zip(top.chips, bottom.chips)))
-            t_in = self.text("decoder input", 22, theme.dim)
-            t_lab = self.text("must predict: the next word", 22, theme.dim)
-            rows = VGroup(top, arrows, bottom)
-            t_in.next_to(rows, UP, buff=0.2).align_to(rows, LEFT)
-            t_lab.next_to(rows, DOWN, buff=0.2).align_to(rows, LEFT)
-            note = VGroup(self.text("teacher forcing: every position at once,", 24),
-                          self.text("each from the true words before it", 24)).arrange(DOWN, buff=0.12)
-            block = VGroup(t_in, rows, t_lab, note)
-            note.next_to(t_lab, DOWN, buff=0.6).set_x(rows.get_x())
+            # one line of slots when the words stay readable, else more blocks, with long words cut to a
+            # label's room (the narration says them whole)
+            cap = chip_max_width(theme, fs, label_max_width(fs))
+            for parts, cut in ((1, None), (2, None), (2, cap), (3, cap), (4, cap)):
+                block, blocks, top_chips, bottom_chips, t_in, t_lab, note = self.shifted_blocks(
+                    tokens, labels, fs, min(parts, m), cut)
+                shrink = min(1.0, self.content_width / block.width, (self.content_height - 0.2) / block.height)
+                if 22 * shrink >= theme.size_min or parts == 4:
+                    break
             self.fit(block, width=self.content_width, height=self.content_height - 0.2)
             block.move_to([0, (self.content_top + self.content_bottom) / 2, 0])
-            self.play(fade_in(top), fade_in(t_in), run_time=0.8)
+            arrows = VGroup(*(b[1] for b in blocks))
+            tops, bottoms = VGroup(*(b[0] for b in blocks)), VGroup(*(b[2] for b in blocks))
+            self.play(fade_in(tops), fade_in(t_in), run_time=0.8)
             self.play(LaggedStart(*(Create(a) for a in arrows), lag_ratio=0.1),
-                      *(TransformFromCopy(a.get_word(), b.get_word()) for a, b in zip(top.chips[1:], bottom.chips)),
-                      FadeIn(bottom.chips[-1].get_word(), shift=LEFT * 0.3), fade_in(t_lab), run_time=1.6)
-            self.add(bottom)
+                      *(TransformFromCopy(a.get_word(), b.get_word()) for a, b in zip(top_chips[1:], bottom_chips)),
+                      FadeIn(bottom_chips[-1].get_word(), shift=LEFT * 0.3), fade_in(t_lab), run_time=1.6)
+            self.add(bottoms)
             self.play(fade_in(note), run_time=0.6)
+
+    def shifted_blocks(self, tokens: list[str], labels: list[str], fs: float, parts: int, cap: float | None):
+        """The input over its labels slot by slot, an arrow from each input to its label, in `parts` stacked
+        blocks (cap: the widest chip, longer words cut; None: never), with the rows' tags and the note, not yet
+        fitted. Returns (the whole, the blocks (top, arrows, bottom), the input's chips, the labels' chips,
+        the input's tag, the labels' tag, the note)."""
+        theme, m = self.theme, len(tokens)
+        kw = None if cap is None else {"max_width": cap}
+        slots = [max(a, b) + 0.05 for a, b in zip(chip_widths(tokens, theme, fs, max_width=cap),
+                                                  chip_widths(labels, theme, fs, max_width=cap))]
+        cuts = [0, m] if parts == 1 else [line[0] for line in balanced_lines(slots, parts, 0.12)] + [m]
+        blocks, top_chips, bottom_chips = VGroup(), [], []
+        for a, b in zip(cuts, cuts[1:]):
+            top = TokenRow(tokens[a:b], theme, font_size=fs, max_width=1e9, min_widths=slots[a:b],
+                           colors=theme.query, chip_kwargs=kw)
+            bottom = TokenRow(labels[a:b], theme, font_size=fs, max_width=1e9, min_widths=slots[a:b],
+                              colors=theme.weights, chip_kwargs=kw)
+            bottom.next_to(top, DOWN, buff=0.8)
+            for x, y in zip(top.chips, bottom.chips):
+                y.set_x(x.get_x())
+            arrows = VGroup(*(Arrow(x.get_bottom() + DOWN * 0.05, y.get_top() + UP * 0.05, buff=0, stroke_width=3,
+                                    color=theme.dim, max_tip_length_to_length_ratio=0.35, tip_length=0.14)
+                              for x, y in zip(top.chips, bottom.chips)))
+            blocks.add(VGroup(top, arrows, bottom))
+            top_chips += list(top.chips)
+            bottom_chips += list(bottom.chips)
+        blocks.arrange(DOWN, buff=0.6, aligned_edge=LEFT)
+        t_in = self.text("decoder input", 22, theme.dim)
+        t_lab = self.text("must predict: the next word", 22, theme.dim)
+        t_in.next_to(blocks, UP, buff=0.2).align_to(blocks, LEFT)
+        t_lab.next_to(blocks, DOWN, buff=0.2).align_to(blocks, LEFT)
+        note = VGroup(self.text("teacher forcing: every position at once,", 24),
+                      self.text("each from the true words before it", 24)).arrange(DOWN, buff=0.12)
+        note.next_to(t_lab, DOWN, buff=0.6).set_x(blocks.get_x())
+        return VGroup(t_in, blocks, t_lab, note), blocks, top_chips, bottom_chips, t_in, t_lab, note
 
     def projections(self, shown: dict, tokens: list[str]):
         theme = self.theme
@@ -252,21 +281,15 @@ class MaskedAttentionScene(ChapterScene):
         with self.step("ch08.sees", narration=narration, heading=f"What position {r + 1} may see"):
             clear_stage(self, run_time=0.5, detach=True)
             fs, nfs = 28, 24
-            # every key up to a few after this position; far later ones elided with ⋯ (all hidden anyway)
-            idx = list(range(m)) if m <= r + 7 else list(range(r + 5)) + [None, m - 1]
-            shown = [j for j in idx if j is not None]
-            num_w = max(flat_text(format_number(float(A_vals[r, j]), self.cfg.decimals), theme.mono, nfs,
-                                  theme.text).width for j in shown)
-            keys = TokenRow([tokens[j] for j in shown], theme, font_size=fs, max_width=1e9, buff=0.3,
-                            colors=theme.key, max_lines=1, min_widths=[num_w + 0.1] * len(shown))
-            dots = VGroup()
-            if None in idx:
-                cut = idx.index(None)
-                gap = flat_text("⋯", theme.font, fs, theme.dim)
-                for chip in keys.chips[cut:]:
-                    chip.shift(RIGHT * (gap.width + 0.3))
-                dots.add(gap.move_to([(keys.chips[cut - 1].get_right()[0] + keys.chips[cut].get_left()[0]) / 2,
-                                      keys.chips[0].box.get_y(), 0]))
+            # every key up to a few after this position, far later ones elided with ⋯ (all hidden anyway);
+            # when that row would shrink the words below the smallest size: long words cut to a label's
+            # room, then fewer later keys
+            cap = chip_max_width(theme, fs, label_max_width(fs))
+            for after, cut in ((5, None), (5, cap), (2, cap), (1, cap)):
+                idx = list(range(m)) if m <= r + after + 2 else list(range(r + after)) + [None, m - 1]
+                keys, dots, shown = self.key_row(tokens, idx, [A_vals[r, j] for j in range(m)], fs, nfs, cut)
+                if 24 * min(1.0, self.content_width / keys.width) >= theme.size_min:
+                    break
             slot = {j: c for j, c in zip(shown, keys.chips)}
             query = TokenRow([tok], theme, font_size=fs, colors=theme.query)
             query.get_chip(0).highlight(theme.query)
@@ -313,6 +336,26 @@ class MaskedAttentionScene(ChapterScene):
                 self.play(*(slot[j].animate.faded(0.6) for j in shown if j > r),
                           fade_in(curtain), run_time=1.0)
             self.expose("sees", (keys, query, nums, arrows, curtain))
+
+    def key_row(self, tokens: list[str], idx: list, weights, fs: float, nfs: float, cap: float | None):
+        """The keys idx (None: ⋯) in one row of chips as wide as their weights (weights: the record's, one
+        per key), words cut at cap (None: never). Returns (the chips, the ⋯, the shown indices)."""
+        theme = self.theme
+        shown = [j for j in idx if j is not None]
+        num_w = max(flat_text(format_number(float(weights[j]), self.cfg.decimals), theme.mono, nfs,
+                              theme.text).width for j in shown)
+        keys = TokenRow([tokens[j] for j in shown], theme, font_size=fs, max_width=1e9, buff=0.3,
+                        colors=theme.key, max_lines=1, min_widths=[num_w + 0.1] * len(shown),
+                        chip_kwargs=None if cap is None else {"max_width": cap})
+        dots = VGroup()
+        if None in idx:
+            cut = idx.index(None)
+            gap = flat_text("⋯", theme.font, fs, theme.dim)
+            for chip in keys.chips[cut:]:
+                chip.shift(RIGHT * (gap.width + 0.3))
+            dots.add(gap.move_to([(keys.chips[cut - 1].get_right()[0] + keys.chips[cut].get_left()[0]) / 2,
+                                  keys.chips[0].box.get_y(), 0]))
+        return keys, dots, shown
 
     def mix(self, shown: dict):
         rec = self.record(f"{H}.out")

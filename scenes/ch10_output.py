@@ -23,7 +23,7 @@ from scenes.components import (NumericMatrix, ProbabilityBars, Region, TokenRow,
                                layout_product, reveal, show_matrix_product)
 from scenes.components.matrix import format_number, shown_indices, shown_subset
 from scenes.components.text import ellipsize, flat_text, label_max_width, label_width
-from scenes.components.tokens import chip_widths
+from scenes.components.tokens import chip_max_width, chip_widths
 
 DEC = "decoder.0"
 TOP_WORDS = 3          # words labelled under the bars of the whole vocabulary
@@ -348,17 +348,26 @@ class OutputScene(ChapterScene):
         with self.step("output.predicted"):
             clear_stage(self, run_time=0.5, detach=True)
             fs = 24
-            widths = [max(a, b, c) + 0.05 for a, b, c in zip(chip_widths(wd.tgt, theme, fs),
-                                                             chip_widths(pred, theme, fs),
-                                                             chip_widths(wd.labels, theme, fs))]
+            head_w, room = 2.3, self.content_width / 0.85
+
+            def slot_widths(cap):
+                return [max(a, b, c) + 0.05 for a, b, c in zip(chip_widths(wd.tgt, theme, fs, cap),
+                                                               chip_widths(pred, theme, fs, cap),
+                                                               chip_widths(wd.labels, theme, fs, cap))]
+            cap = None                        # whole words while they fit, else cut like labels (or shorter)
+            widths = slot_widths(cap)
             total = sum(widths) + 0.12 * (wd.m - 1)
-            head_w = 2.3
-            parts = 1 if total + head_w <= self.content_width / 0.85 else 2
+            parts = 1 if total + head_w <= room else 2
             cut = [0, wd.m] if parts == 1 else [0, (wd.m + 1) // 2, wd.m]
+            k = cut[1] - cut[0]               # the most chips in one block
+            if max(sum(widths[a:b]) + 0.12 * (b - a - 1) for a, b in zip(cut, cut[1:])) + head_w > room:
+                cap = min(chip_max_width(theme, fs, label_max_width(fs)), (room - head_w - 0.12 * (k - 1)) / k - 0.05)
+                widths = slot_widths(cap)
             blocks = VGroup()
             pred_chips, true_chips, marks = [], [], VGroup()
             for a, b in zip(cut, cut[1:]):
-                rows = [TokenRow(toks[a:b], theme, font_size=fs, max_width=1e9, min_widths=widths[a:b], colors=c)
+                rows = [TokenRow(toks[a:b], theme, font_size=fs, max_width=1e9, min_widths=widths[a:b], colors=c,
+                                 chip_kwargs={"max_width": cap})
                         for toks, c in ((wd.tgt, theme.query), (pred, theme.highlight), (wd.labels, theme.weights))]
                 VGroup(*rows).arrange(DOWN, buff=0.5)
                 for rr in rows[1:]:

@@ -104,6 +104,9 @@ def cluster_colors(runs: dict, theme) -> list[str]:
     return [pal[int(k) % len(pal)] for k in labels]
 
 
+DOT_ROOM = 0.12   # a ring label keeps this far from every dot's centre (the dots' radius, 0.09, and a gap)
+
+
 def place_on_ring(dots, ring, a: np.ndarray):
     """Each dot at its angle on the ring."""
     c, r = ring.get_center(), ring.width / 2
@@ -114,13 +117,17 @@ def place_on_ring(dots, ring, a: np.ndarray):
 def place_ring_labels(labels, ring, a: np.ndarray, area: Region | None = None):
     """Each label outside its dot; labels of nearby dots step away vertically (away from the ring's middle),
     so none overlap; a label that would so leave area (top or bottom) steps the other way instead. One too
-    wide to stand beside its dot within area stands over (under) it instead, kept inside area."""
+    wide to stand beside its dot within area stands over (under) it instead, kept inside area, and off every
+    dot (a coloured dot under a word of another colour would hide it)."""
     c, r = ring.get_center(), ring.width / 2
     placed: list[VMobject] = []
+    spots = [c + r * np.array([math.cos(t), math.sin(t), 0.0]) for t in a]
 
     def clash(lab):
-        return any(abs(lab.get_x() - p.get_x()) < (lab.width + p.width) / 2 + 0.05 and
-                   abs(lab.get_y() - p.get_y()) < (lab.height + p.height) / 2 + 0.08 for p in placed)
+        return (any(abs(lab.get_x() - p.get_x()) < (lab.width + p.width) / 2 + 0.05 and
+                    abs(lab.get_y() - p.get_y()) < (lab.height + p.height) / 2 + 0.08 for p in placed) or
+                any(abs(lab.get_x() - p[0]) < lab.width / 2 + DOT_ROOM and
+                    abs(lab.get_y() - p[1]) < lab.height / 2 + DOT_ROOM for p in spots))
 
     for i in np.argsort(np.mod(a, 2 * np.pi)):
         lab = labels[i]

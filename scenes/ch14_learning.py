@@ -43,6 +43,7 @@ LEDGER_W = 3.3     # the column on the right that follows one weight through Ada
 CK_FONT = 22       # the checkpoint table's words and step numbers (its losses 2 less, its headers 20)
 CK_SMALLEST = 18   # its smallest text: the positions over the columns
 CK_GAP = 0.1       # between its columns
+NOTE_MIN_FONT = 20  # the gradient's note keeps only lines readable at this size (the audit's 18 px at 1080p)
 
 
 def pick_cols(n: int, must, extra, slots: int) -> list[int | None]:
@@ -623,8 +624,8 @@ class LearningScene(ChapterScene):
             M = self.swap_matrix(stage, "train.0.grad")
             self.ledger_add(stage, "train.0.grad", "g", ADAM_DEC)
             extra, note = self.grad_note(stage, M)
-            self.play(*(Create(b) for b in extra), FadeIn(note), run_time=0.9)
-            stage.marks += extra + [note]
+            self.play(*(Create(b) for b in extra), *([FadeIn(note)] if note else []), run_time=0.9)
+            stage.marks += extra + ([note] if note else [])
         for step_id, tex, decimals in (("train.0.W_out", r"W^{(0)}", ADAM_DEC), ("train.0.adam.m", r"m_1", ADAM_DEC),
                                        ("train.0.adam.v", r"v_1", V_DEC)):
             with self.step(step_id):
@@ -661,11 +662,16 @@ class LearningScene(ChapterScene):
             if run.pairs > 1:
                 notes[-1] = (f"the output layer's part, averaged over {run.pairs} pairs.", th.dim)
             extra = []
-        note = VGroup(*(self.t(s, 22, c) for s, c in notes)).arrange(DOWN, buff=0.08, aligned_edge=LEFT)
         room = Region(stage.area.left, stage.area.right, self.stage().bottom, M.get_bottom()[1] - 0.1)
-        self.fit(note, width=room.width, height=max(room.height, 0.3))
-        note.next_to(M, DOWN, buff=0.2).align_to(M, LEFT)
-        return extra, note
+        # all the lines when they can be read there, else the first ones that can; none: the narration says it
+        for k in range(len(notes), 0, -1):
+            note = VGroup(*(self.t(s, 22, c) for s, c in notes[:k])).arrange(DOWN, buff=0.08, aligned_edge=LEFT)
+            before = note.width
+            self.fit(note, width=room.width, height=max(room.height, 0.3))
+            if 22 * note.width / before >= NOTE_MIN_FONT:
+                note.next_to(M, DOWN, buff=0.2).align_to(M, LEFT)
+                return extra, note
+        return extra, None
 
     def learning_rate_note(self, stage: AdamStage, M: NumericMatrix):
         """The first step's learning rate under M, when there is room for it."""

@@ -150,8 +150,10 @@ def place_formula(scene, f: VMobject, lay, min_scale: float = 0.7, *, too_small:
         raise ValueError(f"too_small must be 'hide' or 'shrink', not {too_small!r}")
     area = content_region(scene)
     top = max(m.get_top()[1] for m in (lay.left, lay.right, lay.result, lay.name_group))
+    x = lay.right.get_grid().get_center()[0] if lay.kind == "scheme" else 0
+    if lay.panel.top > top and x - f.width / 2 < lay.panel.right:
+        top = lay.panel.top   # a scheme's panel taller than the right matrix reaches above it: above both
     if top + 0.15 + f.height <= area.top:
-        x = lay.right.get_grid().get_center()[0] if lay.kind == "scheme" else 0
         f.move_to([x, top + 0.15 + f.height / 2, 0])
         if too_small == "hide":
             if f.get_left()[0] < area.left:

@@ -486,6 +486,14 @@ class TokenGrid(VGroup):
         return self
 
 
-def chip_widths(tokens: Sequence[str], theme: Theme, font_size: float = 24) -> list[float]:
-    """The natural box width of each token's chip: take the max of two lists to line two rows up slot by slot."""
-    return [TokenChip(t, theme, font_size=font_size).box.width for t in tokens]
+def chip_widths(tokens: Sequence[str], theme: Theme, font_size: float = 24, max_width: float | None = None
+                ) -> list[float]:
+    """The natural box width of each token's chip (capped by max_width, TokenChip's): take the max of two lists
+    to line two rows up slot by slot."""
+    return [TokenChip(t, theme, font_size=font_size, max_width=max_width).box.width for t in tokens]
+
+
+def chip_max_width(theme: Theme, font_size: float, room: float) -> float:
+    """The max_width of a TokenChip (at font_size, default padding) whose word may be room wide: give it
+    text.label_max_width(font_size) to cut long words in chips as labels are cut."""
+    return room + 2 * 0.45 * _strut_height(theme.font, float(font_size))   # TokenChip's default padding
