@@ -275,8 +275,10 @@ RANDOM_CHAPTERS = 2   # chapters per random example: ten examples cost about twe
 
 
 @pytest.mark.slow
-# no shrinking: an example is a dry run of seconds, and shrinking one took over five minutes
-@settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck),
+# no shrinking: an example is a dry run of seconds, and shrinking one took over five minutes. Derandomized:
+# the same ten examples on every run, so CI fails only when the code changes; scripts/soak_audit.py draws
+# new ones (change its --seed to explore).
+@settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True,
           phases=[Phase.explicit, Phase.reuse, Phase.generate])
 @given(src=sentence, tgt=sentence, dh=d_and_heads, theme=st.sampled_from(["dark", "light"]),
        chapters=st.lists(st.sampled_from(ALL), min_size=RANDOM_CHAPTERS, max_size=RANDOM_CHAPTERS, unique=True),
