@@ -663,6 +663,8 @@ class LearningScene(ChapterScene):
                 notes[-1] = (f"the output layer's part, averaged over {run.pairs} pairs.", th.dim)
             extra = []
         room = Region(stage.area.left, stage.area.right, self.stage().bottom, M.get_bottom()[1] - 0.1)
+        if room.height < 0.3:     # a matrix as tall as the stage leaves no room under it
+            return extra, None
         # all the lines when they can be read there, else the first ones that can; none: the narration says it
         for k in range(len(notes), 0, -1):
             note = VGroup(*(self.t(s, 22, c) for s, c in notes[:k])).arrange(DOWN, buff=0.08, aligned_edge=LEFT)
