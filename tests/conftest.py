@@ -31,6 +31,18 @@ LAYOUT_CONFIGS = {
 }
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _own_text_folder(tmp_path_factory):
+    """Manim shapes every Text through an SVG file in media_dir/texts. Outside a tempconfig that is the
+    project's media/ folder, shared by the xdist workers, and one worker could read a file another was
+    still writing (FileNotFoundError or ParseError in CI). Each worker gets its own for the session."""
+    from manim import config
+    before = config.media_dir
+    config.media_dir = str(tmp_path_factory.mktemp("manim-media"))
+    yield
+    config.media_dir = before
+
+
 def pytest_addoption(parser):
     # Manim's frames_comparison helper reads these options
     parser.addoption("--skip_slow", action="store_true", default=False, help="skip Manim's slow frame tests")
