@@ -16,7 +16,6 @@ from scenes.components.tokens import (TokenChip, TokenGrid, TokenRow, balanced_l
 
 MAX_CORPUS_LINES = 6      # lines shown in the corpus panel (then "and N more lines")
 MAX_TOKENIZED_LINES = 3   # lines shown being tokenized
-SHIFT_MIN_FONT = 20       # the shift step's labels (22) and words keep this size (the audit's 18 px at 1080p)
 BAND = 1.45               # the strip under the vocabulary that holds the sentence being looked up
 
 
@@ -322,13 +321,13 @@ class DataScene(ChapterScene):
         with self.step("ch01.shift", narration=narration, heading="The target, shifted right"):
             clear_stage(self, fade=FadeOut)
             fs = 26
-            # the usual layout (one line, or two blocks); when it must shrink the text under SHIFT_MIN_FONT,
+            # the usual layout (one line, or two blocks); when it must shrink the text under the theme's size_readable,
             # long words are cut to a label's room (then half of it) and the rows split into more blocks
             room = label_max_width(fs)
             cap, short = chip_max_width(self.theme, fs, room), chip_max_width(self.theme, fs, room / 2)
             for parts, cut in ((None, None), (2, cap), (2, short), (3, short)):
                 shown = self.shift_layout(inp, labels, ids, fs, parts, cut)
-                if shown[-1] >= SHIFT_MIN_FONT:
+                if shown[-1] >= self.theme.size_readable:
                     break
             group, blocks, top_chips, bottom_chips, plain, t_tar, t_in, t_lab, smallest = shown
             arrows = VGroup(*(a for b in blocks for a in b.arrows))

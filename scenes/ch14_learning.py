@@ -43,7 +43,6 @@ LEDGER_W = 3.3     # the column on the right that follows one weight through Ada
 CK_FONT = 22       # the checkpoint table's words and step numbers (its losses 2 less, its headers 20)
 CK_SMALLEST = 18   # its smallest text: the positions over the columns
 CK_GAP = 0.1       # between its columns
-NOTE_MIN_FONT = 20  # the gradient's note keeps only lines readable at this size (the audit's 18 px at 1080p)
 
 
 def pick_cols(n: int, must, extra, slots: int) -> list[int | None]:
@@ -670,7 +669,7 @@ class LearningScene(ChapterScene):
             note = VGroup(*(self.t(s, 22, c) for s, c in notes[:k])).arrange(DOWN, buff=0.08, aligned_edge=LEFT)
             before = note.width
             self.fit(note, width=room.width, height=max(room.height, 0.3))
-            if 22 * note.width / before >= NOTE_MIN_FONT:
+            if 22 * note.width / before >= self.theme.size_readable:
                 note.next_to(M, DOWN, buff=0.2).align_to(M, LEFT)
                 return extra, note
         return extra, None

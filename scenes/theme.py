@@ -31,6 +31,8 @@ class Theme:
     size_text: float = 26                # sentences, notes, the step heading
     size_label: float = 20               # labels, token chips, numbers in matrices
     size_min: float = 18                 # nothing on screen smaller than this after fitting
+    size_readable: float = 20            # what a layout that chooses by size keeps: 18 pt can measure just
+                                         # under the audit's 8 px at 480p in some words
 
     def role(self, name: str) -> str:
         return getattr(self, name)
