@@ -10,7 +10,7 @@ from mathcore.tokenizer import tokenize
 from scenes.base import ChapterScene
 from scenes.components import NumericMatrix, flat_text, shown_subset
 from scenes.components.stage import clear_stage
-from scenes.components.text import label_max_width, note_font
+from scenes.components.text import ellipsize, label_max_width, note_font
 from scenes.components.tokens import (TokenChip, TokenGrid, TokenRow, balanced_lines, chip_max_width,
                                       chip_widths)
 
@@ -311,6 +311,31 @@ class DataScene(ChapterScene):
         blocks.arrange(DOWN, buff=0.6, aligned_edge=LEFT)
         return blocks, top_chips, bottom_chips
 
+    def summary_layout(self, tok: str, i: int, rec, cut: float | None):
+        """The summary's chain (text → token → id → one-hot row) with its tags, placed in the content area:
+        (items, arrows, tags, the smallest font size on screen). cut: the word's room (None: whole)."""
+        fs = 28
+        word = self.t(tok if cut is None else ellipsize(tok, self.theme.font, fs, cut), fs)
+        chip = TokenChip(tok, self.theme, font_size=fs, color=self.theme.highlight,
+                         max_width=None if cut is None else chip_max_width(self.theme, fs, cut))
+        idn = self.t(str(i), fs, mono=True)
+        V = rec.shape[1]
+        row = NumericMatrix(rec.value[0], self.theme, decimals=0, cols=onehot_columns(V, [i], limit=9),
+                            col_labels=[str(j) for j in range(V)], font_size=26, label_font_size=20,
+                            fill_color=self.theme.embedding, cell_width=id_cell_width(self.theme, V, 20))
+        names = ["text", "token", "id", "one-hot row"]
+        items = [word, chip, idn, row]
+        arrows = [self.t("→", 36, self.theme.dim) for _ in range(3)]
+        chain = VGroup(items[0], arrows[0], items[1], arrows[1], items[2], arrows[2], items[3])
+        chain.arrange(RIGHT, buff=0.4)
+        f = self.fit_factor(chain)
+        tags = VGroup(*(self.t(n, 22, self.theme.dim).next_to(m, DOWN, buff=0.35) for n, m in zip(names, items)))
+        y = min(t.get_y() for t in tags)
+        for t in tags:
+            t.set_y(y)
+        group = VGroup(chain, tags)
+        return items, arrows, tags, 20 * f * self.fit_factor(group, place=True)
+
     def shift_target(self, fonts: dict):
         inp = list(self.example.tokens["target_input"])
         labels = list(self.example.tokens["target_labels"])
@@ -377,26 +402,14 @@ class DataScene(ChapterScene):
                      + self.teaser("Next, each row will pick out a row of learned numbers: the embedding."))
         with self.step("ch01.summary", narration=narration, heading="Summary"):
             clear_stage(self, fade=FadeOut)
-            fs = 28
-            word = self.t(tok, fs)
-            chip = TokenChip(tok, self.theme, font_size=fs, color=self.theme.highlight)
-            idn = self.t(str(i), fs, mono=True)
-            V = rec.shape[1]
-            row = NumericMatrix(rec.value[0], self.theme, decimals=0, cols=onehot_columns(V, [i], limit=9),
-                                col_labels=[str(j) for j in range(V)], font_size=26, label_font_size=20,
-                                fill_color=self.theme.embedding, cell_width=id_cell_width(self.theme, V, 20))
-            names = ["text", "token", "id", "one-hot row"]
-            items = [word, chip, idn, row]
-            arrows = [self.t("→", 36, self.theme.dim) for _ in range(3)]
-            chain = VGroup(items[0], arrows[0], items[1], arrows[1], items[2], arrows[2], items[3])
-            chain.arrange(RIGHT, buff=0.4)
-            f = self.fit_factor(chain)
-            tags = VGroup(*(self.t(n, 22, self.theme.dim).next_to(m, DOWN, buff=0.35) for n, m in zip(names, items)))
-            y = min(t.get_y() for t in tags)
-            for t in tags:
-                t.set_y(y)
-            group = VGroup(chain, tags)
-            note_font(fonts, "ch01.summary", 20 * f * self.fit_factor(group, place=True))
+            # the usual chain; when it must shrink under the theme's size_readable, the word (as text and as a
+            # chip) is cut to a label's room, then half of it, as the shift step's rows are
+            room = label_max_width(28)
+            for cut in (None, room, room / 2):
+                items, arrows, tags, smallest = self.summary_layout(tok, i, rec, cut)
+                if smallest >= self.theme.size_readable:
+                    break
+            note_font(fonts, "ch01.summary", smallest)
             for k, m in enumerate(items):
                 anims = [FadeIn(m, shift=0.2 * RIGHT), FadeIn(tags[k])]
                 if k:

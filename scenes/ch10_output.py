@@ -439,7 +439,7 @@ class OutputScene(ChapterScene):
         row_label = self.text("decoder input", 22, theme.dim)
         lead = max(2.2, row_label.width + 0.3)      # the label starts at the content area's left edge
         row = TokenRow(["<start>"] + gen, theme, font_size=24, max_width=area.width - lead - 0.2, max_height=1.6,
-                       colors=theme.query, min_font_size=18)
+                       colors=theme.query, min_font_size=18, elide=label_max_width(24))
         src_line = self.source_line(area)
         row.next_to(src_line, DOWN, buff=0.45)
         row.set_x(area.left + lead + row.width / 2)

@@ -64,3 +64,14 @@ def test_ring_labels_stay_off_the_dots():
             inside = (abs(lab.get_x() - p[0]) < lab.width / 2 + 0.09 and
                       abs(lab.get_y() - p[1]) < lab.height / 2 + 0.09)
             assert not inside, f"{lab.full_text!r} covers the dot at angle {t}"
+
+
+@pytest.mark.slow
+def test_ch01_summary_long_word_keeps_the_column_numbers_readable():
+    # a 19-character first word, shown as text and as a chip in one chain with the one-hot row, shrank the
+    # row's column numbers to 7.8 px at 480p (scripts/soak_audit.py --seed 7, example 5); the word is now cut
+    # to a label's room (then half of it) until the chain keeps the theme's readable size
+    src = "得大人不子道生有上要不得有这而子说上"
+    tgt = "мфзйпсхмг âéùöúê 道时有得之以人为说得人 лищтжюач 子就大地中说不要中可和有于"
+    report, audit = _audit(1, src, tgt, 8, 8, 67, "dark")
+    assert not report.findings, "\n" + audit.format_table([report])

@@ -56,3 +56,19 @@ def test_ch03_many_rows_under_three_lines_of_words_stay_readable():
     cfg = Config(source=src, target=tgt, corpus=(src, tgt), d_model=2, n_heads=1, seed=0, train_steps=20)
     reports = audit.audit_chapters([3], build_example(cfg), get_theme("dark"), 480, jobs=1)
     assert audit.findings_count(reports) == 0, audit.format_table(reports)
+
+
+@pytest.mark.slow
+def test_ch10_generation_row_of_long_words_stays_readable():
+    # eleven generated tokens, most of them long CJK words, shrank the decoder-input row (and <start>) to
+    # 7.9 px at 480p (scripts/soak_audit.py --seed 7, example 1); its widest words are now cut to a label's room
+    from mathcore import Config, build_example
+    from scenes import audit
+    from scenes.theme import get_theme
+    src = ("我而也不之了大道这在说年不 s äïüàâéüñçÿëïüïöääö 而们人他我说个而这就一大就和他下 jucwiqlflyhrryqku "
+           "éêñêéùöïààëöëéæüïôïï dhpgkgpt")
+    tgt = ("ulzucvdmzwygpfnz щчм 人这这有一他你出他生年而国 úçààÿäùçóééàëéíùêû сныдбячлю 就子于有下他就于一道为年的他为他而生在 "
+           "زك عطهنثعبدخذبنثظضعا ktqtqgwioqrzpqh عخوضجصثشض")
+    cfg = Config(source=src, target=tgt, corpus=(src, tgt), d_model=5, n_heads=5, seed=40, train_steps=20)
+    reports = audit.audit_chapters([10], build_example(cfg), get_theme("dark"), 480, jobs=1)
+    assert audit.findings_count(reports) == 0, audit.format_table(reports)
