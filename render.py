@@ -167,6 +167,9 @@ def render_options(f=None, *, theme: str = "dark"):
         click.option("-v", "--verbose", is_flag=True, help="Show Manim's own log."),
         click.option("--model", type=click.Choice(sorted(MODEL_PRESETS)), default="gpt3-175b", show_default=True,
                      help="The model that the scale chapters (11, 12) describe."),
+        click.option("--check/--no-check", default=True, show_default=True,
+                     help="Audit the layout of every frame while rendering (as `render.py check` does, a few % "
+                          "more time) and warn about overlapping, clipped, too small or faint text."),
     ]
     for opt in reversed(opts):
         f = opt(f)
@@ -264,8 +267,8 @@ def list_cmd(cfg: Config, out_dir: str | None):
               help="Video container.")
 @click.option("--preview", is_flag=True, help="Open the course video when done.")
 @click.option("--force", is_flag=True, help="Re-render chapters even if an identical render exists.")
-def video(cfg: Config, chapters, quality, fps, theme, transparent, out_dir, jobs, verbose, model, voice, voice_rate,
-          fmt, preview, force):
+def video(cfg: Config, chapters, quality, fps, theme, transparent, out_dir, jobs, verbose, model, check, voice,
+          voice_rate, fmt, preview, force):
     """Render chapters (all by default) and assemble the course.
 
     The run folder gets each chapter's video and captions, the joined course video, chapters.txt
@@ -289,10 +292,12 @@ def video(cfg: Config, chapters, quality, fps, theme, transparent, out_dir, jobs
         voice = None   # a GIF has no sound
     settings = RenderSettings(quality=quality, fps=fps, theme=theme, transparent=transparent, fmt=fmt,
                                      verbose=verbose, code=pipeline.settings.code_version(), model=model, voice=voice,
-                                     voice_rate=voice_rate)
+                                     voice_rate=voice_rate, check=check)
     folder = runfolder.prepare(ex, out_dir, settings)
     with runctl.run_lock(folder, echo=click.echo):   # one render of a folder at a time; a second one waits
         result = local.render_course(ex, chosen, folder, settings, jobs=jobs or os.cpu_count() or 1, force=force, echo=click.echo)
+    if check:
+        _warn_layout(runfolder.layout_reports(folder, chosen))
     click.echo(f"\nCourse: {result} ({len(chosen)} chapter{'s' * (len(chosen) > 1)}) in {folder}")
     if preview:
         click.launch(str(result))
@@ -307,7 +312,8 @@ def video(cfg: Config, chapters, quality, fps, theme, transparent, out_dir, jobs
                    "--list shows the ids.")
 @click.option("--list", "list_only", is_flag=True,
               help="Print the chosen chapters' key moments (id and heading) and render nothing.")
-def stills(cfg: Config, chapters, quality, fps, theme, transparent, out_dir, jobs, verbose, model, at, list_only):
+def stills(cfg: Config, chapters, quality, fps, theme, transparent, out_dir, jobs, verbose, model, check, at,
+           list_only):
     """Export PNG stills of the chapters' key moments, without rendering videos.
 
     Files are named <chapter>-<step-id>.png in <run folder>/stills. The light theme is the default, for
@@ -324,7 +330,8 @@ def stills(cfg: Config, chapters, quality, fps, theme, transparent, out_dir, job
     chosen = _select_chapters(chapters)
     ex = _build(cfg)
     settings = RenderSettings(quality=quality or "h", fps=fps, theme=theme, transparent=transparent,
-                                     fmt="png", verbose=verbose, code=pipeline.settings.code_version(), model=model, voice=None)
+                                     fmt="png", verbose=verbose, code=pipeline.settings.code_version(), model=model, voice=None,
+                                     check=check and not list_only)
     if list_only:
         with tempfile.TemporaryDirectory(prefix="ta-moments-") as tmp:
             listed = stills_mod.list_key_moments(ex, chosen, Path(tmp), settings, jobs=jobs or os.cpu_count() or 1)
@@ -337,8 +344,9 @@ def stills(cfg: Config, chapters, quality, fps, theme, transparent, out_dir, job
         stills_mod.check_moments(ex, chosen, set(at))
     folder = runfolder.prepare(ex, out_dir, settings)
     with runctl.run_lock(folder, echo=click.echo):
-        paths, _ = stills_mod.render_stills(ex, chosen, folder / "stills", settings, set(at) or None,
-                                        jobs=jobs or os.cpu_count() or 1)
+        paths, results = stills_mod.render_stills(ex, chosen, folder / "stills", settings, set(at) or None,
+                                                  jobs=jobs or os.cpu_count() or 1)
+    _warn_layout(stills_mod.layout_reports(results))
     if at and not paths:
         raise click.ClickException(f"No key moment named {', '.join(at)} in the chosen chapters for this example; "
                                    f"list them with `render.py stills {chosen[0].number} --list`.")
@@ -394,6 +402,14 @@ def check(cfg: Config, chapters, quality, theme, model, jobs, json_out, shorts):
     sys.exit(1 if audit.findings_count(reports) else 0)
 
 
+def _warn_layout(reports: list):
+    """Print the layout audit's warning for a render (to stderr), if it found anything."""
+    from scenes import audit
+    text = audit.warning_text(reports)
+    if text:
+        click.echo("\n" + text, err=True)
+
+
 def _pixel_height(quality: str) -> int:
     from manim.constants import QUALITIES as MANIM_QUALITIES
     return int(MANIM_QUALITIES[QUALITIES[quality]]["pixel_height"])
@@ -439,7 +455,7 @@ def data(cfg: Config, fmt, out):
 @chapters_argument
 @example_options
 @render_options(theme="light")
-def post(cfg: Config, chapters, quality, fps, theme, transparent, out_dir, jobs, verbose, model):
+def post(cfg: Config, chapters, quality, fps, theme, transparent, out_dir, jobs, verbose, model, check):
     """Write a Markdown article: a section per chapter with its narration, stills and tables.
 
     \b
@@ -451,10 +467,12 @@ def post(cfg: Config, chapters, quality, fps, theme, transparent, out_dir, jobs,
     chosen = _select_chapters(chapters)
     ex = _build(cfg)
     settings = RenderSettings(quality=quality or "h", fps=fps, theme=theme, transparent=transparent,
-                                     fmt="png", verbose=verbose, code=pipeline.settings.code_version(), model=model, voice=None)
+                                     fmt="png", verbose=verbose, code=pipeline.settings.code_version(), model=model, voice=None,
+                                     check=check)
     folder = runfolder.prepare(ex, out_dir, settings)
     with runctl.run_lock(folder, echo=click.echo):
-        path = stills_mod.write_post(ex, chosen, folder, settings, jobs=jobs or os.cpu_count() or 1)
+        path, results = stills_mod.write_post(ex, chosen, folder, settings, jobs=jobs or os.cpu_count() or 1)
+    _warn_layout(stills_mod.layout_reports(results))
     click.echo(f"Wrote {path}")
 
 
@@ -539,8 +557,8 @@ def page_cmd(run_folder):
 @click.option("--skip-bad", is_flag=True,
               help="Render the good rows and list the bad ones (at the end, in index.md and in batch.json). "
                    "[default: a bad row stops the batch before anything renders, naming every bad row]")
-def batch_cmd(file, chapters, quality, fps, theme, transparent, out_dir, jobs, verbose, model, voice, voice_rate,
-              fmt, scheduler, skip_bad):
+def batch_cmd(file, chapters, quality, fps, theme, transparent, out_dir, jobs, verbose, model, check, voice,
+              voice_rate, fmt, scheduler, skip_bad):
     """Render a course for every example in FILE, on a Dask cluster (a local one by default).
 
     FILE is a CSV whose header names example options (source, target, seed, d_model, n_heads, tokenizer,
@@ -573,9 +591,15 @@ def batch_cmd(file, chapters, quality, fps, theme, transparent, out_dir, jobs, v
     rows, bad = batch.load_examples(file, skip_bad=skip_bad)
     settings = RenderSettings(quality=quality or "l", fps=fps, theme=theme, transparent=transparent, fmt=fmt,
                               verbose=verbose, code=pipeline.settings.code_version(), model=model,
-                              voice=None if fmt == "gif" else voice, voice_rate=voice_rate)
+                              voice=None if fmt == "gif" else voice, voice_rate=voice_rate, check=check)
     results = batch.run(rows, chosen, [settings], Path(out_dir or Path("media") / "batches" / Path(file).stem),
                         source_name=Path(file).name, scheduler=scheduler, workers=jobs, skipped=bad)
+    dirty = [r for r in results if r.get("layout_findings")]
+    if dirty:
+        click.echo(f"\nWarning: the layout audit found overlapping, clipped, too small or faint text in "
+                   f"{len(dirty)} example{'s' * (len(dirty) != 1)} (line{'s' * (len(dirty) != 1)} "
+                   f"{', '.join(str(r['line']) for r in dirty)}; index.md counts them). `render.py check` with a "
+                   "row's options lists its problems; docs/layout-audit.md says how to read them.", err=True)
     failed = [r for r in results if r["status"] == "failed"]
     if failed:
         raise click.ClickException(f"{len(failed)} of {len(results)} examples failed (lines "

@@ -38,7 +38,9 @@ def assemble_course(ex: Example, chapters: list, folder: Path, settings: RenderS
         course_chapters.append({"number": ch.number, "slug": ch.slug, "title": ch.title, "start": t,
                                 "duration": dur, "steps": steps["steps"], "key_moments": steps["key_moments"],
                                 "render_seconds": steps.get("render_seconds"),
-                                "render_jobs": steps.get("render_jobs")})
+                                "render_jobs": steps.get("render_jobs"),
+                                "layout_findings": (len(steps["layout"]["findings"]) if steps.get("layout")
+                                                    else None)})
         t += dur
     course_video = folder / f"course.{ext}"
     if ext == "gif":
@@ -60,7 +62,7 @@ def assemble_course(ex: Example, chapters: list, folder: Path, settings: RenderS
          "look": settings.tag(),
          "settings": {k: v for k, v in dataclasses.asdict(settings).items() if k not in ("verbose", "code")},
          "chapters": [{k: c[k] for k in ("number", "slug", "title", "start", "duration", "render_seconds",
-                                         "render_jobs")} for c in course_chapters]},
+                                         "render_jobs", "layout_findings")} for c in course_chapters]},
         indent=1, ensure_ascii=False) + "\n")
     if ext in page.VIDEO_EXTS:   # index.html: the course as a web page (a GIF run has no <video> to play)
         page.write_page(folder)

@@ -379,6 +379,7 @@ class _Unit:
     course_video: Path | None = None
     duration: float | None = None
     render_seconds: float | None = None
+    layout_findings: int | None = None   # the layout audit's findings over its chapters (None: not audited)
 
     @property
     def finished(self) -> bool:
@@ -586,6 +587,8 @@ def _assemble(unit: _Unit, chapters: list):
     unit.duration = round(sum(c["duration"] for c in summary), 2)
     seconds = [c["render_seconds"] for c in summary if c.get("render_seconds") is not None]
     unit.render_seconds = round(sum(seconds), 1) if seconds else None
+    found = [c["layout_findings"] for c in summary if c.get("layout_findings") is not None]
+    unit.layout_findings = sum(found) if found else None
 
 
 def _result(bex: BatchExample, unit: _Unit, out_dir: Path, n_chapters: int) -> dict:
@@ -598,7 +601,7 @@ def _result(bex: BatchExample, unit: _Unit, out_dir: Path, n_chapters: int) -> d
             "page": ((unit.folder / "index.html").relative_to(out_dir).as_posix()   # the course as a web page
                      if unit.course_video and (unit.folder / "index.html").is_file() else None),
             "status": unit.status, "duration": unit.duration, "render_seconds": unit.render_seconds,
-            "error": "; ".join(unit.errors) or None}
+            "layout_findings": unit.layout_findings, "error": "; ".join(unit.errors) or None}
 
 
 # ---------------------------------------------------------------- reports
@@ -609,7 +612,8 @@ def index_md(results: list[dict], source_name: str, show_look: bool = False, ski
     def cell(s) -> str:
         return str(s).replace("|", "\\|").replace("\n", " ")
     label_names = list(dict.fromkeys(k for r in [*results, *skipped] for k in r.get("labels", {})))
-    head = ["#", *label_names, "sentence", *(["look"] if show_look else []), "course", "page", "duration", "status"]
+    head = ["#", *label_names, "sentence", *(["look"] if show_look else []), "course", "page", "duration", "layout",
+            "status"]
     lines = [f"# Batch: {cell(source_name)}\n", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for i, r in enumerate(results, 1):
         link = f"[{Path(r['course']).name}]({r['course']})" if r["course"] else "—"
@@ -617,7 +621,8 @@ def index_md(results: list[dict], source_name: str, show_look: bool = False, ski
         row = [str(i), *(r["labels"].get(k, "") for k in label_names), f"{r['source']} → {r['target']}",
                *([r["look"]] if show_look else []), link,
                f"[index.html]({r['page']})" if r.get("page") else "—",
-               youtube_time(r["duration"]) if r["duration"] is not None else "—", status]
+               youtube_time(r["duration"]) if r["duration"] is not None else "—", layout_cell(r.get("layout_findings")),
+               status]
         lines.append("| " + " | ".join(cell(c) for c in row) + " |")
     if skipped:
         head = ["line", *label_names, "sentence", "problem"]
@@ -628,6 +633,13 @@ def index_md(results: list[dict], source_name: str, show_look: bool = False, ski
                    f"{(b['source'] or '').strip() or '—'} → {(b['target'] or '').strip() or '—'}", b["error"]]
             lines.append("| " + " | ".join(cell(c) for c in row) + " |")
     return "\n".join(lines) + "\n"
+
+
+def layout_cell(n: int | None) -> str:
+    """The layout audit's verdict on one example, for index.md (— when its render was not audited)."""
+    if n is None:
+        return "—"
+    return "clean" if n == 0 else f"{n} problem{'s' * (n != 1)}"
 
 
 def summary_table(results: list[dict]):

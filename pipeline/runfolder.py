@@ -125,3 +125,16 @@ def finished_chapters(folder: Path | None) -> int:
         return 0
     keys = [*folder.glob(".*.key"), *folder.glob("*/*/.*.key")]   # a run folder; a batch's <example>/<look>/
     return sum(1 for key in keys if (key.parent / f"{key.name[1:-len('.key')]}.steps.json").exists())
+
+
+def layout_reports(folder: Path, chapters: list) -> list:
+    """The layout audit of each chapter's render in folder (scenes.audit.ChapterReport, from its steps.json),
+    for the chapters whose render was audited (a render with --no-check keeps none)."""
+    from scenes.audit import report_from_summary
+    out = []
+    for ch in chapters:
+        steps = folder / f"{ch.slug}.steps.json"
+        layout = json.loads(steps.read_text()).get("layout") if steps.is_file() else None
+        if layout:
+            out.append(report_from_summary(layout))
+    return out

@@ -44,6 +44,7 @@ class RenderSettings:
     model: str = "gpt3-175b"  # the preset the scale chapters describe
     voice: str | None = "joe"  # the narrating voice (narration.voice.VOICES), or None for a silent course
     voice_rate: float = 1.0    # speaking speed: 2 is twice as fast
+    check: bool = True         # audit the layout while rendering (scenes.audit); warnings only, not in the key
 
     def tag(self) -> str:
         """The run's sub-folder name: what makes two renders of the same sentence differ on disk, so a
@@ -70,5 +71,6 @@ class RenderSettings:
     def key(self, example_json: str, slug: str) -> str:
         s = dataclasses.asdict(self)
         s.pop("verbose")
+        s.pop("check")
         blob = json.dumps(s, sort_keys=True) + slug + example_json
         return hashlib.sha256(blob.encode()).hexdigest()[:20]

@@ -66,8 +66,16 @@ def check_moments(ex: Example, chapters: list, at: set[str]) -> None:
                 f"List them with `render.py stills {chapters[0].number} --list`.")
 
 
-def write_post(ex: Example, chapters: list, folder: Path, settings: RenderSettings, jobs: int) -> Path:
+def write_post(ex: Example, chapters: list, folder: Path, settings: RenderSettings,
+               jobs: int) -> tuple[Path, dict]:
     """post.md: per chapter, its steps in the order the video plays them, each with its heading, its
-    narration, the stills of the moments it holds and its numbers as a table."""
+    narration, the stills of the moments it holds and its numbers as a table. Returns its path and each
+    chapter's report, as render_stills does."""
     stills, results = render_stills(ex, chapters, folder / "stills", settings, None, jobs)
-    return write_atomic(folder / "post.md", post_markdown(ex, chapters, stills, results))
+    return write_atomic(folder / "post.md", post_markdown(ex, chapters, stills, results)), results
+
+
+def layout_reports(results: dict) -> list:
+    """The layout audit of each chapter of a stills run (render_stills' reports), where it was audited."""
+    from scenes.audit import report_from_summary
+    return [report_from_summary(r["layout"]) for r in results.values() if r.get("layout")]

@@ -84,18 +84,28 @@ def render(chapter_key: str, example_path: str, settings: RenderSettings, media_
         from narration import voice
         narrator = voice.Narrator(settings.voice, settings.voice_rate)
     with tempconfig(opts):
+        from manim import config
         stills = StillsRequest(stills_dir, set(at.split(",")) if at else None) if stills_dir else None
-        scene = ch.load()(example=ex, theme=get_theme(settings.theme), stills=stills,
-                          model=settings.model, narrator=narrator, next_chapter=next_chapter)
+        cls = ch.load()
+        if settings.check:   # the layout audit looks at every moment of this very render (a few % more time)
+            from scenes import audit
+            cls = audit.audited(cls, audit.Recorder(config.pixel_height, ch.slug), tolerant=True)
+        scene = cls(example=ex, theme=get_theme(settings.theme), stills=stills,
+                    model=settings.model, narrator=narrator, next_chapter=next_chapter)
         frames = ThumbnailFrames(scene) if not stills_dir and settings.fmt != "gif" else None
         scene.render()
+        layout = (audit.report_summary(scene.audit_report, config.pixel_height) if settings.check else None)
         if stills_dir:
             print(json.dumps({"stills": [str(p) for p in scene.saved_stills], "steps": scene.timeline,
-                              "key_moments": scene.key_moments}))
+                              "key_moments": scene.key_moments, "layout": layout}))
         else:
             movie = Path(scene.renderer.file_writer.final_file_path)
             if frames is not None:
                 frames.save(scene, movie)
+            if layout is not None:   # kept with the chapter (and its cache) in its steps.json
+                steps = movie.with_suffix(".steps.json")
+                steps.write_text(json.dumps({**json.loads(steps.read_text()), "layout": layout}, indent=1,
+                                            ensure_ascii=False))
             print(json.dumps({"video": str(movie), "duration": scene.renderer.time}))
 
 

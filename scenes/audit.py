@@ -436,30 +436,41 @@ class Recorder:
         return r
 
 
-def audited(scene_cls, recorder: Recorder) -> type:
+def audited(scene_cls, recorder: Recorder, tolerant: bool = False) -> type:
     """A subclass of scene_cls that shows recorder every moment: after every play() and wait(), at every key
     moment (a still) and at the end of render(), which leaves the report on the scene as audit_report. The
     tests' dry runs (tests/scene_utils.py) build chapters through it, so one dry run serves both the chapter's
-    own tests and the audit."""
+    own tests and the audit; the renderers (pipeline.worker) audit a video or stills render the same way.
+
+    tolerant: a look that raises becomes an error finding and the render goes on (a render must never fail
+    because its audit did); what the chapter itself raises is never caught here."""
+
+    def look(scene, label=None):
+        try:
+            recorder.look(scene, label)
+        except Exception as e:  # noqa: BLE001
+            if not tolerant:
+                raise
+            recorder.error(e)
 
     class Audited(scene_cls):
         def play(self, *args, **kwargs):
             out = super().play(*args, **kwargs)
-            recorder.look(self)
+            look(self)
             return out
 
         def wait(self, *args, **kwargs):
             out = super().wait(*args, **kwargs)
-            recorder.look(self)
+            look(self)
             return out
 
         def key_moment(self, step_id):
-            recorder.look(self, step_id)
+            look(self, step_id)
             return super().key_moment(step_id)
 
         def render(self, *args, **kwargs):
             out = super().render(*args, **kwargs)
-            recorder.look(self)
+            look(self)
             self.audit_report = recorder.finish()
             return out
 
@@ -583,6 +594,37 @@ def report_dict(reports: list[ChapterReport], pixel_height: int, theme_name: str
             f.pop("moment", None)
         out["chapters"].append(d)
     return out
+
+
+def report_summary(report: ChapterReport, pixel_height: int) -> dict:
+    """What a render keeps of its chapter's audit (in the chapter's steps.json, or a stills worker's answer):
+    the pixel height it was measured at, its counts and its findings, without the list of texts seen."""
+    d = asdict(report)
+    d.pop("texts_seen")
+    for f in d["findings"]:
+        f.pop("moment", None)
+    d["seconds"] = round(report.seconds, 2)
+    d["pixel_height"] = int(pixel_height)
+    return d
+
+
+def report_from_summary(d: dict) -> ChapterReport:
+    """The ChapterReport that report_summary (or report_dict's chapters) describes."""
+    fields = {k: d[k] for k in ("chapter", "moments", "texts", "seconds") if k in d}
+    return ChapterReport(findings=[Finding(**f) for f in d.get("findings", [])], **fields)
+
+
+def warning_text(reports: list[ChapterReport], command: str = "render.py check") -> str | None:
+    """The warning a renderer prints when its render's audit found something (None when nothing was): how
+    many findings in which chapters, the table, and the command that shows them again."""
+    dirty = [r for r in reports if r.findings]
+    if not dirty:
+        return None
+    n = findings_count(dirty)
+    names = ", ".join(r.chapter for r in dirty)
+    return (f"Warning: the layout audit found {n} problem{'s' * (n != 1)} in {names} (overlapping, clipped, "
+            f"too small or faint text; see docs/layout-audit.md). The files were written; `{command}` with "
+            "the same options lists them again.\n" + format_table(dirty))
 
 
 def findings_count(reports) -> int:

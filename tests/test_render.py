@@ -127,6 +127,11 @@ def test_course_end_to_end(tmp_path):
     names = {f["file"] for f in manifest}
     assert {"course.mp4", "chapters.txt", "course.srt", "example.json", "narration.md"} <= names
     assert not [p for p in run.iterdir() if p.name.startswith(".") and p.name.endswith(".part")]
+    # the layout audit looked at every chapter's render, and the course counts what it found
+    for c in course:
+        layout = json.loads((run / f"{c['slug']}.steps.json").read_text())["layout"]
+        assert layout["pixel_height"] == 144 and layout["moments"] > 5 and layout["texts"] > 20
+        assert c["layout_findings"] == len(layout["findings"])
     # unchanged inputs: nothing re-rendered
     before = (run / f"{course[0]['slug']}.mp4").stat().st_mtime_ns
     res = invoke("video", *chapters, "-q", "draft", "--out", str(run), "--no-voice")
