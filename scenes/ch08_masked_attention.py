@@ -66,14 +66,21 @@ class MaskedAttentionScene(ChapterScene):
         with self.step("ch08.shift", narration=narration, heading="The decoder's input: the target, shifted"):
             fs = 24
             # one line of slots when the words stay readable, else more blocks, with long words cut to a
-            # label's room (the narration says them whole)
+            # label's room (the narration says them whole); then without the teacher-forcing note, which
+            # the narration says too. The first layout that keeps the tags at the theme's readable size,
+            # else the one that shrinks least.
             cap = chip_max_width(theme, fs, label_max_width(fs))
-            for parts, cut in ((1, None), (2, None), (2, cap), (3, cap), (4, cap)):
-                block, blocks, top_chips, bottom_chips, t_in, t_lab, note = self.shifted_blocks(
-                    tokens, labels, fs, min(parts, m), cut)
+            best = None
+            for parts, cut, with_note in ((1, None, True), (2, None, True), (2, cap, True), (3, cap, True),
+                                          (4, cap, True), (2, cap, False), (3, cap, False), (4, cap, False)):
+                shown = self.shifted_blocks(tokens, labels, fs, min(parts, m), cut, with_note)
+                block = shown[0]
                 shrink = min(1.0, self.content_width / block.width, (self.content_height - 0.2) / block.height)
-                if 22 * shrink >= theme.size_min or parts == 4:
+                if best is None or shrink > best[0] + 1e-9:
+                    best = (shrink, shown)
+                if 22 * shrink >= theme.size_readable:
                     break
+            block, blocks, top_chips, bottom_chips, t_in, t_lab, note = best[1]
             self.fit(block, width=self.content_width, height=self.content_height - 0.2)
             block.move_to([0, (self.content_top + self.content_bottom) / 2, 0])
             arrows = VGroup(*(b[1] for b in blocks))
@@ -83,13 +90,17 @@ class MaskedAttentionScene(ChapterScene):
                       *(TransformFromCopy(a.get_word(), b.get_word()) for a, b in zip(top_chips[1:], bottom_chips)),
                       FadeIn(bottom_chips[-1].get_word(), shift=LEFT * 0.3), fade_in(t_lab), run_time=1.6)
             self.add(bottoms)
-            self.play(fade_in(note), run_time=0.6)
+            if note is not None:
+                self.play(fade_in(note), run_time=0.6)
+            else:
+                self.wait(0.6)
 
-    def shifted_blocks(self, tokens: list[str], labels: list[str], fs: float, parts: int, cap: float | None):
+    def shifted_blocks(self, tokens: list[str], labels: list[str], fs: float, parts: int, cap: float | None,
+                       with_note: bool = True):
         """The input over its labels slot by slot, an arrow from each input to its label, in `parts` stacked
-        blocks (cap: the widest chip, longer words cut; None: never), with the rows' tags and the note, not yet
-        fitted. Returns (the whole, the blocks (top, arrows, bottom), the input's chips, the labels' chips,
-        the input's tag, the labels' tag, the note)."""
+        blocks (cap: the widest chip, longer words cut; None: never), with the rows' tags and the note (None
+        without it), not yet fitted. Returns (the whole, the blocks (top, arrows, bottom), the input's chips,
+        the labels' chips, the input's tag, the labels' tag, the note)."""
         theme, m = self.theme, len(tokens)
         kw = None if cap is None else {"max_width": cap}
         slots = [max(a, b) + 0.05 for a, b in zip(chip_widths(tokens, theme, fs, max_width=cap),
@@ -115,6 +126,8 @@ class MaskedAttentionScene(ChapterScene):
         t_lab = self.text("must predict: the next word", 22, theme.dim)
         t_in.next_to(blocks, UP, buff=0.2).align_to(blocks, LEFT)
         t_lab.next_to(blocks, DOWN, buff=0.2).align_to(blocks, LEFT)
+        if not with_note:
+            return VGroup(t_in, blocks, t_lab), blocks, top_chips, bottom_chips, t_in, t_lab, None
         note = VGroup(self.text("teacher forcing: every position at once,", 24),
                       self.text("each from the true words before it", 24)).arrange(DOWN, buff=0.12)
         note.next_to(t_lab, DOWN, buff=0.6).set_x(blocks.get_x())

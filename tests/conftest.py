@@ -1,5 +1,7 @@
 """Shared fixtures: the configurations every chapter must lay out well, and a dry-run helper."""
+import os
 import re
+from pathlib import Path
 
 import pytest
 
@@ -39,6 +41,13 @@ def _own_text_folder(tmp_path_factory):
     from manim import config
     before = config.media_dir
     config.media_dir = str(tmp_path_factory.mktemp("manim-media"))
+    # Manim reuses a text's SVG file whenever it exists: one cut short by a killed test run (an empty
+    # file) would fail every later run that shapes the same text (ParseError). The kept test caches
+    # of this worker (media/test-cache/<worker>, shorts-<worker>) drop such files first.
+    cache = Path(__file__).resolve().parents[1] / "media" / "test-cache"
+    for svg in cache.glob(f"*{os.environ.get('PYTEST_XDIST_WORKER', 'main')}/texts/*.svg"):
+        if svg.stat().st_size == 0:
+            svg.unlink(missing_ok=True)
     yield
     config.media_dir = before
 

@@ -12,6 +12,7 @@ recorded entry, the one-weight ledger follows the record, the loss curve is draw
 the checkpoint chips are the recorded predictions, the compute figures are mathcore.scale's.
 """
 import dataclasses
+import os
 
 import numpy as np
 import pytest
@@ -231,7 +232,8 @@ def test_training_without_updates_lays_out(tmp_path):
                                 checkpoints=(first,), steps=0, reproduced=True)
     ex0 = dataclasses.replace(ex, training=still)
     opts = {"dry_run": True, "pixel_width": 854, "pixel_height": 480, "frame_rate": 15, "disable_caching": True,
-            "verbosity": "ERROR", "progress_bar": "none", "media_dir": str(CACHE / "main")}
+            "verbosity": "ERROR", "progress_bar": "none",
+            "media_dir": str(CACHE / os.environ.get("PYTEST_XDIST_WORKER", "main"))}
     with tempconfig(opts):
         sc = CurveAndCheckpoints(example=ex0, theme=DARK)
         sc.render()

@@ -45,3 +45,19 @@ def test_formula_above_a_scheme_clears_a_work_panel_taller_than_the_right_matrix
     assert f.family_members_with_points()[0].get_fill_opacity() > 0      # shown, not hidden
     overhangs = f.get_left()[0] < lay.panel.right
     assert not overhangs or f.get_bottom()[1] >= lay.panel.top, (f.get_left(), f.get_bottom(), lay.panel)
+
+
+@pytest.mark.slow
+def test_ch08_shift_of_thirteen_long_words_keeps_its_tags_readable():
+    # thirteen target words, most of them long, in four blocks under the teacher-forcing note: the picture
+    # was too tall and its tags shrank to 7.4 px at 480p (scripts/soak_audit.py --seed 0, examples 10 and
+    # 21); the layout is now the first one at the readable size, the note left to the narration if need be
+    from mathcore import Config, build_example
+    from scenes import audit
+    from scenes.theme import get_theme
+    src = "جنجكهشهاصصغكزلدجسظخع 有子可"
+    tgt = ("нюнз 来也以而也你了个中就和下一 نطدذبفزيهشقثعيبجلشان 时我出年出这这说而子这你上 سسجق фршбжюиечткймфбй "
+           "بكصذشمخسججثفسح smocuwwvcynrxr çéèêàù ïüíæîœäóëèîÿùîúæ úíêñïñöùíóóäœ")
+    cfg = Config(source=src, target=tgt, corpus=(src, tgt), d_model=2, n_heads=1, seed=19, train_steps=20)
+    reports = audit.audit_chapters([8], build_example(cfg), get_theme("dark"), 480, jobs=1)
+    assert audit.findings_count(reports) == 0, audit.format_table(reports)
