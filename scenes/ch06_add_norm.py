@@ -14,7 +14,7 @@ from mathcore.layers import LN_EPS
 from scenes.base import ChapterScene
 from scenes.components import NumericMatrix, flat_text, format_number
 from scenes.components.shown import register
-from scenes.components.stage import clear_stage, everything_but
+from scenes.components.stage import clear_stage, content_region, everything_but
 from scenes.components.sums import MatrixSum, build_matrix_sum, cell_size, drop, operand, play_matrix_sum
 
 P = "encoder.0.norm1"
@@ -376,8 +376,11 @@ class AddNormScene(ChapterScene):
             ones.set_stroke(width=2, opacity=0.7)
             one_labels = VGroup(flat_text("+1", theme.mono, 20, theme.dim),
                                 flat_text(format_number(-1.0, 0), theme.mono, 20, theme.dim))
+            left = content_region(self).left
             for t, ln in zip(one_labels, ones):
                 t.next_to(ln, LEFT, buff=0.1)
+                if t.get_left()[0] < left:   # a chart that reaches the area's edge: the label sits on its line
+                    t.next_to(ln.get_left(), UP, buff=0.08).align_to(ln, LEFT)
             self.play(ReplacementTransform(w.row.body, new_row.body),
                       ReplacementTransform(w.name, new_name),
                       *(Transform(b, nb) for b, nb in zip(chart.bars, new_bars)),

@@ -72,3 +72,17 @@ def test_ch10_generation_row_of_long_words_stays_readable():
     cfg = Config(source=src, target=tgt, corpus=(src, tgt), d_model=5, n_heads=5, seed=40, train_steps=20)
     reports = audit.audit_chapters([10], build_example(cfg), get_theme("dark"), 480, jobs=1)
     assert audit.findings_count(reports) == 0, audit.format_table(reports)
+
+
+@pytest.mark.slow
+def test_ch06_unit_labels_stay_inside_a_chart_at_the_area_edge():
+    # with d_model 8 the normalized row's chart reaches the content area's left edge, and the +1 and −1
+    # labels left of its guide lines sat 1.9 % from the frame's edge (scripts/soak_audit.py --seed 0,
+    # example 39); they now sit on their lines there
+    from mathcore import Config, build_example
+    from scenes import audit
+    from scenes.theme import get_theme
+    src, tgt = "ÿ 们时不是是以时人是地而年 ëàèö تا ошеюы", "úœàáôöîç vt uh 的要个我得他人和到"
+    cfg = Config(source=src, target=tgt, corpus=(src, tgt), d_model=8, n_heads=8, seed=80, train_steps=20)
+    reports = audit.audit_chapters([6], build_example(cfg), get_theme("dark"), 480, jobs=1)
+    assert audit.findings_count(reports) == 0, audit.format_table(reports)
