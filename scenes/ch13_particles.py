@@ -140,13 +140,32 @@ def place_ring_labels(labels, ring, a: np.ndarray, area: Region | None = None):
             home = c + r * u + up * UP * (0.2 + lab.height / 2)
             home[0] = min(max(home[0], area.left + lab.width / 2), area.right - lab.width / 2)
         step = (lab.height + 0.12) * (1 if u[1] >= 0 else -1)
-        for direction in (1, -1):
-            lab.move_to(home)
-            while clash(lab):
-                lab.shift(UP * step * direction)
-            if area is None or area.bottom <= lab.get_bottom()[1] and lab.get_top()[1] <= area.top:
-                break
+
+        def inside():
+            return area is None or area.bottom <= lab.get_bottom()[1] and lab.get_top()[1] <= area.top
+
+        # outside the ring beside the dot; when neither way stays in the area (a crowded side of the ring),
+        # inside the ring beside the dot, where there is room
+        inner = c + (r - 0.2 - 0.5 * (abs(u[0]) * lab.width + abs(u[1]) * lab.height)) * u
+        if any(place_in_column(lab, start, step, clash, inside) for start in (home, inner)):
+            placed.append(lab)
+            continue
+        lab.move_to(home)   # no room anywhere: beside its dot, kept in the area
+        if area is not None:
+            lab.set_y(min(max(lab.get_y(), area.bottom + lab.height / 2), area.top - lab.height / 2))
         placed.append(lab)
+
+
+def place_in_column(lab, start, step: float, clash, inside) -> bool:
+    """Move lab to start, then step by step (one way, else the other) until it clashes with nothing; True
+    when it then lies inside the area."""
+    for direction in (1, -1):
+        lab.move_to(start)
+        while clash(lab):
+            lab.shift(UP * step * direction)
+        if inside():
+            return True
+    return False
 
 
 def plot_intro(plot: VGroup) -> list:
@@ -230,7 +249,8 @@ class ParticlesScene(ChapterScene):
             self.fit(whole)
             whole.move_to([0, centre_y(self), 0])
             place_on_ring(dots, ring, traj.angles[0])
-            place_ring_labels(labels, ring, traj.angles[0], content_region(self))
+            area = content_region(self)   # less a gap under the heading, whose text can reach into the area
+            place_ring_labels(labels, ring, traj.angles[0], Region(area.left, area.right, area.bottom, area.top - 0.15))
             self.play(Create(ring), run_time=0.8)
             self.play(FadeIn(dots), FadeIn(labels, lag_ratio=0.1), run_time=1.2)
             self.labels_to_legend(toks, ring, labels, FadeIn(eq), *plot_intro(plot))
