@@ -180,7 +180,7 @@ class DataScene(ChapterScene):
             row = TokenRow(tokens, self.theme, **row_kw)
             band = max(BAND, row.height + 0.45)
         grid = TokenGrid(vocab, self.theme, max_width=self.content_width, max_height=self.content_height - band - 0.1,
-                         font_size=26, min_font_size=18, keep=used)
+                         font_size=26, keep=used)
         tag = self.t("source", 22, self.theme.dim)
         line = VGroup(tag, row).arrange(RIGHT, buff=0.4)
         if line.width > self.content_width:

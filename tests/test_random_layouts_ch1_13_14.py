@@ -87,3 +87,17 @@ def test_ch13_crowded_ring_keeps_its_labels_under_the_heading():
     tgt = "чжуилзэщмлэсмэккх 上来下我中人说出他下要下人 егиксак"
     report, audit = _audit(13, src, tgt, 6, 3, 64, "dark")
     assert not report.findings, "\n" + audit.format_table([report])
+
+
+def test_vocabulary_grid_that_must_keep_every_word_cuts_long_ones():
+    # 24 tokens, every one of them used by the pair, so none could give way to ⋯: the grid shrank its ids to
+    # 7.9 px at 480p in chapter 1 (soak seed 0, example 76); it now cuts long words to a label's room first
+    from scenes.components.tokens import TokenGrid
+    words = ("тлэщеэмхю wxezdbpahqzhwoxklnr щтшзвийшхюд ykjvoef wvsqycemnmbovsjmd úïñüÿçæ سفويصظنوصذ "
+             "анбйтоцняцздгчзшщмд рюцпчжийжязрлфшзбчу упсйсмнлга äœâéëóüöáÿóà оцй ôñöàëïäöîüí غدفتخزذ pnnkqxep "
+             "ÿùæ لخمسزرتصي ظوق 个这有以为我来上 сг 生生到我了也了下这一 来为时时上年地时要人有上了在道道上出你到").split()
+    vocab = ["<start>", "<end>", *sorted(words)]
+    grid = TokenGrid(vocab, DARK, max_width=13.2, max_height=4.6, font_size=26, keep=range(len(vocab)))
+    assert grid.min_font_size_shown >= DARK.size_readable
+    assert [c.token for c in grid.chips] == vocab                 # every word kept, whole in the chip's token
+    assert any(c.label.drawn_text.endswith("…") for c in grid.chips)

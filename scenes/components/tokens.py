@@ -23,7 +23,7 @@ from manim import DOWN, RIGHT, UP, RoundedRectangle, VGroup, VMobject
 
 from ..theme import Theme
 from mathcore.elide import choose
-from .text import UndrawableTextError, _mark_size, ellipsize, flat_copy, flat_text, make_text
+from .text import UndrawableTextError, _mark_size, ellipsize, flat_copy, flat_text, label_max_width, make_text
 
 SPECIAL_TOKENS = ("<start>", "<end>")
 STRUT = "|"   # a glyph from ascender to descender: words are centred on it, so their baselines line up
@@ -327,21 +327,24 @@ class TokenGrid(VGroup):
 
     It picks the column count that gives the largest size inside max_width x max_height; chips in a column
     share their width, so the table reads as columns. When not every entry fits with its smallest text at
-    min_font_size, it keeps the entries in keep (and <start>/<end>) and as many of the first others as fit,
-    and puts a ⋯ cell in each gap. get_chip(i) takes the data index (the token's id).
+    min_font_size (default: the theme's size_readable), it keeps the entries in keep (and <start>/<end>) and
+    as many of the first others as fit, and puts a ⋯ cell in each gap. get_chip(i) takes the data index (the
+    token's id). When every entry must stay and still does not fit, long words are cut to a label's room.
     """
 
     def __init__(self, tokens: Sequence[str], theme: Theme, ids: Sequence[int] | None = None, *,
                  max_width: float = 13.0, max_height: float = 6.0, font_size: float = 26,
-                 min_font_size: float = 18, id_font_size: float | None = None, keep: Iterable[int] = (),
+                 min_font_size: float | None = None, id_font_size: float | None = None, keep: Iterable[int] = (),
                  buff: float = 0.1, row_buff: float = 0.1, colors: dict[int, str] | None = None, **kwargs):
         super().__init__(**kwargs)
         self.tokens = [str(t) for t in tokens]
         n = len(self.tokens)
         self.ids = list(range(n)) if ids is None else [int(i) for i in ids]
         self.theme = theme
+        min_font_size = theme.size_readable if min_font_size is None else min_font_size
         self._style = dict(colors=colors or {}, font_size=font_size, id_fs=id_font_size or font_size * 0.9)
         smallest = min(font_size, self._style["id_fs"])
+        self._cap = None
         self._measure(buff)
         keep_set = {i for i in keep if 0 <= i < n} | {i for i, t in enumerate(self.tokens) if t in SPECIAL_TOKENS}
 
@@ -350,6 +353,10 @@ class TokenGrid(VGroup):
             return self._best_columns(widths, max_width, max_height, buff, row_buff, bool(self._apart), self._lead_w)
 
         shown, s, n_cols = self._elide(fit, keep_set, smallest, min_font_size)
+        if smallest * s < min_font_size:   # still too small (every entry must stay): long words cut to a label's room
+            self._cap = chip_max_width(theme, font_size, label_max_width(font_size))
+            self._measure(buff)
+            shown, s, n_cols = self._elide(fit, keep_set, smallest, min_font_size)
         self.shown = shown
         self._table(n_cols, buff, row_buff)
         self.move_to([0, 0, 0])
@@ -363,7 +370,7 @@ class TokenGrid(VGroup):
     def _make(self, i: int, width: float | None = None) -> TokenChip:
         st = self._style
         return TokenChip(self.tokens[i], self.theme, self.ids[i], st["colors"].get(i), font_size=st["font_size"],
-                         id_font_size=st["id_fs"], width=width, id_buff=0.05)
+                         id_font_size=st["id_fs"], width=width, id_buff=0.05, max_width=self._cap)
 
     def _measure(self, buff: float) -> "TokenGrid":
         """Every chip at its natural width, the row height, the ⋯ cell's width; whether the leading
