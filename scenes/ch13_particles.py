@@ -150,9 +150,18 @@ def place_ring_labels(labels, ring, a: np.ndarray, area: Region | None = None):
         if any(place_in_column(lab, start, step, clash, inside) for start in (home, inner)):
             placed.append(lab)
             continue
-        lab.move_to(home)   # no room anywhere: beside its dot, kept in the area
+        # no room one step at a time: the free height nearest its dot in either column, scanned finely
+        lab.move_to(home)
         if area is not None:
-            lab.set_y(min(max(lab.get_y(), area.bottom + lab.height / 2), area.top - lab.height / 2))
+            free = []
+            for start in (home, inner):
+                for y in np.arange(area.bottom + lab.height / 2, area.top - lab.height / 2, 0.05):
+                    lab.move_to([start[0], y, 0])
+                    if not clash(lab):
+                        free.append((abs(y - spots[i][1]), start[0], y))
+            _, x, y = min(free) if free else (0, home[0], min(max(home[1], area.bottom + lab.height / 2),
+                                                                area.top - lab.height / 2))
+            lab.move_to([x, y, 0])
         placed.append(lab)
 
 

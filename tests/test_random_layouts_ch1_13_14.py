@@ -101,3 +101,15 @@ def test_vocabulary_grid_that_must_keep_every_word_cuts_long_ones():
     assert grid.min_font_size_shown >= DARK.size_readable
     assert [c.token for c in grid.chips] == vocab                 # every word kept, whole in the chip's token
     assert any(c.label.drawn_text.endswith("…") for c in grid.chips)
+
+
+@pytest.mark.slow
+def test_ch13_ring_with_no_free_step_finds_the_nearest_free_height():
+    # twelve tokens crowding one side of the ring: neither column beside the last dot had a free place one
+    # label-height step at a time, and the label was left on top of another (soak seed 0, example 130); it
+    # now takes the free height nearest its dot, scanned finely in either column
+    src = ("æôôñöîëüîáÿê mmpfbd ùïàææçéíá лйшцеготгжеи lmqtbiedvdljpumi 地生之一以我我和 خكعقخزجذ gbnywnbbmfzdxmhwux "
+           "пюйэшчсурпюшф íææêàëáæêæáœúà а zoeifgnqwzrycjyixzyt")
+    tgt = "اغفهقظت 下要有你不一不时为也生道中 ه 的就有道上就 фщгпщсэоюпи"
+    report, audit = _audit(13, src, tgt, 6, 2, 33, "light")
+    assert not report.findings, "\n" + audit.format_table([report])
