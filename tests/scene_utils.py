@@ -78,3 +78,14 @@ def mobjects_outside_frame(scene, margin: float = 0.02) -> list:
         if m.get_left()[0] < -w or m.get_right()[0] > w or m.get_bottom()[1] < -h or m.get_top()[1] > h:
             out.append(m)
     return out
+
+
+def assert_random_example_clean(chapter: int, src: str, tgt: str, d_model: int, heads: int, seed: int,
+                                theme: str = "dark"):
+    """The layout audit of one chapter of a soak-style example (scripts/soak_audit.py: the pair is the corpus,
+    20 training steps) at 480p finds nothing; the table of findings is the failure message."""
+    from mathcore import Config, build_example
+    from scenes.theme import get_theme
+    cfg = Config(source=src, target=tgt, corpus=(src, tgt), d_model=d_model, n_heads=heads, seed=seed, train_steps=20)
+    [report] = audit.audit_chapters([chapter], build_example(cfg), get_theme(theme), 480, jobs=1)
+    assert not report.findings, "\n" + audit.format_table([report])

@@ -5,17 +5,8 @@ import pytest
 from manim import Circle, Dot, VGroup
 
 from mathcore import Config, build_example
-from scene_utils import construct_chapter
+from scene_utils import assert_random_example_clean, construct_chapter
 from scenes.theme import DARK
-
-
-def _audit(chapter, src, tgt, d_model, heads, seed, theme):
-    from scenes import audit
-    from scenes.theme import get_theme
-    ex = build_example(Config(source=src, target=tgt, corpus=(src, tgt), d_model=d_model, n_heads=heads, seed=seed,
-                              train_steps=20))
-    [report] = audit.audit_chapters([chapter], ex, get_theme(theme), 480, jobs=1)
-    return report, audit
 
 
 def test_ch01_default_corpus_with_a_foreign_pair_does_not_crash():
@@ -35,16 +26,14 @@ def test_ch01_shift_long_target_words_stay_readable():
     src = "oecmymuyk vihoupkuctxacdked"
     tgt = ("ÿééäâëëüüûíóüóèéïöñÿ ñïüïéîíïôèéùÿïœ тйбляиюусмфдт 而 ÿœÿéáîöäæóçœíââèü دس ñäèüöùüâíè "
            "يذكخبزيشبضقذرجذ úà قبزصضاواغتوثاك")
-    report, audit = _audit(1, src, tgt, 4, 1, 96, "light")
-    assert not report.findings, "\n" + audit.format_table([report])
+    assert_random_example_clean(1, src, tgt, 4, 1, 96, "light")
 
 
 @pytest.mark.slow
 def test_ch14_grad_note_keeps_only_readable_lines():
     # with a tall W_out the three-line note under it was squeezed to 5 px at 480p; now it keeps its first
     # lines that can be read at 20 points there (none: train.0.dW_out's narration says it)
-    report, audit = _audit(14, "uvlckiz kuwbkffdqzo êïïùúæçôœçééëçá энывза", "ывктлцымблсддялыр", 6, 1, 92, "dark")
-    assert not report.findings, "\n" + audit.format_table([report])
+    assert_random_example_clean(14, "uvlckiz kuwbkffdqzo êïïùúæçôœçééëçá энывза", "ывктлцымблсддялыр", 6, 1, 92, "dark")
 
 
 def test_ring_labels_stay_off_the_dots():
@@ -73,8 +62,7 @@ def test_ch01_summary_long_word_keeps_the_column_numbers_readable():
     # to a label's room (then half of it) until the chain keeps the theme's readable size
     src = "得大人不子道生有上要不得有这而子说上"
     tgt = "мфзйпсхмг âéùöúê 道时有得之以人为说得人 лищтжюач 子就大地中说不要中可和有于"
-    report, audit = _audit(1, src, tgt, 8, 8, 67, "dark")
-    assert not report.findings, "\n" + audit.format_table([report])
+    assert_random_example_clean(1, src, tgt, 8, 8, 67, "dark")
 
 
 @pytest.mark.slow
@@ -85,8 +73,7 @@ def test_ch13_crowded_ring_keeps_its_labels_under_the_heading():
     src = ("yiaibvbmlap حدنمحظوففحوذ 有大中为在来有人中道而国的他之 бяаиэеят ilsduumikmkmlkg كلطيميخببذ учтпюй "
            "一他得中为也们生 ч тлхк لفدمميظدذاظ")
     tgt = "чжуилзэщмлэсмэккх 上来下我中人说出他下要下人 егиксак"
-    report, audit = _audit(13, src, tgt, 6, 3, 64, "dark")
-    assert not report.findings, "\n" + audit.format_table([report])
+    assert_random_example_clean(13, src, tgt, 6, 3, 64, "dark")
 
 
 def test_vocabulary_grid_that_must_keep_every_word_cuts_long_ones():
@@ -111,5 +98,4 @@ def test_ch13_ring_with_no_free_step_finds_the_nearest_free_height():
     src = ("æôôñöîëüîáÿê mmpfbd ùïàææçéíá лйшцеготгжеи lmqtbiedvdljpumi 地生之一以我我和 خكعقخزجذ gbnywnbbmfzdxmhwux "
            "пюйэшчсурпюшф íææêàëáæêæáœúà а zoeifgnqwzrycjyixzyt")
     tgt = "اغفهقظت 下要有你不一不时为也生道中 ه 的就有道上就 фщгпщсэоюпи"
-    report, audit = _audit(13, src, tgt, 6, 2, 33, "light")
-    assert not report.findings, "\n" + audit.format_table([report])
+    assert_random_example_clean(13, src, tgt, 6, 2, 33, "light")

@@ -4,6 +4,8 @@ from types import SimpleNamespace
 
 import pytest
 
+from scene_utils import assert_random_example_clean
+
 from scenes.ch03_positional import sentence_words
 from scenes.theme import DARK
 
@@ -33,45 +35,30 @@ def test_sentence_lines_fit_with_the_ends_swapped():
 def test_ch03_long_cjk_words_keep_position_numbers_readable():
     # position numbers under a row of long CJK words were 7.7 px at 480p (8 required) in ch03.order and
     # ch03.waves; the line room is now set by the position numbers' size, not the words'
-    from mathcore import Config, build_example
-    from scenes import audit
-    from scenes.theme import get_theme
     src = ("yabpsalxydmem 就 有时大生 хзунц rn 下可在生了得生来于你地要时上子 цнпсч 他子 юеажуж "
            "说有也得来时个有个有")
-    cfg = Config(source=src, target="تسن", corpus=(src, "تسن"), d_model=6, n_heads=3, seed=0, train_steps=20)
-    reports = audit.audit_chapters([3], build_example(cfg), get_theme("dark"), 480, jobs=1)
-    assert audit.findings_count(reports) == 0, audit.format_table(reports)
+    assert_random_example_clean(3, src, "تسن", 6, 3, 0)
 
 
 @pytest.mark.slow
 def test_ch03_many_rows_under_three_lines_of_words_stay_readable():
     # ten tokens of long words (three lines of sentence) left E's numbers 7.6 px at 480p: E was shrunk to the
     # height left; it now shows fewer rows (⋯) instead when shrinking would go below the smallest size
-    from mathcore import Config, build_example
-    from scenes import audit
-    from scenes.theme import get_theme
     src = ("úéœéúôóéèæôçñé юкыфювкозтыентпыщуяж takflb 说也说他了为上以在子来下不人 ككهذدثذذنزيطولخو "
            "عميخغشخهنزفلنباغ 国是也到时个他个下子而以生 nozplayosmpngjfvzrap кршжйзсххелтианшлтцб щбят")
     tgt = "我这一下可地 tsawarqccvbuxbvxeof 上你之也人之要道到上国来上大就出"
-    cfg = Config(source=src, target=tgt, corpus=(src, tgt), d_model=2, n_heads=1, seed=0, train_steps=20)
-    reports = audit.audit_chapters([3], build_example(cfg), get_theme("dark"), 480, jobs=1)
-    assert audit.findings_count(reports) == 0, audit.format_table(reports)
+    assert_random_example_clean(3, src, tgt, 2, 1, 0)
 
 
 @pytest.mark.slow
 def test_ch10_generation_row_of_long_words_stays_readable():
     # eleven generated tokens, most of them long CJK words, shrank the decoder-input row (and <start>) to
     # 7.9 px at 480p (scripts/soak_audit.py --seed 7, example 1); its widest words are now cut to a label's room
-    from mathcore import Config, build_example
-    from scenes import audit
-    from scenes.theme import get_theme
     src = ("我而也不之了大道这在说年不 s äïüàâéüñçÿëïüïöääö 而们人他我说个而这就一大就和他下 jucwiqlflyhrryqku "
            "éêñêéùöïààëöëéæüïôïï dhpgkgpt")
     tgt = ("ulzucvdmzwygpfnz щчм 人这这有一他你出他生年而国 úçààÿäùçóééàëéíùêû сныдбячлю 就子于有下他就于一道为年的他为他而生在 "
            "زك عطهنثعبدخذبنثظضعا ktqtqgwioqrzpqh عخوضجصثشض")
-    cfg = Config(source=src, target=tgt, corpus=(src, tgt), d_model=5, n_heads=5, seed=40, train_steps=20)
-    reports = audit.audit_chapters([10], build_example(cfg), get_theme("dark"), 480, jobs=1)
-    assert audit.findings_count(reports) == 0, audit.format_table(reports)
+    assert_random_example_clean(10, src, tgt, 5, 5, 40)
 
 
 @pytest.mark.slow
@@ -79,10 +66,5 @@ def test_ch06_unit_labels_stay_inside_a_chart_at_the_area_edge():
     # with d_model 8 the normalized row's chart reaches the content area's left edge, and the +1 and −1
     # labels left of its guide lines sat 1.9 % from the frame's edge (scripts/soak_audit.py --seed 0,
     # example 39); they now sit on their lines there
-    from mathcore import Config, build_example
-    from scenes import audit
-    from scenes.theme import get_theme
     src, tgt = "ÿ 们时不是是以时人是地而年 ëàèö تا ошеюы", "úœàáôöîç vt uh 的要个我得他人和到"
-    cfg = Config(source=src, target=tgt, corpus=(src, tgt), d_model=8, n_heads=8, seed=80, train_steps=20)
-    reports = audit.audit_chapters([6], build_example(cfg), get_theme("dark"), 480, jobs=1)
-    assert audit.findings_count(reports) == 0, audit.format_table(reports)
+    assert_random_example_clean(6, src, tgt, 8, 8, 80)

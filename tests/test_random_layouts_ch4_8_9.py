@@ -2,6 +2,8 @@
 check of the rule that was fixed."""
 import pytest
 
+from scene_utils import assert_random_example_clean
+
 
 @pytest.mark.slow
 def test_ch08_long_target_words_stay_readable():
@@ -52,12 +54,7 @@ def test_ch08_shift_of_thirteen_long_words_keeps_its_tags_readable():
     # thirteen target words, most of them long, in four blocks under the teacher-forcing note: the picture
     # was too tall and its tags shrank to 7.4 px at 480p (scripts/soak_audit.py --seed 0, examples 10 and
     # 21); the layout is now the first one at the readable size, the note left to the narration if need be
-    from mathcore import Config, build_example
-    from scenes import audit
-    from scenes.theme import get_theme
     src = "جنجكهشهاصصغكزلدجسظخع 有子可"
     tgt = ("нюнз 来也以而也你了个中就和下一 نطدذبفزيهشقثعيبجلشان 时我出年出这这说而子这你上 سسجق фршбжюиечткймфбй "
            "بكصذشمخسججثفسح smocuwwvcynrxr çéèêàù ïüíæîœäóëèîÿùîúæ úíêñïñöùíóóäœ")
-    cfg = Config(source=src, target=tgt, corpus=(src, tgt), d_model=2, n_heads=1, seed=19, train_steps=20)
-    reports = audit.audit_chapters([8], build_example(cfg), get_theme("dark"), 480, jobs=1)
-    assert audit.findings_count(reports) == 0, audit.format_table(reports)
+    assert_random_example_clean(8, src, tgt, 2, 1, 19)
